@@ -1,0 +1,551 @@
+#include "config/load.hpp"
+
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <boost/asio/ip/address.hpp>
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <set>
+#include <sstream>
+
+namespace billpay::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct context {
+    std::string file;
+    fs::path dir;
+    std::vector<problem> problems;
+
+    void report(const YAML::Mark& mark, std::string key_path, std::string message) {
+        problems.push_back(problem{file, mark.is_null() ? 1 : mark.line + 1,
+                                   mark.is_null() ? 1 : mark.column + 1, std::move(key_path),
+                                   std::move(message)});
+    }
+};
+
+bool is_absent(const YAML::Node& node) { return !node.IsDefined() || node.IsNull(); }
+
+/// Walks one YAML mapping: hands out its keys and, at the end, reports every key nobody asked
+/// for. Missing required keys are reported at the mapping's own position.
+class map_reader {
+public:
+    map_reader(context& ctx, const YAML::Node& node, std::string path, YAML::Mark where)
+        : ctx_(ctx), node_(node), path_(std::move(path)), mark_(where) {
+        if (is_absent(node_)) {
+            node_ = YAML::Node(YAML::NodeType::Map);
+        } else if (!node_.IsMap()) {
+            ctx_.report(node_.Mark(), path_.empty() ? "(document)" : path_, "must be a mapping");
+            node_ = YAML::Node(YAML::NodeType::Map);
+        } else {
+            mark_ = node_.Mark();
+        }
+    }
+
+    YAML::Node take(std::string_view key) {
+        used_.emplace(key);
+        for (auto it = node_.begin(); it != node_.end(); ++it) {
+            if (it->first.IsScalar() && it->first.Scalar() == key) {
+                return it->second;
+            }
+        }
+        return YAML::Node(YAML::NodeType::Undefined);
+    }
+
+    [[nodiscard]] std::string path(std::string_view key) const {
+        return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+    }
+    [[nodiscard]] const YAML::Mark& mark() const { return mark_; }
+    context& ctx() { return ctx_; }
+
+    void missing(std::string_view key) { ctx_.report(mark_, path(key), "is required"); }
+
+    void finish() {
+        for (auto it = node_.begin(); it != node_.end(); ++it) {
+            std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
+            if (!used_.contains(key)) {
+                ctx_.report(it->first.Mark(), path(key), "unknown key");
+            }
+        }
+    }
+
+private:
+    context& ctx_;
+    YAML::Node node_;
+    std::string path_;
+    YAML::Mark mark_;
+    std::set<std::string, std::less<>> used_;
+};
+
+std::optional<std::string> read_string(map_reader& map, std::string_view key, bool required,
+                                       bool allow_empty = false) {
+    YAML::Node node = map.take(key);
+    if (is_absent(node)) {
+        if (required) {
+            map.missing(key);
+        }
+        return std::nullopt;
+    }
+    if (!node.IsScalar()) {
+        map.ctx().report(node.Mark(), map.path(key), "must be a string");
+        return std::nullopt;
+    }
+    if (!allow_empty && node.Scalar().empty()) {
+        map.ctx().report(node.Mark(), map.path(key), "must not be empty");
+        return std::nullopt;
+    }
+    return node.Scalar();
+}
+
+std::optional<std::int64_t> read_integer(map_reader& map, std::string_view key, std::int64_t min,
+                                         std::int64_t max) {
+    YAML::Node node = map.take(key);
+    if (is_absent(node)) {
+        return std::nullopt;
+    }
+    std::int64_t value = 0;
+    const std::string* text = node.IsScalar() ? &node.Scalar() : nullptr;
+    auto parsed =
+        text ? std::from_chars(text->data(), text->data() + text->size(), value) : std::from_chars_result{};
+    if (!text || text->empty() || parsed.ec != std::errc{} ||
+        parsed.ptr != text->data() + text->size()) {
+        map.ctx().report(node.Mark(), map.path(key), "must be a whole number");
+        return std::nullopt;
+    }
+    if (value < min || value > max) {
+        map.ctx().report(node.Mark(), map.path(key),
+                         "must be between " + std::to_string(min) + " and " + std::to_string(max));
+        return std::nullopt;
+    }
+    return value;
+}
+
+template <class Int>
+void read_into(map_reader& map, std::string_view key, Int& out, std::int64_t min, std::int64_t max) {
+    if (auto v = read_integer(map, key, min, max)) {
+        out = static_cast<Int>(*v);
+    }
+}
+
+void read_millis(map_reader& map, std::string_view key, std::chrono::milliseconds& out,
+                 std::int64_t min, std::int64_t max) {
+    if (auto v = read_integer(map, key, min, max)) {
+        out = std::chrono::milliseconds(*v);
+    }
+}
+
+std::optional<std::string> read_choice(map_reader& map, std::string_view key,
+                                       std::initializer_list<std::string_view> choices,
+                                       bool required = false) {
+    YAML::Node node = map.take(key);
+    if (is_absent(node)) {
+        if (required) {
+            map.missing(key);
+        }
+        return std::nullopt;
+    }
+    if (node.IsScalar()) {
+        for (auto choice : choices) {
+            if (node.Scalar() == choice) {
+                return node.Scalar();
+            }
+        }
+    }
+    std::string list;
+    for (auto choice : choices) {
+        list += (list.empty() ? "" : ", ") + std::string(choice);
+    }
+    map.ctx().report(node.Mark(), map.path(key), "must be one of: " + list);
+    return std::nullopt;
+}
+
+fs::path resolve(const context& ctx, const std::string& value) {
+    fs::path p(value);
+    return p.is_absolute() ? p : ctx.dir / p;
+}
+
+bool check_readable_file(map_reader& map, std::string_view key, const YAML::Mark& mark,
+                         const fs::path& p) {
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec)) {
+        map.ctx().report(mark, map.path(key), "no such file: " + p.string());
+        return false;
+    }
+    if (::access(p.c_str(), R_OK) != 0) {
+        map.ctx().report(mark, map.path(key), "file is not readable: " + p.string());
+        return false;
+    }
+    return true;
+}
+
+/// A path to an existing, readable file.
+std::optional<fs::path> read_existing_file(map_reader& map, std::string_view key, bool required) {
+    YAML::Node node = map.take(key);
+    if (is_absent(node)) {
+        if (required) {
+            map.missing(key);
+        }
+        return std::nullopt;
+    }
+    if (!node.IsScalar() || node.Scalar().empty()) {
+        map.ctx().report(node.Mark(), map.path(key), "must be a file path");
+        return std::nullopt;
+    }
+    fs::path p = resolve(map.ctx(), node.Scalar());
+    if (!check_readable_file(map, key, node.Mark(), p)) {
+        return std::nullopt;
+    }
+    return p;
+}
+
+/// A credential file named by a `*_file` key: relative names are looked up in
+/// $CREDENTIALS_DIRECTORY (systemd LoadCredential=) first, then beside the config file.
+fs::path resolve_credential(const context& ctx, const std::string& value) {
+    fs::path p(value);
+    if (p.is_absolute()) {
+        return p;
+    }
+    if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY"); creds && *creds) {
+        fs::path candidate = fs::path(creds) / p;
+        std::error_code ec;
+        if (fs::exists(candidate, ec)) {
+            return candidate;
+        }
+    }
+    return ctx.dir / p;
+}
+
+std::string read_whole_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    std::string text = buffer.str();
+    // Files written by `echo` or an editor end in a newline that is not part of the secret.
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+        text.pop_back();
+    }
+    return text;
+}
+
+/// A secret given either inline as `key` (development) or as a file through `key_file`.
+std::optional<secret> read_secret(map_reader& map, std::string_view key, bool required) {
+    std::string file_key = std::string(key) + "_file";
+    YAML::Node inline_node = map.take(key);
+    YAML::Node file_node = map.take(file_key);
+    bool has_inline = !is_absent(inline_node);
+    bool has_file = !is_absent(file_node);
+    if (has_inline && has_file) {
+        map.ctx().report(file_node.Mark(), map.path(file_key),
+                         "give either " + std::string(key) + " or " + file_key + ", not both");
+        return std::nullopt;
+    }
+    if (has_inline) {
+        if (!inline_node.IsScalar() || inline_node.Scalar().empty()) {
+            map.ctx().report(inline_node.Mark(), map.path(key), "must be a non-empty string");
+            return std::nullopt;
+        }
+        return secret(inline_node.Scalar());
+    }
+    if (has_file) {
+        if (!file_node.IsScalar() || file_node.Scalar().empty()) {
+            map.ctx().report(file_node.Mark(), map.path(file_key), "must be a file path");
+            return std::nullopt;
+        }
+        fs::path p = resolve_credential(map.ctx(), file_node.Scalar());
+        if (!check_readable_file(map, file_key, file_node.Mark(), p)) {
+            return std::nullopt;
+        }
+        secret value(read_whole_file(p));
+        if (value.empty()) {
+            map.ctx().report(file_node.Mark(), map.path(file_key), "file is empty: " + p.string());
+            return std::nullopt;
+        }
+        return value;
+    }
+    if (required) {
+        map.ctx().report(map.mark(), map.path(file_key),
+                         "is required (or " + std::string(key) + " for development)");
+    }
+    return std::nullopt;
+}
+
+void read_tls(map_reader& parent, tls_settings& tls) {
+    map_reader map(parent.ctx(), parent.take("tls"), parent.path("tls"), parent.mark());
+    if (auto p = read_existing_file(map, "certificate", true)) {
+        tls.certificate = *p;
+    }
+    // private_key is a path for development; private_key_file is looked up in
+    // $CREDENTIALS_DIRECTORY first, as every *_file key is.
+    YAML::Node plain = map.take("private_key");
+    YAML::Node cred = map.take("private_key_file");
+    if (!is_absent(plain) && !is_absent(cred)) {
+        map.ctx().report(cred.Mark(), map.path("private_key_file"),
+                         "give either private_key or private_key_file, not both");
+    } else if (!is_absent(plain) || !is_absent(cred)) {
+        bool from_credentials = is_absent(plain);
+        const YAML::Node& node = from_credentials ? cred : plain;
+        std::string_view key = from_credentials ? "private_key_file" : "private_key";
+        if (!node.IsScalar() || node.Scalar().empty()) {
+            map.ctx().report(node.Mark(), map.path(key), "must be a file path");
+        } else {
+            fs::path p = from_credentials ? resolve_credential(map.ctx(), node.Scalar())
+                                          : resolve(map.ctx(), node.Scalar());
+            if (check_readable_file(map, key, node.Mark(), p)) {
+                tls.private_key = p;
+            }
+        }
+    } else {
+        map.missing("private_key");
+    }
+    tls.client_ca = read_existing_file(map, "client_ca", false);
+    map.finish();
+}
+
+void read_listen(map_reader& root, listen_settings& listen) {
+    map_reader map(root.ctx(), root.take("listen"), "listen", root.mark());
+    if (auto address = read_string(map, "address", false)) {
+        boost::system::error_code ec;
+        boost::asio::ip::make_address(*address, ec);
+        if (ec) {
+            map.ctx().report(map.mark(), map.path("address"), "must be an IPv4 or IPv6 address");
+        } else {
+            listen.address = *address;
+        }
+    }
+    read_into(map, "port", listen.port, 0, 65535);
+    read_into(map, "threads", listen.threads, 1, 256);
+    read_into(map, "max_connections", listen.max_connections, 1, 1'000'000);
+    read_into(map, "max_header_bytes", listen.max_header_bytes, 1024, 1024 * 1024);
+    read_into(map, "max_body_bytes", listen.max_body_bytes, 1024, 16 * 1024 * 1024);
+    read_millis(map, "handshake_timeout_ms", listen.handshake_timeout, 100, 600'000);
+    read_millis(map, "read_timeout_ms", listen.read_timeout, 100, 600'000);
+    read_millis(map, "write_timeout_ms", listen.write_timeout, 100, 600'000);
+    read_millis(map, "idle_timeout_ms", listen.idle_timeout, 100, 3'600'000);
+    read_millis(map, "shutdown_grace_ms", listen.shutdown_grace, 0, 600'000);
+    read_tls(map, listen.tls);
+    map.finish();
+}
+
+void read_database(map_reader& root, database_settings& db) {
+    map_reader map(root.ctx(), root.take("database"), "database", root.mark());
+    if (auto dsn = read_secret(map, "dsn", true)) {
+        db.dsn = std::move(*dsn);
+    }
+    read_into(map, "pool_size", db.pool_size, 1, 256);
+    read_millis(map, "connect_timeout_ms", db.connect_timeout, 1'000, 600'000);
+    map.finish();
+}
+
+void read_clients(map_reader& root, std::vector<client_settings>& clients) {
+    YAML::Node list = root.take("clients");
+    if (is_absent(list)) {
+        return;
+    }
+    if (!list.IsSequence()) {
+        root.ctx().report(list.Mark(), "clients", "must be a list");
+        return;
+    }
+    std::set<std::string> ids;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        std::string path = "clients[" + std::to_string(i) + "]";
+        map_reader map(root.ctx(), list[i], path, list.Mark());
+        client_settings client;
+        if (auto id = read_string(map, "id", true)) {
+            client.id = *id;
+            if (!ids.insert(*id).second) {
+                map.ctx().report(map.mark(), map.path("id"), "duplicate client id \"" + *id + "\"");
+            }
+        }
+        if (auto role = read_choice(map, "role", {"portal", "finance", "ops"}, true)) {
+            client.role = *role == "portal"    ? client_role::portal
+                          : *role == "finance" ? client_role::finance
+                                               : client_role::ops;
+        }
+        YAML::Node hash = map.take("api_key_sha256");
+        if (is_absent(hash)) {
+            map.missing("api_key_sha256");
+        } else if (!hash.IsScalar() || !parse_api_key_hash(hash.Scalar(), client.api_key_sha256)) {
+            map.ctx().report(hash.Mark(), map.path("api_key_sha256"),
+                             "must be \"sha256:\" and 64 hex digits (billpayctl hash-key)");
+        }
+        map.finish();
+        clients.push_back(std::move(client));
+    }
+}
+
+void read_gateway(map_reader& root, gateway_settings& gateway) {
+    map_reader map(root.ctx(), root.take("gateway"), "gateway", root.mark());
+    std::string processor = read_choice(map, "processor", {"simulator"}).value_or("simulator");
+    map_reader simulator(map.ctx(), map.take("simulator"), map.path("simulator"), map.mark());
+    simulator_settings sim;
+    read_millis(simulator, "latency_ms", sim.latency, 0, 600'000);
+    simulator.finish();
+    if (processor == "simulator") {
+        gateway.processor = sim;
+    }
+    map.finish();
+}
+
+void read_tokenizer(map_reader& root, tokenizer_settings& tokenizer) {
+    map_reader map(root.ctx(), root.take("tokenizer"), "tokenizer", root.mark());
+    if (auto key = read_secret(map, "fingerprint_key", true)) {
+        // HMAC-SHA256 keys shorter than the hash weaken it; 32 bytes is the floor.
+        if (key->reveal().size() < 32) {
+            map.ctx().report(map.mark(), map.path("fingerprint_key_file"),
+                             "the key must be at least 32 bytes");
+        } else {
+            tokenizer.fingerprint_key = std::move(*key);
+        }
+    }
+    map.finish();
+}
+
+void read_payments(map_reader& root, payments_settings& payments) {
+    map_reader map(root.ctx(), root.take("payments"), "payments", root.mark());
+    YAML::Node currencies = map.take("currencies");
+    if (!is_absent(currencies)) {
+        if (!currencies.IsSequence() || currencies.size() == 0) {
+            map.ctx().report(currencies.Mark(), "payments.currencies",
+                             "must be a non-empty list of ISO 4217 codes");
+        } else {
+            payments.currencies.clear();
+            for (std::size_t i = 0; i < currencies.size(); ++i) {
+                const YAML::Node& c = currencies[i];
+                bool ok = c.IsScalar() && c.Scalar().size() == 3;
+                for (char ch : ok ? c.Scalar() : std::string()) {
+                    ok = ok && ch >= 'A' && ch <= 'Z';
+                }
+                if (!ok) {
+                    map.ctx().report(c.Mark(), "payments.currencies[" + std::to_string(i) + "]",
+                                     "must be a three-letter upper-case ISO 4217 code");
+                } else {
+                    payments.currencies.push_back(c.Scalar());
+                }
+            }
+        }
+    }
+    // Amounts are minor units; 2^53 keeps them exact for JSON clients that parse numbers as
+    // doubles (the portal's JavaScript).
+    constexpr std::int64_t max_exact = std::int64_t{1} << 53;
+    read_into(map, "min_amount", payments.min_amount, 1, max_exact);
+    read_into(map, "max_amount", payments.max_amount, 1, max_exact);
+    if (payments.max_amount < payments.min_amount) {
+        map.ctx().report(map.mark(), "payments.max_amount", "must not be less than min_amount");
+    }
+    map.finish();
+}
+
+void read_correspondence(map_reader& root, correspondence_settings& correspondence) {
+    map_reader map(root.ctx(), root.take("correspondence"), "correspondence", root.mark());
+    std::string transport = read_choice(map, "transport", {"spool"}).value_or("spool");
+    map_reader spool(map.ctx(), map.take("spool"), map.path("spool"), map.mark());
+    spool_settings spool_cfg;
+    if (auto dir = read_string(spool, "directory", false)) {
+        spool_cfg.directory = resolve(map.ctx(), *dir);
+    } else {
+        spool_cfg.directory = resolve(map.ctx(), "var/spool/correspondence");
+    }
+    spool.finish();
+    if (transport == "spool") {
+        correspondence.transport = spool_cfg;
+    }
+    map.finish();
+}
+
+void read_logging(map_reader& root, logging_settings& logging) {
+    map_reader map(root.ctx(), root.take("logging"), "logging", root.mark());
+    if (auto level = read_choice(map, "level", {"trace", "debug", "info", "warn", "error"})) {
+        logging.level = *level;
+    }
+    map.finish();
+}
+
+}  // namespace
+
+std::string problem::to_string() const {
+    return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + key_path +
+           ": " + message;
+}
+
+namespace {
+std::string summarize(const std::vector<problem>& problems) {
+    std::string text;
+    for (const auto& p : problems) {
+        text += p.to_string() + "\n";
+    }
+    return text;
+}
+}  // namespace
+
+invalid_config::invalid_config(std::vector<problem> problems)
+    : std::runtime_error(summarize(problems)), problems_(std::move(problems)) {}
+
+bool parse_api_key_hash(std::string_view text, std::array<std::uint8_t, 32>& out) {
+    constexpr std::string_view prefix = "sha256:";
+    if (!text.starts_with(prefix) || text.size() != prefix.size() + 64) {
+        return false;
+    }
+    text.remove_prefix(prefix.size());
+    auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    for (std::size_t i = 0; i < 32; ++i) {
+        int hi = nibble(text[2 * i]);
+        int lo = nibble(text[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return false;
+        }
+        out[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+    }
+    return true;
+}
+
+settings load(const fs::path& file) {
+    context ctx;
+    ctx.file = file.string();
+    std::error_code ec;
+    fs::path absolute = fs::absolute(file, ec);
+    ctx.dir = (ec ? file : absolute).parent_path();
+
+    if (!fs::is_regular_file(file, ec)) {
+        throw invalid_config({problem{ctx.file, 0, 0, "(file)", "cannot read the config file"}});
+    }
+    YAML::Node root;
+    try {
+        root = YAML::LoadFile(file.string());
+    } catch (const YAML::ParserException& e) {
+        throw invalid_config(
+            {problem{ctx.file, e.mark.line + 1, e.mark.column + 1, "(syntax)", e.msg}});
+    } catch (const YAML::Exception& e) {
+        throw invalid_config({problem{ctx.file, 0, 0, "(file)", e.msg}});
+    }
+
+    settings result;
+    result.source = file;
+    map_reader map(ctx, root, "", YAML::Mark());
+    read_listen(map, result.listen);
+    read_database(map, result.database);
+    read_clients(map, result.clients);
+    read_gateway(map, result.gateway);
+    read_tokenizer(map, result.tokenizer);
+    read_payments(map, result.payments);
+    read_correspondence(map, result.correspondence);
+    read_logging(map, result.logging);
+    map.finish();
+
+    if (!ctx.problems.empty()) {
+        throw invalid_config(std::move(ctx.problems));
+    }
+    return result;
+}
+
+}  // namespace billpay::config

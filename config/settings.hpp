@@ -1,0 +1,104 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config/secret.hpp"
+
+namespace billpay::config {
+
+/// The whole of billpayd's configuration, as plain values. Only config/ reads YAML; every other
+/// folder receives the section it needs from here. Defaults below are the documented ones
+/// (config/billpayd.example.yaml).
+
+struct tls_settings {
+    std::filesystem::path certificate;
+    std::filesystem::path private_key;
+    /// When set, clients must present a certificate issued by this CA.
+    std::optional<std::filesystem::path> client_ca;
+};
+
+struct listen_settings {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 8443;  // 0 asks the kernel for a free port (tests); the log names it
+    int threads = 2;
+    int max_connections = 10000;
+    std::size_t max_header_bytes = 8 * 1024;
+    std::size_t max_body_bytes = 64 * 1024;
+    std::chrono::milliseconds handshake_timeout{10'000};
+    std::chrono::milliseconds read_timeout{10'000};
+    std::chrono::milliseconds write_timeout{10'000};
+    std::chrono::milliseconds idle_timeout{60'000};
+    std::chrono::milliseconds shutdown_grace{10'000};
+    tls_settings tls;
+};
+
+struct database_settings {
+    secret dsn;
+    int pool_size = 8;
+    std::chrono::milliseconds connect_timeout{5'000};
+};
+
+enum class client_role { portal, finance, ops };
+
+struct client_settings {
+    std::string id;
+    client_role role = client_role::portal;
+    std::array<std::uint8_t, 32> api_key_sha256{};
+};
+
+struct simulator_settings {
+    std::chrono::milliseconds latency{0};
+};
+
+/// The processor billpayd talks to. One alternative per adapter folder under gateway_adapters/;
+/// the adapter is chosen by std::visit, so an alternative nobody handles does not compile.
+using processor_settings = std::variant<simulator_settings>;
+
+struct gateway_settings {
+    processor_settings processor = simulator_settings{};
+};
+
+struct tokenizer_settings {
+    secret fingerprint_key;
+};
+
+struct payments_settings {
+    std::vector<std::string> currencies{"USD"};
+    std::int64_t min_amount = 1;
+    std::int64_t max_amount = 10'000'000;
+};
+
+struct spool_settings {
+    std::filesystem::path directory;
+};
+
+using transport_settings = std::variant<spool_settings>;
+
+struct correspondence_settings {
+    transport_settings transport = spool_settings{"var/spool/correspondence"};
+};
+
+struct logging_settings {
+    std::string level = "info";
+};
+
+struct settings {
+    std::filesystem::path source;  // the file these were read from
+    listen_settings listen;
+    database_settings database;
+    std::vector<client_settings> clients;
+    gateway_settings gateway;
+    tokenizer_settings tokenizer;
+    payments_settings payments;
+    correspondence_settings correspondence;
+    logging_settings logging;
+};
+
+}  // namespace billpay::config

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/value.hpp>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace billpay::daemon {
+
+namespace http = boost::beast::http;
+
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+/// What a handler knows about the request it serves, beyond the message itself.
+struct request_context {
+    std::string request_id;
+    boost::asio::ip::tcp::endpoint remote;
+    std::string path;                               // decoded, without the query
+    std::map<std::string, std::string> path_params;  // from {name} segments of the route
+    std::multimap<std::string, std::string> query;   // decoded query parameters
+};
+
+/// A JSON response with the given status; the server adds Request-Id and connection headers.
+response json_response(http::status status, const boost::json::value& body);
+
+/// The error types of DESIGN.md's error shape.
+enum class error_type {
+    invalid_request_error,
+    authentication_error,
+    permission_error,
+    idempotency_error,
+    card_error,
+    rate_limit_error,
+    api_error,
+};
+
+/// An error in the one shape every client sees:
+/// {"error": {"type", "code", "message", "param"?, "request_id"}}.
+/// `message` must never quote what the client sent (it may be card data).
+response error_response(http::status status, error_type type, std::string_view code,
+                        std::string_view message, std::string_view request_id,
+                        std::string_view param = {});
+
+}  // namespace billpay::daemon

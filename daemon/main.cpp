@@ -1,0 +1,65 @@
+// billpayd: the payment daemon. See shared/DESIGN.md and docs/operations.md.
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "config/load.hpp"
+#include "daemon/service.hpp"
+#include "logging/log.hpp"
+
+namespace {
+
+/// Card data passes through this process's memory; a core dump or a ptrace by another user of
+/// the same uid must never expose it. The tokenizer also excludes its pages from dumps.
+void forbid_core_dumps() {
+    rlimit none{0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"billpayd: the bill payment daemon"};
+    std::string config_file;
+    bool check_only = false;
+    app.add_option("--config,-c", config_file, "the YAML config file")->check(CLI::ExistingFile);
+    app.add_flag("--check-config", check_only,
+                 "validate the config, print every problem as FILE:LINE:COL: key: message, and "
+                 "exit 0 (valid) or 1");
+    app.set_version_flag("--version", std::string("billpayd ") + BILLPAY_VERSION);
+    CLI11_PARSE(app, argc, argv);
+    if (config_file.empty()) {
+        std::cerr << "billpayd: --config FILE is required\n";
+        return 2;
+    }
+
+    forbid_core_dumps();
+
+    billpay::config::settings settings;
+    try {
+        settings = billpay::config::load(config_file);
+    } catch (const billpay::config::invalid_config& e) {
+        for (const auto& p : e.problems()) {
+            std::cerr << p.to_string() << '\n';
+        }
+        return 1;
+    }
+    if (check_only) {
+        std::cout << config_file << ": ok\n";
+        return 0;
+    }
+
+    billpay::logging::init(settings.logging.level);
+    try {
+        billpay::daemon::service service(std::move(settings));
+        int code = service.run();
+        return code;
+    } catch (const std::exception& e) {
+        billpay::logging::error("billpayd cannot start", {{"error", e.what()}});
+        return 1;
+    }
+}

@@ -1,0 +1,91 @@
+#include "daemon/router.hpp"
+
+#include <boost/url/parse.hpp>
+
+namespace billpay::daemon {
+namespace {
+
+std::vector<std::string> split_pattern(const std::string& pattern) {
+    std::vector<std::string> out;
+    std::size_t start = 1;  // patterns start with '/'
+    while (start <= pattern.size()) {
+        auto slash = pattern.find('/', start);
+        if (slash == std::string::npos) {
+            slash = pattern.size();
+        }
+        out.push_back(pattern.substr(start, slash - start));
+        start = slash + 1;
+    }
+    return out;
+}
+
+bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+             std::map<std::string, std::string>* params) {
+    if (pattern.size() != path.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        const auto& p = pattern[i];
+        if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+            if (path[i].empty()) {
+                return false;
+            }
+            if (params) {
+                (*params)[p.substr(1, p.size() - 2)] = path[i];
+            }
+        } else if (p != path[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+void router::add(http::verb method, std::string pattern, handler h) {
+    routes_.push_back(route{method, split_pattern(pattern), std::move(h)});
+}
+
+boost::asio::awaitable<response> router::dispatch(request_context& ctx, request& req) const {
+    auto target = boost::urls::parse_origin_form(req.target());
+    if (!target) {
+        co_return error_response(http::status::bad_request, error_type::invalid_request_error,
+                                 "invalid_target", "The request target is not a valid path.",
+                                 ctx.request_id);
+    }
+    std::vector<std::string> segments;
+    for (auto segment : target->segments()) {
+        segments.push_back(segment);
+    }
+    if (segments.empty()) {
+        segments.emplace_back();
+    }
+    ctx.path = target->path();
+    for (auto param : target->params()) {
+        ctx.query.emplace(param.key, param.value);
+    }
+
+    std::string allowed;
+    for (const auto& r : routes_) {
+        if (!matches(r.segments, segments, nullptr)) {
+            continue;
+        }
+        if (r.method == req.method()) {
+            matches(r.segments, segments, &ctx.path_params);
+            co_return co_await r.h(ctx, req);
+        }
+        auto name = http::to_string(r.method);
+        allowed += (allowed.empty() ? "" : ", ") + std::string(name.data(), name.size());
+    }
+    if (!allowed.empty()) {
+        auto res = error_response(http::status::method_not_allowed,
+                                  error_type::invalid_request_error, "method_not_allowed",
+                                  "This path does not accept that method.", ctx.request_id);
+        res.set(http::field::allow, allowed);
+        co_return res;
+    }
+    co_return error_response(http::status::not_found, error_type::invalid_request_error,
+                             "resource_missing", "No such endpoint.", ctx.request_id);
+}
+
+}  // namespace billpay::daemon

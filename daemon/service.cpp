@@ -1,0 +1,221 @@
+#include "daemon/service.hpp"
+
+#include <csignal>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <pqxx/pqxx>
+#include <thread>
+#include <vector>
+
+#include "logging/log.hpp"
+#include "store/migrations.hpp"
+
+namespace billpay::daemon {
+namespace {
+
+namespace asio = boost::asio;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// How often the database is probed for /readyz, and how old the last good probe may be.
+constexpr std::chrono::milliseconds probe_interval{1'000};
+constexpr std::chrono::milliseconds probe_freshness{3'000};
+
+std::int64_t steady_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+store::database_options database_options_from(const config::database_settings& db) {
+    return store::database_options{std::string(db.dsn.reveal()), db.pool_size,
+                                   db.connect_timeout};
+}
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, d);
+    co_await timer.async_wait(use_nothrow);
+}
+
+}  // namespace
+
+service::service(config::settings settings)
+    : settings_(std::move(settings)),
+      tls_(make_server_tls_context(settings_.listen.tls)),
+      database_(database_options_from(settings_.database)),
+      server_(ioc_, settings_.listen, tls_, routes_),
+      signals_(ioc_, SIGTERM, SIGINT, SIGHUP) {
+    add_routes();
+}
+
+service::~service() = default;
+
+void service::add_routes() {
+    routes_.add(http::verb::get, "/healthz",
+                [](request_context&, request&) -> asio::awaitable<response> {
+                    co_return json_response(http::status::ok, {{"status", "ok"}});
+                });
+    routes_.add(http::verb::get, "/readyz",
+                [this](request_context&, request&) -> asio::awaitable<response> {
+                    bool reachable = readiness_.database_reachable.load() &&
+                                     steady_now_ms() - readiness_.last_probe_ok_ms.load() <=
+                                         probe_freshness.count();
+                    int version = readiness_.schema_version.load();
+                    int required = store::required_schema_version();
+                    boost::json::object body;
+                    body["database"] = reachable ? "ok" : "unreachable";
+                    body["schema_version"] = version;
+                    body["required_schema_version"] = required;
+                    bool ready = reachable && version >= required && !stopping_.load();
+                    body["status"] = ready ? "ready" : "not_ready";
+                    co_return json_response(
+                        ready ? http::status::ok : http::status::service_unavailable, body);
+                });
+}
+
+asio::awaitable<bool> service::probe_database() {
+    try {
+        int version = co_await database_.run(
+            [](pqxx::connection& conn) { return store::current_schema_version(conn); });
+        readiness_.schema_version = version;
+        readiness_.database_reachable = true;
+        readiness_.last_probe_ok_ms = steady_now_ms();
+        co_return true;
+    } catch (const std::exception& e) {
+        if (readiness_.database_reachable.exchange(false)) {
+            logging::error("database unreachable", {{"error", e.what()}});
+            notifier_.status("database unreachable");
+        }
+        co_return false;
+    }
+}
+
+asio::awaitable<void> service::start_up() {
+    notifier_.status("waiting for the database");
+    bool told = false;
+    while (!stopping_ && !co_await probe_database()) {
+        if (!told) {
+            logging::warn("waiting for the database");
+            told = true;
+        }
+        co_await sleep_for(probe_interval);
+    }
+    if (stopping_) {
+        co_return;
+    }
+    int version = readiness_.schema_version.load();
+    int required = store::required_schema_version();
+    if (version < required) {
+        logging::error("the database schema is older than this billpayd needs; run "
+                       "`billpayctl --config FILE migrate` first",
+                       {{"schema_version", version}, {"required_schema_version", required}});
+        exit_code_ = 1;
+        stopping_ = true;
+        ioc_.stop();
+        co_return;
+    }
+    if (version > required) {
+        logging::warn("the database schema is newer than this billpayd; running on it as "
+                      "migrations only ever add",
+                      {{"schema_version", version}, {"required_schema_version", required}});
+    }
+    logging::info("ready", {{"schema_version", version}});
+    notifier_.ready();
+    co_await probe_loop();
+}
+
+asio::awaitable<void> service::probe_loop() {
+    while (!stopping_) {
+        co_await sleep_for(probe_interval);
+        bool was_reachable = readiness_.database_reachable.load();
+        if (co_await probe_database() && !was_reachable) {
+            logging::info("database reachable again");
+            notifier_.status("serving");
+        }
+    }
+}
+
+asio::awaitable<void> service::watchdog_loop(std::chrono::microseconds interval) {
+    // Runs on the event loop, so a blocked loop stops the pings and systemd restarts us.
+    while (!stopping_) {
+        notifier_.watchdog();
+        co_await sleep_for(std::chrono::duration_cast<std::chrono::milliseconds>(interval));
+    }
+}
+
+asio::awaitable<void> service::shut_down() {
+    logging::info("stopping: draining connections",
+                  {{"open_connections", static_cast<std::int64_t>(server_.open_connections())},
+                   {"grace_ms", static_cast<std::int64_t>(settings_.listen.shutdown_grace.count())}});
+    notifier_.stopping();
+    server_.begin_drain();
+    auto deadline = std::chrono::steady_clock::now() + settings_.listen.shutdown_grace;
+    while (server_.open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+        co_await sleep_for(std::chrono::milliseconds(20));
+    }
+    if (auto left = server_.open_connections(); left > 0) {
+        logging::warn("grace period over: closing connections still open",
+                      {{"open_connections", static_cast<std::int64_t>(left)}});
+        server_.close_all();
+        co_await sleep_for(std::chrono::milliseconds(50));
+    }
+    logging::info("stopped");
+    ioc_.stop();
+}
+
+void service::reload_tls() {
+    notifier_.reloading();
+    try {
+        tls_.replace(make_server_tls_context(settings_.listen.tls));
+        logging::info("TLS certificate reloaded",
+                      {{"certificate", settings_.listen.tls.certificate.string()}});
+    } catch (const std::exception& e) {
+        logging::error("TLS reload failed; keeping the previous certificate",
+                       {{"error", e.what()}});
+    }
+    notifier_.ready();
+}
+
+void service::wait_for_signals() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+        if (ec) {
+            return;
+        }
+        if (signal == SIGHUP) {
+            reload_tls();
+            wait_for_signals();
+            return;
+        }
+        if (!stopping_.exchange(true)) {
+            asio::co_spawn(ioc_, shut_down(), asio::detached);
+        }
+    });
+}
+
+int service::run() {
+    auto endpoint = server_.listen();
+    logging::info("listening", {{"address", endpoint.address().to_string()},
+                                {"port", endpoint.port()},
+                                {"threads", settings_.listen.threads}});
+    server_.start();
+    wait_for_signals();
+    asio::co_spawn(ioc_, start_up(), asio::detached);
+    if (auto interval = systemd_notifier::watchdog_interval()) {
+        asio::co_spawn(ioc_, watchdog_loop(*interval), asio::detached);
+    }
+
+    std::vector<std::thread> extra;
+    for (int i = 1; i < settings_.listen.threads; ++i) {
+        extra.emplace_back([this] { ioc_.run(); });
+    }
+    ioc_.run();
+    for (auto& t : extra) {
+        t.join();
+    }
+    return exit_code_.load();
+}
+
+}  // namespace billpay::daemon

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <memory>
+
+#include "config/settings.hpp"
+#include "daemon/http_server.hpp"
+#include "daemon/router.hpp"
+#include "daemon/systemd_notifier.hpp"
+#include "daemon/tls.hpp"
+#include "store/database.hpp"
+
+namespace billpay::daemon {
+
+/// billpayd itself: wires config, TLS, the store and the HTTPS server together and runs the
+/// lifecycle. Start-up: listen, wait for PostgreSQL, refuse to run on an older schema, then
+/// READY=1. SIGTERM/SIGINT: drain within listen.shutdown_grace_ms and exit 0. SIGHUP: reload the
+/// TLS certificate and key for new connections (a broken pair is logged and the old one kept).
+class service {
+public:
+    explicit service(config::settings settings);
+    ~service();
+    service(const service&) = delete;
+    service& operator=(const service&) = delete;
+
+    /// Runs until stopped; returns the process exit code.
+    int run();
+
+private:
+    struct readiness {
+        std::atomic<bool> database_reachable{false};
+        std::atomic<int> schema_version{-1};
+        std::atomic<std::int64_t> last_probe_ok_ms{0};  // steady clock, milliseconds
+    };
+
+    void add_routes();
+    boost::asio::awaitable<void> start_up();
+    boost::asio::awaitable<bool> probe_database();
+    boost::asio::awaitable<void> probe_loop();
+    boost::asio::awaitable<void> watchdog_loop(std::chrono::microseconds interval);
+    boost::asio::awaitable<void> shut_down();
+    void wait_for_signals();
+    void reload_tls();
+    [[nodiscard]] bool is_ready() const;
+
+    boost::asio::io_context ioc_;
+    config::settings settings_;
+    systemd_notifier notifier_;
+    tls_context_holder tls_;
+    store::database database_;
+    router routes_;
+    http_server server_;
+    boost::asio::signal_set signals_;
+    readiness readiness_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<int> exit_code_{0};
+};
+
+}  // namespace billpay::daemon

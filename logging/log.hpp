@@ -1,0 +1,61 @@
+#pragma once
+
+#include <spdlog/common.h>
+
+#include <boost/json/string.hpp>
+#include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
+#include <chrono>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace billpay::logging {
+
+/// One named value attached to a log line, e.g. {"request_id", id} or {"port", 8443}. Any
+/// value Boost.JSON can convert (strings, numbers, booleans, containers of them) is accepted.
+struct field {
+    template <class T>
+    field(std::string_view k, const T& v) : key(k), value(boost::json::value_from(v)) {}
+    field(std::string_view k, std::string_view v) : key(k), value(boost::json::string(v)) {}
+    field(std::string_view k, const char* v) : key(k), value(boost::json::string(v)) {}
+
+    std::string_view key;
+    boost::json::value value;
+};
+
+/// Sets up the process-wide logger: one JSON object per line on stderr (journald keeps it).
+/// `level` is one of trace, debug, info, warn, error, critical, off (config `logging.level`).
+/// Throws std::invalid_argument for any other level name.
+void init(std::string_view level);
+
+/// Changes the level of the running logger (same names as init).
+void set_level(std::string_view level);
+
+/// True when a line at `lvl` would be written; lets callers skip building costly fields.
+bool enabled(spdlog::level::level_enum lvl);
+
+/// Renders one log line as JSON: {"time", "level", "message", ...fields}, then masks anything
+/// that looks like a card number (see scrubber.hpp). Exposed for tests.
+std::string format_line(std::chrono::system_clock::time_point time, spdlog::level::level_enum lvl,
+                        std::string_view message, std::initializer_list<field> fields);
+
+/// Writes one line if the level is enabled. Never throws: a log line must not fail a payment.
+void write(spdlog::level::level_enum lvl, std::string_view message,
+           std::initializer_list<field> fields = {}) noexcept;
+
+inline void debug(std::string_view message, std::initializer_list<field> fields = {}) noexcept {
+    write(spdlog::level::debug, message, fields);
+}
+inline void info(std::string_view message, std::initializer_list<field> fields = {}) noexcept {
+    write(spdlog::level::info, message, fields);
+}
+inline void warn(std::string_view message, std::initializer_list<field> fields = {}) noexcept {
+    write(spdlog::level::warn, message, fields);
+}
+inline void error(std::string_view message, std::initializer_list<field> fields = {}) noexcept {
+    write(spdlog::level::err, message, fields);
+}
+
+}  // namespace billpay::logging

@@ -1,0 +1,110 @@
+#include "store/database.hpp"
+
+#include <pqxx/pqxx>
+
+#include "logging/log.hpp"
+
+namespace billpay::store {
+
+std::string connection_string(const std::string& dsn, std::chrono::milliseconds connect_timeout) {
+    // libpq counts whole seconds and treats 1 as 2; round up so a short timeout stays short.
+    auto seconds = std::max<long long>(
+        2, std::chrono::ceil<std::chrono::seconds>(connect_timeout).count());
+    bool is_uri = dsn.starts_with("postgresql://") || dsn.starts_with("postgres://");
+    std::string out = dsn;
+    auto add = [&](std::string_view key, const std::string& value) {
+        if (out.find(key) != std::string::npos) {
+            return;
+        }
+        if (is_uri) {
+            out += (out.find('?') == std::string::npos ? "?" : "&");
+            out += std::string(key) + "=" + value;
+        } else {
+            out += (out.empty() ? "" : " ");
+            out += std::string(key) + "=" + value;
+        }
+    };
+    add("connect_timeout", std::to_string(seconds));
+    add("application_name", "billpayd");
+    return out;
+}
+
+database::database(database_options options) : options_(std::move(options)) {
+    options_.dsn = connection_string(options_.dsn, options_.connect_timeout);
+    threads_.reserve(static_cast<std::size_t>(options_.pool_size));
+    for (int i = 0; i < options_.pool_size; ++i) {
+        threads_.emplace_back([this] { worker_loop(); });
+    }
+}
+
+database::~database() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) {
+        t.join();
+    }
+}
+
+void database::submit(std::unique_ptr<job> j) {
+    {
+        std::lock_guard lock(mutex_);
+        queue_.push_back(std::move(j));
+    }
+    wake_.notify_one();
+}
+
+std::exception_ptr database::translate_current_exception(bool& healthy) {
+    try {
+        throw;
+    } catch (const pqxx::broken_connection&) {
+        healthy = false;
+        return std::make_exception_ptr(unavailable("the database connection was lost"));
+    } catch (...) {
+        return std::current_exception();
+    }
+}
+
+void database::worker_loop() {
+    std::unique_ptr<pqxx::connection> conn;
+    for (;;) {
+        std::unique_ptr<job> next;
+        bool stopping = false;
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            if (queue_.empty()) {
+                return;  // stopping, and nothing left to answer
+            }
+            next = std::move(queue_.front());
+            queue_.pop_front();
+            stopping = stopping_;
+        }
+        if (stopping) {
+            // Answer what is still queued without touching the database: the process is ending.
+            next->execute(nullptr, std::make_exception_ptr(unavailable("the store is stopping")));
+            continue;
+        }
+        std::exception_ptr failure;
+        if (conn && !conn->is_open()) {
+            conn.reset();
+        }
+        if (!conn) {
+            try {
+                conn = std::make_unique<pqxx::connection>(options_.dsn);
+            } catch (const std::exception& e) {
+                // libpq's message names host and port, never the password.
+                failure = std::make_exception_ptr(unavailable(e.what()));
+            }
+        }
+        bool healthy = next->execute(failure ? nullptr : conn.get(), failure);
+        // Drop a broken connection so that the next job opens a fresh one.
+        if (conn && (!healthy || !conn->is_open())) {
+            conn.reset();
+        }
+    }
+}
+
+}  // namespace billpay::store

@@ -1,0 +1,186 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <stdexcept>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include <pqxx/connection>
+
+namespace billpay::store {
+
+/// How the store reaches PostgreSQL (config section `database`).
+struct database_options {
+    std::string dsn;
+    int pool_size = 8;
+    std::chrono::milliseconds connect_timeout{5'000};
+};
+
+/// Thrown into a waiting coroutine when the database could not be reached or the connection
+/// broke during the job. Callers that answer clients turn it into a 503.
+class unavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The pool of PostgreSQL connections. libpqxx is blocking, so each connection belongs to one of
+/// the store's own threads; coroutines on the event loop hand those threads a job with run() and
+/// resume, on their own executor, when it is done. The event loop itself never touches a socket
+/// to PostgreSQL.
+///
+/// Connections are opened on first use and reopened after they break, so billpayd starts (and
+/// /readyz reports) while the database is away, and recovers by itself when it returns.
+class database {
+public:
+    explicit database(database_options options);
+    ~database();
+    database(const database&) = delete;
+    database& operator=(const database&) = delete;
+
+    /// Runs `fn(pqxx::connection&)` on a store thread and completes with its result, or with the
+    /// exception it threw (a broken connection arrives as store::unavailable). `fn` must return
+    /// a value; use bool for "done".
+    template <class Fn, class CompletionToken = boost::asio::use_awaitable_t<>>
+    auto run(Fn fn, CompletionToken&& token = {}) {
+        using result_type = std::invoke_result_t<Fn&, pqxx::connection&>;
+        static_assert(!std::is_void_v<result_type>, "a store job returns a value");
+        return boost::asio::async_initiate<CompletionToken, void(std::exception_ptr, result_type)>(
+            [this](auto handler, Fn fn) {
+                submit(std::make_unique<job_impl<Fn, decltype(handler)>>(std::move(fn),
+                                                                           std::move(handler)));
+            },
+            token, std::move(fn));
+    }
+
+    /// The same on the calling thread's behalf, blocking it: for billpayctl and tests only.
+    template <class Fn>
+    auto run_blocking(Fn fn) {
+        using result_type = std::invoke_result_t<Fn&, pqxx::connection&>;
+        std::mutex m;
+        std::condition_variable cv;
+        std::optional<result_type> value;
+        std::exception_ptr error;
+        bool done = false;
+        submit(std::make_unique<blocking_job<Fn, result_type>>(std::move(fn), m, cv, value, error,
+                                                               done));
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return done; });
+        if (error) {
+            std::rethrow_exception(error);
+        }
+        return std::move(*value);
+    }
+
+    [[nodiscard]] const database_options& options() const noexcept { return options_; }
+
+private:
+    struct job {
+        virtual ~job() = default;
+        /// `conn` is null when no connection could be opened; `failure` then says why.
+        /// Returns false when the job found the connection broken.
+        virtual bool execute(pqxx::connection* conn, std::exception_ptr failure) = 0;
+    };
+
+    template <class Fn, class Handler>
+    struct job_impl final : job {
+        using result_type = std::invoke_result_t<Fn&, pqxx::connection&>;
+        job_impl(Fn f, Handler h)
+            : fn(std::move(f)),
+              handler(std::move(h)),
+              work(boost::asio::make_work_guard(boost::asio::get_associated_executor(handler))) {}
+
+        bool execute(pqxx::connection* conn, std::exception_ptr failure) override {
+            std::optional<result_type> value;
+            bool healthy = true;
+            if (conn) {
+                try {
+                    value.emplace(fn(*conn));
+                } catch (...) {
+                    failure = translate_current_exception(healthy);
+                }
+            }
+            auto executor = work.get_executor();
+            boost::asio::post(executor, [h = std::move(handler), failure,
+                                         v = std::move(value)]() mutable {
+                if (v) {
+                    std::move(h)(failure, std::move(*v));
+                } else {
+                    std::move(h)(failure, result_type{});
+                }
+            });
+            work.reset();
+            return healthy;
+        }
+
+        Fn fn;
+        Handler handler;
+        boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work;
+    };
+
+    template <class Fn, class Result>
+    struct blocking_job final : job {
+        blocking_job(Fn f, std::mutex& m, std::condition_variable& cv, std::optional<Result>& v,
+                     std::exception_ptr& e, bool& d)
+            : fn(std::move(f)), mutex(m), done_cv(cv), value(v), error(e), done(d) {}
+
+        bool execute(pqxx::connection* conn, std::exception_ptr failure) override {
+            std::optional<Result> result;
+            bool healthy = true;
+            if (conn) {
+                try {
+                    result.emplace(fn(*conn));
+                } catch (...) {
+                    failure = translate_current_exception(healthy);
+                }
+            }
+            std::lock_guard lock(mutex);
+            value = std::move(result);
+            error = failure;
+            done = true;
+            done_cv.notify_one();
+            return healthy;
+        }
+
+        Fn fn;
+        std::mutex& mutex;
+        std::condition_variable& done_cv;
+        std::optional<Result>& value;
+        std::exception_ptr& error;
+        bool& done;
+    };
+
+    /// Turns libpqxx's broken_connection into store::unavailable; other exceptions pass as
+    /// they are (repositories map SQLSTATEs to their own error codes at their edge). Sets
+    /// `healthy` to false when the connection must be dropped.
+    static std::exception_ptr translate_current_exception(bool& healthy);
+
+    void submit(std::unique_ptr<job> j);
+    void worker_loop();
+
+    database_options options_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::unique_ptr<job>> queue_;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+/// The connection string libpq gets: the configured DSN plus a connect timeout and the
+/// application name, unless the DSN sets them itself. Works for URIs and key=value strings.
+std::string connection_string(const std::string& dsn, std::chrono::milliseconds connect_timeout);
+
+}  // namespace billpay::store
