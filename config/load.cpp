@@ -4,7 +4,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <boost/asio/ip/address.hpp>
-
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -35,7 +34,7 @@ bool is_absent(const YAML::Node& node) { return !node.IsDefined() || node.IsNull
 /// Walks one YAML mapping: hands out its keys and, at the end, reports every key nobody asked
 /// for. Missing required keys are reported at the mapping's own position.
 class map_reader {
-public:
+  public:
     map_reader(context& ctx, const YAML::Node& node, std::string path, YAML::Mark where)
         : ctx_(ctx), node_(node), path_(std::move(path)), mark_(where) {
         if (is_absent(node_)) {
@@ -67,15 +66,19 @@ public:
     void missing(std::string_view key) { ctx_.report(mark_, path(key), "is required"); }
 
     void finish() {
+        std::set<std::string, std::less<>> seen;
         for (auto it = node_.begin(); it != node_.end(); ++it) {
             std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
-            if (!used_.contains(key)) {
+            if (!seen.insert(key).second) {
+                // yaml-cpp keeps the first of two equal keys; the second must not pass unseen.
+                ctx_.report(it->first.Mark(), path(key), "duplicate key");
+            } else if (!used_.contains(key)) {
                 ctx_.report(it->first.Mark(), path(key), "unknown key");
             }
         }
     }
 
-private:
+  private:
     context& ctx_;
     YAML::Node node_;
     std::string path_;
@@ -111,8 +114,8 @@ std::optional<std::int64_t> read_integer(map_reader& map, std::string_view key, 
     }
     std::int64_t value = 0;
     const std::string* text = node.IsScalar() ? &node.Scalar() : nullptr;
-    auto parsed =
-        text ? std::from_chars(text->data(), text->data() + text->size(), value) : std::from_chars_result{};
+    auto parsed = text ? std::from_chars(text->data(), text->data() + text->size(), value)
+                       : std::from_chars_result{};
     if (!text || text->empty() || parsed.ec != std::errc{} ||
         parsed.ptr != text->data() + text->size()) {
         map.ctx().report(node.Mark(), map.path(key), "must be a whole number");
@@ -127,7 +130,8 @@ std::optional<std::int64_t> read_integer(map_reader& map, std::string_view key, 
 }
 
 template <class Int>
-void read_into(map_reader& map, std::string_view key, Int& out, std::int64_t min, std::int64_t max) {
+void read_into(map_reader& map, std::string_view key, Int& out, std::int64_t min,
+               std::int64_t max) {
     if (auto v = read_integer(map, key, min, max)) {
         out = static_cast<Int>(*v);
     }

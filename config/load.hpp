@@ -12,8 +12,8 @@ namespace billpay::config {
 /// One thing wrong with a config file, with the place it stands.
 struct problem {
     std::string file;
-    int line = 0;    // 1-based; 0 when the file could not be read at all
-    int column = 0;  // 1-based
+    int line = 0;          // 1-based; 0 when the file could not be read at all
+    int column = 0;        // 1-based
     std::string key_path;  // e.g. "listen.tls.certificate", "clients[1].role"
     std::string message;
 
@@ -23,11 +23,11 @@ struct problem {
 
 /// Thrown by load() with every problem found, not just the first.
 class invalid_config : public std::runtime_error {
-public:
+  public:
     explicit invalid_config(std::vector<problem> problems);
     [[nodiscard]] const std::vector<problem>& problems() const noexcept { return problems_; }
 
-private:
+  private:
     std::vector<problem> problems_;
 };
 

@@ -9,7 +9,7 @@ namespace billpay::config {
 /// It is wiped when destroyed and has no stream operator, so it cannot be logged by accident.
 /// Card data never lives here: that is tokenizer::card_data's job.
 class secret {
-public:
+  public:
     secret() = default;
     explicit secret(std::string value) : value_(std::move(value)) {}
     secret(const secret& other) : value_(other.value_) {}
@@ -22,7 +22,7 @@ public:
     [[nodiscard]] std::string_view reveal() const noexcept { return value_; }
     [[nodiscard]] bool empty() const noexcept { return value_.empty(); }
 
-private:
+  private:
     void wipe() noexcept;
     std::string value_;
 };

@@ -27,7 +27,6 @@ config::settings load_or_exit(const std::string& file) {
     }
 }
 
-
 int run_migrate(const std::string& config_file) {
     auto settings = load_or_exit(config_file);
     store::database db(store::database_options{std::string(settings.database.dsn.reveal()), 1,
@@ -80,10 +79,11 @@ int main(int argc, char** argv) {
     app.add_option("--config,-c", config_file, "billpayd's YAML config file");
     app.set_version_flag("--version", std::string("billpayctl ") + BILLPAY_VERSION);
 
-    auto* migrate = app.add_subcommand("migrate", "apply the database migrations this build carries");
-    auto* hash_key =
-        app.add_subcommand("hash-key", "read an API key on stdin, print its sha256: line for the "
-                                       "config's clients[].api_key_sha256");
+    auto* migrate =
+        app.add_subcommand("migrate", "apply the database migrations this build carries");
+    auto* hash_key = app.add_subcommand("hash-key",
+                                        "read an API key on stdin, print its sha256: line for the "
+                                        "config's clients[].api_key_sha256");
     CLI11_PARSE(app, argc, argv);
 
     billpay::logging::init("warn");
@@ -91,8 +91,8 @@ int main(int argc, char** argv) {
         return run_hash_key();
     }
     if (config_file.empty()) {
-        std::cerr << "billpayctl: --config FILE is required for " << app.get_subcommands()[0]->get_name()
-                  << '\n';
+        std::cerr << "billpayctl: --config FILE is required for "
+                  << app.get_subcommands()[0]->get_name() << '\n';
         return 2;
     }
     if (*migrate) {

@@ -2,9 +2,10 @@
 
 #include <openssl/crypto.h>
 
+#include <array>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -14,7 +15,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <array>
 #include <chrono>
 #include <vector>
 
@@ -309,8 +309,7 @@ asio::awaitable<response> http_server::handle(request_context& ctx, request& req
         logging::error("handler failed", {{"request_id", ctx.request_id}, {"error", e.what()}});
     }
     co_return error_response(http::status::internal_server_error, error_type::api_error,
-                             "internal_error", "Something went wrong on our side.",
-                             ctx.request_id);
+                             "internal_error", "Something went wrong on our side.", ctx.request_id);
 }
 
 }  // namespace billpay::daemon

@@ -21,7 +21,7 @@ namespace billpay::daemon {
 /// write, so a slow or silent client is dropped. Each connection is one coroutine on its own
 /// strand; the io_context may be run by several threads.
 class http_server {
-public:
+  public:
     http_server(boost::asio::io_context& ioc, const config::listen_settings& settings,
                 tls_context_holder& tls, const router& routes);
 
@@ -40,7 +40,7 @@ public:
 
     [[nodiscard]] std::size_t open_connections() const noexcept { return state_->open.load(); }
 
-private:
+  private:
     struct connection;  // one open connection's handle, for drain and close
 
     /// What connections share with the server. Held by every connection's coroutine, so a

@@ -19,7 +19,7 @@ using response = http::response<http::string_body>;
 struct request_context {
     std::string request_id;
     boost::asio::ip::tcp::endpoint remote;
-    std::string path;                               // decoded, without the query
+    std::string path;                                // decoded, without the query
     std::map<std::string, std::string> path_params;  // from {name} segments of the route
     std::multimap<std::string, std::string> query;   // decoded query parameters
 };

@@ -17,13 +17,13 @@ using handler = std::function<boost::asio::awaitable<response>(request_context&,
 /// "/v1/payments/{id}". A path no route matches is 404; a path that matches with another method
 /// is 405 with an Allow header. Both use the JSON error shape.
 class router {
-public:
+  public:
     void add(http::verb method, std::string pattern, handler h);
 
     /// Fills ctx.path, ctx.path_params and ctx.query from the target, then calls the handler.
     boost::asio::awaitable<response> dispatch(request_context& ctx, request& req) const;
 
-private:
+  private:
     struct route {
         http::verb method;
         std::vector<std::string> segments;

@@ -1,12 +1,12 @@
 #include "daemon/service.hpp"
 
-#include <csignal>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
+#include <csignal>
 #include <pqxx/pqxx>
 #include <thread>
 #include <vector>
@@ -31,8 +31,7 @@ std::int64_t steady_now_ms() {
 }
 
 store::database_options database_options_from(const config::database_settings& db) {
-    return store::database_options{std::string(db.dsn.reveal()), db.pool_size,
-                                   db.connect_timeout};
+    return store::database_options{std::string(db.dsn.reveal()), db.pool_size, db.connect_timeout};
 }
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
@@ -109,18 +108,20 @@ asio::awaitable<void> service::start_up() {
     int version = readiness_.schema_version.load();
     int required = store::required_schema_version();
     if (version < required) {
-        logging::error("the database schema is older than this billpayd needs; run "
-                       "`billpayctl --config FILE migrate` first",
-                       {{"schema_version", version}, {"required_schema_version", required}});
+        logging::error(
+            "the database schema is older than this billpayd needs; run "
+            "`billpayctl --config FILE migrate` first",
+            {{"schema_version", version}, {"required_schema_version", required}});
         exit_code_ = 1;
         stopping_ = true;
         ioc_.stop();
         co_return;
     }
     if (version > required) {
-        logging::warn("the database schema is newer than this billpayd; running on it as "
-                      "migrations only ever add",
-                      {{"schema_version", version}, {"required_schema_version", required}});
+        logging::warn(
+            "the database schema is newer than this billpayd; running on it as "
+            "migrations only ever add",
+            {{"schema_version", version}, {"required_schema_version", required}});
     }
     logging::info("ready", {{"schema_version", version}});
     notifier_.ready();
@@ -147,9 +148,10 @@ asio::awaitable<void> service::watchdog_loop(std::chrono::microseconds interval)
 }
 
 asio::awaitable<void> service::shut_down() {
-    logging::info("stopping: draining connections",
-                  {{"open_connections", static_cast<std::int64_t>(server_.open_connections())},
-                   {"grace_ms", static_cast<std::int64_t>(settings_.listen.shutdown_grace.count())}});
+    logging::info(
+        "stopping: draining connections",
+        {{"open_connections", static_cast<std::int64_t>(server_.open_connections())},
+         {"grace_ms", static_cast<std::int64_t>(settings_.listen.shutdown_grace.count())}});
     notifier_.stopping();
     server_.begin_drain();
     auto deadline = std::chrono::steady_clock::now() + settings_.listen.shutdown_grace;

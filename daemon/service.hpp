@@ -21,7 +21,7 @@ namespace billpay::daemon {
 /// READY=1. SIGTERM/SIGINT: drain within listen.shutdown_grace_ms and exit 0. SIGHUP: reload the
 /// TLS certificate and key for new connections (a broken pair is logged and the old one kept).
 class service {
-public:
+  public:
     explicit service(config::settings settings);
     ~service();
     service(const service&) = delete;
@@ -30,7 +30,7 @@ public:
     /// Runs until stopped; returns the process exit code.
     int run();
 
-private:
+  private:
     struct readiness {
         std::atomic<bool> database_reachable{false};
         std::atomic<int> schema_version{-1};

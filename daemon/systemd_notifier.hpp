@@ -9,7 +9,7 @@ namespace billpay::daemon {
 /// Speaks systemd's notify protocol (libsystemd's sd_notify) when billpayd runs as a
 /// Type=notify service. Without NOTIFY_SOCKET every call does nothing.
 class systemd_notifier {
-public:
+  public:
     void ready() const;
     void reloading() const;  // sends RELOADING=1 with MONOTONIC_USEC, as systemd 253 expects
     void stopping() const;

@@ -11,7 +11,7 @@ namespace billpay::daemon {
 
 /// A certificate, key or CA file that OpenSSL would not take; the message names the file.
 class tls_setup_error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -24,7 +24,7 @@ std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(
 /// The context new connections use. SIGHUP swaps it; a connection keeps the context it started
 /// with (it holds a shared_ptr), so open connections are not dropped by a reload.
 class tls_context_holder {
-public:
+  public:
     explicit tls_context_holder(std::shared_ptr<boost::asio::ssl::context> initial)
         : current_(std::move(initial)) {}
 
@@ -37,7 +37,7 @@ public:
         current_ = std::move(next);
     }
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::shared_ptr<boost::asio::ssl::context> current_;
 };

@@ -8,8 +8,8 @@ namespace billpay::store {
 
 std::string connection_string(const std::string& dsn, std::chrono::milliseconds connect_timeout) {
     // libpq counts whole seconds and treats 1 as 2; round up so a short timeout stays short.
-    auto seconds = std::max<long long>(
-        2, std::chrono::ceil<std::chrono::seconds>(connect_timeout).count());
+    auto seconds =
+        std::max<long long>(2, std::chrono::ceil<std::chrono::seconds>(connect_timeout).count());
     bool is_uri = dsn.starts_with("postgresql://") || dsn.starts_with("postgres://");
     std::string out = dsn;
     auto add = [&](std::string_view key, const std::string& value) {

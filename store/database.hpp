@@ -10,16 +10,15 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
-#include <stdexcept>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <pqxx/connection>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>
-
-#include <pqxx/connection>
 
 namespace billpay::store {
 
@@ -33,7 +32,7 @@ struct database_options {
 /// Thrown into a waiting coroutine when the database could not be reached or the connection
 /// broke during the job. Callers that answer clients turn it into a 503.
 class unavailable : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -45,7 +44,7 @@ public:
 /// Connections are opened on first use and reopened after they break, so billpayd starts (and
 /// /readyz reports) while the database is away, and recovers by itself when it returns.
 class database {
-public:
+  public:
     explicit database(database_options options);
     ~database();
     database(const database&) = delete;
@@ -61,7 +60,7 @@ public:
         return boost::asio::async_initiate<CompletionToken, void(std::exception_ptr, result_type)>(
             [this](auto handler, Fn fn) {
                 submit(std::make_unique<job_impl<Fn, decltype(handler)>>(std::move(fn),
-                                                                           std::move(handler)));
+                                                                         std::move(handler)));
             },
             token, std::move(fn));
     }
@@ -87,7 +86,7 @@ public:
 
     [[nodiscard]] const database_options& options() const noexcept { return options_; }
 
-private:
+  private:
     struct job {
         virtual ~job() = default;
         /// `conn` is null when no connection could be opened; `failure` then says why.
@@ -114,14 +113,14 @@ private:
                 }
             }
             auto executor = work.get_executor();
-            boost::asio::post(executor, [h = std::move(handler), failure,
-                                         v = std::move(value)]() mutable {
-                if (v) {
-                    std::move(h)(failure, std::move(*v));
-                } else {
-                    std::move(h)(failure, result_type{});
-                }
-            });
+            boost::asio::post(executor,
+                              [h = std::move(handler), failure, v = std::move(value)]() mutable {
+                                  if (v) {
+                                      std::move(h)(failure, std::move(*v));
+                                  } else {
+                                      std::move(h)(failure, result_type{});
+                                  }
+                              });
             work.reset();
             return healthy;
         }

@@ -60,7 +60,8 @@ migration_report migrate(pqxx::connection& conn, std::span<const migration> migr
     // A session-level lock: held across the per-migration transactions below, released at the
     // end whatever happens. libpqxx allows one transaction object at a time, so the lock is taken
     // and released in short nontransactions of their own.
-    const std::string lock_sql = "SELECT pg_advisory_lock(" + std::to_string(migration_lock_id) + ")";
+    const std::string lock_sql =
+        "SELECT pg_advisory_lock(" + std::to_string(migration_lock_id) + ")";
     {
         pqxx::nontransaction tx(conn);
         tx.exec(lock_sql);

@@ -1,12 +1,11 @@
 #pragma once
 
+#include <pqxx/connection>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <pqxx/connection>
 
 namespace billpay::store {
 
@@ -35,7 +34,7 @@ struct migration_report {
 /// Thrown when the database does not match what this binary knows: a recorded migration whose
 /// text has changed since it was applied, or versions out of order.
 class migration_error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

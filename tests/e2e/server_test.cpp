@@ -1,0 +1,185 @@
+// The real billpayd binary over real TLS: health, routing errors, request ids, limits, deadlines,
+// TLS versions and ciphers, client certificates.
+#include <gmock/gmock.h>
+#include <openssl/ssl.h>
+
+#include <set>
+#include <thread>
+
+#include "tests/e2e/daemon_fixture.hpp"
+
+namespace {
+
+using namespace billpay::test;
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+class Server : public daemon_fixture {};
+
+TEST_F(Server, HealthzAndReadyzAnswer) {
+    start();
+    auto c = client();
+    auto health = c.request(http::verb::get, "/healthz");
+    EXPECT_EQ(health.result(), http::status::ok);
+    EXPECT_EQ(json_of(health).at("status"), "ok");
+    auto ready = c.request(http::verb::get, "/readyz");
+    EXPECT_EQ(ready.result(), http::status::ok);
+    EXPECT_EQ(json_of(ready).at("status"), "ready");
+    EXPECT_EQ(json_of(ready).at("database"), "ok");
+    EXPECT_EQ(ready[http::field::content_type], "application/json");
+}
+
+TEST_F(Server, UnknownPathsAre404AndWrongMethods405InTheErrorShape) {
+    start();
+    auto c = client();
+    auto missing = c.request(http::verb::get, "/v1/nothing-here");
+    EXPECT_EQ(missing.result(), http::status::not_found);
+    auto error = json_of(missing).at("error");
+    EXPECT_EQ(error.at("type"), "invalid_request_error");
+    EXPECT_EQ(error.at("code"), "resource_missing");
+    EXPECT_EQ(error.at("request_id"), missing["Request-Id"]);
+
+    auto wrong = c.request(http::verb::delete_, "/healthz");
+    EXPECT_EQ(wrong.result(), http::status::method_not_allowed);
+    EXPECT_EQ(wrong[http::field::allow], "GET");
+    EXPECT_EQ(json_of(wrong).at("error").at("code"), "method_not_allowed");
+}
+
+TEST_F(Server, EveryResponseCarriesItsOwnRequestIdOverOneKeptAliveConnection) {
+    start();
+    auto c = client();
+    std::set<std::string> ids;
+    for (int i = 0; i < 20; ++i) {
+        auto res = c.request(http::verb::get, i % 2 ? "/healthz" : "/nope");
+        EXPECT_TRUE(res.keep_alive());
+        std::string id(res["Request-Id"]);
+        EXPECT_THAT(id, ::testing::StartsWith("req_"));
+        ids.insert(id);
+    }
+    EXPECT_EQ(ids.size(), 20u);
+    // The request id is in the log line of that request, so an operator can find it.
+    EXPECT_NE(daemon->log().find(*ids.begin()), std::string::npos);
+}
+
+TEST_F(Server, AnOversizeBodyIs413AndTheResponseArrives) {
+    config.extra_listen = "  max_body_bytes: 4096\n";
+    start();
+    auto c = client();
+    auto res = c.request(http::verb::post, "/healthz", std::string(100'000, 'x'));
+    EXPECT_EQ(res.result(), http::status::payload_too_large);
+    EXPECT_EQ(json_of(res).at("error").at("code"), "body_too_large");
+    EXPECT_FALSE(res.keep_alive());
+    EXPECT_FALSE(res["Request-Id"].empty());
+}
+
+TEST_F(Server, OversizeHeadersAre431) {
+    config.extra_listen = "  max_header_bytes: 2048\n";
+    start();
+    auto c = client();
+    auto res = c.request(http::verb::get, "/healthz", "", {{"X-Padding", std::string(4000, 'a')}});
+    EXPECT_EQ(res.result(), http::status::request_header_fields_too_large);
+    EXPECT_EQ(json_of(res).at("error").at("code"), "headers_too_large");
+}
+
+TEST_F(Server, MalformedHttpIs400) {
+    start();
+    auto c = client();
+    ASSERT_FALSE(c.connect());
+    ASSERT_FALSE(c.write_raw("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"));
+    auto [ec, res] = c.read_response();
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(res.result(), http::status::bad_request);
+    EXPECT_EQ(json_of(res).at("error").at("code"), "malformed_request");
+}
+
+TEST_F(Server, ASlowClientIsDroppedAtTheReadDeadline) {
+    start();  // read_timeout_ms: 2000 in the test config
+    auto c = client();
+    ASSERT_FALSE(c.connect());
+    auto started = std::chrono::steady_clock::now();
+    ASSERT_FALSE(c.write_raw("GET /healthz HTTP/1.1\r\nHost: loc"));  // and then nothing
+    EXPECT_TRUE(c.closed_by_server_within(6s));
+    auto waited = std::chrono::steady_clock::now() - started;
+    EXPECT_GE(waited, 1500ms);  // not before the deadline...
+    EXPECT_LT(waited, 5s);      // ...and not much after it
+}
+
+TEST_F(Server, AClientThatNeverStartsTlsIsDropped) {
+    config.extra_listen = "  handshake_timeout_ms: 500\n";
+    start();
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket raw(ioc);
+    raw.connect({boost::asio::ip::make_address("127.0.0.1"), daemon->port()});
+    char byte;
+    boost::system::error_code ec;
+    auto started = std::chrono::steady_clock::now();
+    raw.read_some(boost::asio::buffer(&byte, 1), ec);  // blocks until the server hangs up
+    EXPECT_TRUE(ec);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+}
+
+TEST_F(Server, TlsOneDotOneIsRefused) {
+    start();
+    auto c = client({.min_version = TLS1_1_VERSION, .max_version = TLS1_1_VERSION});
+    EXPECT_TRUE(c.connect());
+}
+
+TEST_F(Server, TlsOneDotTwoAndOneDotThreeAreAccepted) {
+    start();
+    auto v12 = client({.max_version = TLS1_2_VERSION});
+    ASSERT_FALSE(v12.connect());
+    EXPECT_EQ(v12.protocol(), "TLSv1.2");
+    auto v13 = client({.min_version = TLS1_3_VERSION});
+    ASSERT_FALSE(v13.connect());
+    EXPECT_EQ(v13.protocol(), "TLSv1.3");
+}
+
+TEST_F(Server, CiphersOutsideMozillaIntermediateAreRefused) {
+    start();
+    // CBC suites and plain RSA key exchange are not in the intermediate list.
+    for (const char* cipher :
+         {"ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "AES128-GCM-SHA256"}) {
+        auto c = client({.max_version = TLS1_2_VERSION, .tls12_ciphers = cipher});
+        EXPECT_TRUE(c.connect()) << cipher << " was accepted";
+    }
+    auto good =
+        client({.max_version = TLS1_2_VERSION, .tls12_ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256"});
+    EXPECT_FALSE(good.connect());
+}
+
+TEST_F(Server, TheServerCertificateVerifiesAgainstItsCa) {
+    start();
+    auto c = client({.trusted_ca = ca.certificate});
+    EXPECT_FALSE(c.connect());
+    EXPECT_EQ(c.request(http::verb::get, "/healthz").result(), http::status::ok);
+}
+
+class ClientCertificates : public daemon_fixture {
+  protected:
+    void SetUp() override {
+        daemon_fixture::SetUp();
+        config.client_ca = ca.certificate;
+        start();
+    }
+};
+
+TEST_F(ClientCertificates, AClientWithoutACertificateIsRefused) {
+    auto c = client();
+    // With TLS 1.3 the refusal arrives after the client's side of the handshake, on first use.
+    EXPECT_ANY_THROW(c.request(http::verb::get, "/healthz"));
+}
+
+TEST_F(ClientCertificates, ACertificateFromTheConfiguredCaIsAccepted) {
+    auto portal = make_certificate(dir.path(), "portal", "portal", ca);
+    auto c = client({.client_certificate = portal});
+    EXPECT_EQ(c.request(http::verb::get, "/healthz").result(), http::status::ok);
+}
+
+TEST_F(ClientCertificates, ACertificateFromAnotherCaIsRefused) {
+    auto other_ca = make_ca(dir.path(), "other-ca");
+    auto stranger = make_certificate(dir.path(), "stranger", "portal", other_ca);
+    auto c = client({.client_certificate = stranger});
+    EXPECT_ANY_THROW(c.request(http::verb::get, "/healthz"));
+}
+
+}  // namespace

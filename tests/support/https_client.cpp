@@ -1,0 +1,151 @@
+#include "tests/support/https_client.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
+#include <cstdio>
+
+namespace billpay::test {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+https_client::https_client(unsigned short port, client_tls tls)
+    : port_(port), ctx_(asio::ssl::context::tls_client) {
+    if (tls.min_version) {
+        SSL_CTX_set_min_proto_version(ctx_.native_handle(), tls.min_version);
+        // OpenSSL 3 forbids TLS 1.1 at its default security level; lower it so the refusal
+        // the test sees is the server's, not our own client's.
+        SSL_CTX_set_security_level(ctx_.native_handle(), 0);
+    }
+    if (tls.max_version) {
+        SSL_CTX_set_max_proto_version(ctx_.native_handle(), tls.max_version);
+    }
+    if (!tls.tls12_ciphers.empty()) {
+        SSL_CTX_set_security_level(ctx_.native_handle(), 0);
+        SSL_CTX_set_cipher_list(ctx_.native_handle(), tls.tls12_ciphers.c_str());
+    }
+    if (tls.client_certificate) {
+        ctx_.use_certificate_chain_file(tls.client_certificate->certificate.string());
+        ctx_.use_private_key_file(tls.client_certificate->key.string(), asio::ssl::context::pem);
+    }
+    if (tls.trusted_ca) {
+        ctx_.load_verify_file(tls.trusted_ca->string());
+        ctx_.set_verify_mode(asio::ssl::verify_peer);
+    } else {
+        ctx_.set_verify_mode(asio::ssl::verify_none);
+    }
+}
+
+boost::system::error_code https_client::connect() {
+    stream_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc_, ctx_);
+    buffer_.clear();
+    auto& tcp = beast::get_lowest_layer(*stream_);
+    boost::system::error_code ec;
+    tcp.socket().connect({asio::ip::make_address("127.0.0.1"), port_}, ec);
+    if (ec) {
+        return ec;
+    }
+    SSL_set_tlsext_host_name(stream_->native_handle(), "localhost");
+    stream_->handshake(asio::ssl::stream_base::client, ec);
+    return ec;
+}
+
+http_response https_client::request(http::verb method, const std::string& target,
+                                    const std::string& body,
+                                    const std::map<std::string, std::string>& headers) {
+    if (!stream_) {
+        if (auto ec = connect()) {
+            throw boost::system::system_error(ec, "connect");
+        }
+    }
+    http::request<http::string_body> req{method, target, 11};
+    req.set(http::field::host, "localhost");
+    for (const auto& [name, value] : headers) {
+        req.set(name, value);
+    }
+    if (!body.empty() || method == http::verb::post) {
+        req.body() = body;
+        if (req[http::field::content_type].empty()) {
+            req.set(http::field::content_type, "application/json");
+        }
+    }
+    req.prepare_payload();
+    http::write(*stream_, req);
+    auto [ec, res] = read_response();
+    if (ec) {
+        throw boost::system::system_error(ec, "read response");
+    }
+    if (!res.keep_alive()) {
+        stream_.reset();
+    }
+    return res;
+}
+
+boost::system::error_code https_client::write_raw(const std::string& bytes) {
+    boost::system::error_code ec;
+    asio::write(*stream_, asio::buffer(bytes), ec);
+    return ec;
+}
+
+std::pair<boost::system::error_code, http_response> https_client::read_response(
+    std::chrono::milliseconds timeout) {
+    beast::get_lowest_layer(*stream_).expires_after(timeout);
+    http_response res;
+    boost::system::error_code ec;
+    // A blocking read cannot time out on its own; run the async form with the stream's timer.
+    http::async_read(*stream_, buffer_, res, [&](auto e, std::size_t) { ec = e; });
+    ioc_.restart();
+    ioc_.run();
+    beast::get_lowest_layer(*stream_).expires_never();
+    return {ec, std::move(res)};
+}
+
+bool https_client::closed_by_server_within(std::chrono::milliseconds timeout) {
+    beast::get_lowest_layer(*stream_).expires_after(timeout);
+    boost::system::error_code ec;
+    char byte;
+    stream_->async_read_some(asio::buffer(&byte, 1), [&](auto e, std::size_t) { ec = e; });
+    ioc_.restart();
+    ioc_.run();
+    return ec && ec != beast::error::timeout;
+}
+
+std::string https_client::server_certificate_fingerprint() {
+    X509* cert = SSL_get1_peer_certificate(stream_->native_handle());
+    if (!cert) {
+        return {};
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    X509_digest(cert, EVP_sha256(), md, &len);
+    X509_free(cert);
+    std::string out = "sha256 Fingerprint=";
+    char hex[4];
+    for (unsigned int i = 0; i < len; ++i) {
+        std::snprintf(hex, sizeof hex, "%02X", md[i]);
+        out += hex;
+        if (i + 1 < len) {
+            out += ':';
+        }
+    }
+    return out + "\n";
+}
+
+std::string https_client::protocol() { return SSL_get_version(stream_->native_handle()); }
+
+boost::json::value json_of(const http_response& response) {
+    boost::system::error_code ec;
+    auto value = boost::json::parse(response.body(), ec);
+    if (ec) {
+        return boost::json::value(nullptr);
+    }
+    return value;
+}
+
+}  // namespace billpay::test

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Checks systemd/billpayd.service as systemd itself judges it:
+#  - `systemd-analyze security --offline=yes` rates its exposure 2.0 or lower;
+#  - `systemd-analyze verify` passes with ExecStart pointed at the built binary;
+#  - the sysusers.d file creates the billpayd user (in a scratch root).
+# usage: check-unit.sh SYSTEMD_DIR BILLPAYD_BINARY
+set -euo pipefail
+unit_dir=$1
+binary=$2
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+exposure_line=$(systemd-analyze security --offline=yes "$unit_dir/billpayd.service" 2>&1 | tail -n 1)
+exposure=$(echo "$exposure_line" | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
+echo "systemd-analyze security: $exposure_line"
+if [[ -z "$exposure" ]] || ! awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }'; then
+    echo "FAIL: exposure ${exposure:-unknown} is above 2.0" >&2
+    exit 1
+fi
+
+sed "s#/usr/bin/billpayd#$binary#g" "$unit_dir/billpayd.service" >"$scratch/billpayd.service"
+verify_output=$(systemd-analyze verify "$scratch/billpayd.service" 2>&1 || echo "exit status $?")
+if [[ -n "$verify_output" ]]; then
+    echo "FAIL: systemd-analyze verify:" >&2
+    echo "$verify_output" >&2
+    exit 1
+fi
+echo "systemd-analyze verify: clean"
+
+mkdir -p "$scratch/root/etc"
+systemd-sysusers --root="$scratch/root" "$unit_dir/billpayd.sysusers.conf" >/dev/null 2>&1
+if ! grep -q '^billpayd:' "$scratch/root/etc/passwd"; then
+    echo "FAIL: sysusers.d file did not create the billpayd user" >&2
+    exit 1
+fi
+echo "sysusers.d: creates billpayd"
