@@ -372,11 +372,19 @@ void read_clients(map_reader& root, std::vector<client_settings>& clients) {
                                                : client_role::ops;
         }
         YAML::Node hash = map.take("api_key_sha256");
-        if (is_absent(hash)) {
-            map.missing("api_key_sha256");
-        } else if (!hash.IsScalar() || !parse_api_key_hash(hash.Scalar(), client.api_key_sha256)) {
-            map.ctx().report(hash.Mark(), map.path("api_key_sha256"),
-                             "must be \"sha256:\" and 64 hex digits (billpayctl hash-key)");
+        if (!is_absent(hash)) {
+            std::array<std::uint8_t, 32> digest{};
+            if (!hash.IsScalar() || !parse_api_key_hash(hash.Scalar(), digest)) {
+                map.ctx().report(hash.Mark(), map.path("api_key_sha256"),
+                                 "must be \"sha256:\" and 64 hex digits (billpayctl hash-key)");
+            } else {
+                client.api_key_sha256 = digest;
+            }
+        }
+        client.certificate_cn = read_string(map, "certificate_cn", false);
+        if (is_absent(hash) && !client.certificate_cn) {
+            map.ctx().report(map.mark(), map.path("api_key_sha256"),
+                             "is required (or certificate_cn, with listen.tls.client_ca)");
         }
         map.finish();
         clients.push_back(std::move(client));
@@ -386,6 +394,7 @@ void read_clients(map_reader& root, std::vector<client_settings>& clients) {
 void read_gateway(map_reader& root, gateway_settings& gateway) {
     map_reader map(root.ctx(), root.take("gateway"), "gateway", root.mark());
     std::string processor = read_choice(map, "processor", {"simulator"}).value_or("simulator");
+    read_millis(map, "timeout_ms", gateway.timeout, 100, 600'000);
     map_reader simulator(map.ctx(), map.take("simulator"), map.path("simulator"), map.mark());
     simulator_settings sim;
     read_millis(simulator, "latency_ms", sim.latency, 0, 600'000);
@@ -442,6 +451,25 @@ void read_payments(map_reader& root, payments_settings& payments) {
     if (payments.max_amount < payments.min_amount) {
         map.ctx().report(map.mark(), "payments.max_amount", "must not be less than min_amount");
     }
+    YAML::Node zone = map.take("time_zone");
+    if (!is_absent(zone)) {
+        std::error_code ec;
+        bool ok = zone.IsScalar() && !zone.Scalar().empty() &&
+                  zone.Scalar().find("..") == std::string::npos && zone.Scalar()[0] != '/' &&
+                  fs::is_regular_file(fs::path("/usr/share/zoneinfo") / zone.Scalar(), ec);
+        if (ok) {
+            payments.time_zone = zone.Scalar();
+        } else {
+            map.ctx().report(zone.Mark(), "payments.time_zone",
+                             "must be an IANA time zone name such as America/Chicago");
+        }
+    }
+    read_into(map, "duplicate_window_minutes", payments.duplicate_window_minutes, 0, 525'600);
+    map_reader recovery(map.ctx(), map.take("recovery"), "payments.recovery", map.mark());
+    read_millis(recovery, "after_ms", payments.recovery.after, 1'000, 86'400'000);
+    read_millis(recovery, "interval_ms", payments.recovery.interval, 100, 3'600'000);
+    read_into(recovery, "max_attempts", payments.recovery.max_attempts, 1, 1000);
+    recovery.finish();
     map.finish();
 }
 

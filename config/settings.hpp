@@ -50,7 +50,10 @@ enum class client_role { portal, finance, ops };
 struct client_settings {
     std::string id;
     client_role role = client_role::portal;
-    std::array<std::uint8_t, 32> api_key_sha256{};
+    /// SHA-256 of the client's API key (absent: the client authenticates by certificate only).
+    std::optional<std::array<std::uint8_t, 32>> api_key_sha256;
+    /// With listen.tls.client_ca: a client certificate whose subject CN is this is this client.
+    std::optional<std::string> certificate_cn;
 };
 
 struct simulator_settings {
@@ -63,16 +66,33 @@ using processor_settings = std::variant<simulator_settings>;
 
 struct gateway_settings {
     processor_settings processor = simulator_settings{};
+    /// Deadline for each processor call; past it a charge's outcome is unknown (202 pending).
+    std::chrono::milliseconds timeout{30'000};
 };
 
 struct tokenizer_settings {
     secret fingerprint_key;
 };
 
+struct recovery_settings {
+    /// A payment still pending this long after it was created is looked up at the processor.
+    std::chrono::milliseconds after{60'000};
+    /// How often the worker looks, and how long it waits before asking again about one payment.
+    std::chrono::milliseconds interval{10'000};
+    /// After this many lookups without an answer the payment is flagged for finance.
+    int max_attempts = 10;
+};
+
 struct payments_settings {
     std::vector<std::string> currencies{"USD"};
     std::int64_t min_amount = 1;
     std::int64_t max_amount = 10'000'000;
+    /// The utility's time zone (IANA name): cards expire at the end of their month there.
+    std::string time_zone = "UTC";
+    /// A second payment of the same account and bill within this window is refused with 409
+    /// possible_duplicate_payment unless the request says confirm_duplicate.
+    std::int64_t duplicate_window_minutes = 1440;
+    recovery_settings recovery;
 };
 
 struct spool_settings {

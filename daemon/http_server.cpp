@@ -1,6 +1,7 @@
 #include "daemon/http_server.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
@@ -18,8 +19,8 @@
 #include <chrono>
 #include <vector>
 
-#include "daemon/request_id.hpp"
 #include "logging/log.hpp"
+#include "payments/ids.hpp"
 
 namespace billpay::daemon {
 namespace {
@@ -189,6 +190,16 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
         co_return;
     }
 
+    // A verified client certificate (listen.tls.client_ca) may name the API client.
+    std::string client_certificate_cn;
+    if (X509* peer = SSL_get0_peer_certificate(stream.native_handle())) {
+        char cn[256] = {};
+        if (X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn) >
+            0) {
+            client_certificate_cn = cn;
+        }
+    }
+
     beast::flat_buffer buffer;
     bool first = true;
     for (;;) {
@@ -215,6 +226,7 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
         parser.body_limit(settings_.max_body_bytes);
         request_context ctx;
         ctx.remote = remote;
+        ctx.client_certificate_cn = client_certificate_cn;
         auto started = std::chrono::steady_clock::now();
 
         auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_nothrow);
@@ -234,7 +246,7 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
         response res;
         bool keep_alive = false;
         if (ec) {
-            ctx.request_id = new_request_id();
+            ctx.request_id = payments::new_id("req");
             if (ec == http::error::body_limit) {
                 res = error_response(http::status::payload_too_large,
                                      error_type::invalid_request_error, "body_too_large",
@@ -260,7 +272,7 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
                                               {"remote", remote.address().to_string()}});
         } else {
             request& req = parser.get();
-            ctx.request_id = new_request_id();
+            ctx.request_id = payments::new_id("req");
             res = co_await handle(ctx, req);
             keep_alive = req.keep_alive() && !state->draining;
             auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -272,7 +284,7 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
                             {"method", std::string_view(method.data(), method.size())},
                             {"path", ctx.path},
                             {"status", static_cast<int>(res.result_int())},
-                            {"duration_ms", static_cast<double>(elapsed.count()) / 1000.0},
+                            {"duration_us", static_cast<std::int64_t>(elapsed.count())},
                             {"remote", remote.address().to_string()}});
             wipe_request(req);
         }

@@ -5,6 +5,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/value.hpp>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,13 @@ struct request_context {
     std::string path;                                // decoded, without the query
     std::map<std::string, std::string> path_params;  // from {name} segments of the route
     std::multimap<std::string, std::string> query;   // decoded query parameters
+    std::string client_certificate_cn;  // subject CN of a verified client certificate, if any
+
+    /// The first value of a query parameter, if given.
+    [[nodiscard]] std::optional<std::string> query_value(const std::string& name) const {
+        auto it = query.find(name);
+        return it == query.end() ? std::nullopt : std::optional<std::string>(it->second);
+    }
 };
 
 /// A JSON response with the given status; the server adds Request-Id and connection headers.

@@ -4,13 +4,19 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <iostream>
 
 #include "config/load.hpp"
 #include "daemon/service.hpp"
 #include "logging/log.hpp"
+#include "tokenizer/card_data.hpp"
 
 namespace {
+
+// Locked memory for card data: room for thousands of cards in flight at once.
+constexpr std::size_t secure_memory_bytes = 4 * 1024 * 1024;
 
 /// Card data passes through this process's memory; a core dump or a ptrace by another user of
 /// the same uid must never expose it. The tokenizer also excludes its pages from dumps.
@@ -54,6 +60,17 @@ int main(int argc, char** argv) {
     }
 
     billpay::logging::init(settings.logging.level);
+    // Card expiry is judged in the utility's time zone; logs stay in UTC (they format with
+    // gmtime), so the process-wide zone touches nothing else.
+    setenv("TZ", settings.payments.time_zone.c_str(), 1);
+    tzset();
+    if (!billpay::tokenizer::init_secure_memory(secure_memory_bytes)) {
+        billpay::logging::error(
+            "cannot lock memory for card data; raise the memory lock limit (systemd: "
+            "LimitMEMLOCK=)",
+            {{"bytes", secure_memory_bytes}});
+        return 1;
+    }
     try {
         billpay::daemon::service service(std::move(settings));
         int code = service.run();

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "gateway_adapters/make_gateway.hpp"
 #include "logging/log.hpp"
 #include "store/migrations.hpp"
 
@@ -45,9 +46,15 @@ service::service(config::settings settings)
     : settings_(std::move(settings)),
       tls_(make_server_tls_context(settings_.listen.tls)),
       database_(database_options_from(settings_.database)),
+      clients_(settings_.clients),
+      fingerprints_(settings_.tokenizer.fingerprint_key.reveal()),
+      processor_(gateway::make_gateway(settings_.gateway.processor, database_)),
+      payments_api_(settings_, clients_, database_, *processor_, fingerprints_),
+      recovery_(settings_, database_, *processor_),
       server_(ioc_, settings_.listen, tls_, routes_),
       signals_(ioc_, SIGTERM, SIGINT, SIGHUP) {
     add_routes();
+    payments_api_.add_routes(routes_);
 }
 
 service::~service() = default;
@@ -123,8 +130,9 @@ asio::awaitable<void> service::start_up() {
             "migrations only ever add",
             {{"schema_version", version}, {"required_schema_version", required}});
     }
-    logging::info("ready", {{"schema_version", version}});
+    logging::info("ready", {{"schema_version", version}, {"processor", processor_->name()}});
     notifier_.ready();
+    asio::co_spawn(ioc_, recovery_.run(), asio::detached);
     co_await probe_loop();
 }
 
@@ -153,6 +161,7 @@ asio::awaitable<void> service::shut_down() {
         {{"open_connections", static_cast<std::int64_t>(server_.open_connections())},
          {"grace_ms", static_cast<std::int64_t>(settings_.listen.shutdown_grace.count())}});
     notifier_.stopping();
+    recovery_.stop();
     server_.begin_drain();
     auto deadline = std::chrono::steady_clock::now() + settings_.listen.shutdown_grace;
     while (server_.open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {

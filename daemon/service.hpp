@@ -8,11 +8,16 @@
 #include <memory>
 
 #include "config/settings.hpp"
+#include "daemon/api_clients.hpp"
 #include "daemon/http_server.hpp"
+#include "daemon/payments_api.hpp"
+#include "daemon/recovery_worker.hpp"
 #include "daemon/router.hpp"
 #include "daemon/systemd_notifier.hpp"
 #include "daemon/tls.hpp"
+#include "gateway_adapters/gateway.hpp"
 #include "store/database.hpp"
+#include "tokenizer/card_checks.hpp"
 
 namespace billpay::daemon {
 
@@ -52,6 +57,11 @@ class service {
     systemd_notifier notifier_;
     tls_context_holder tls_;
     store::database database_;
+    api_clients clients_;
+    tokenizer::fingerprinter fingerprints_;
+    std::unique_ptr<gateway::gateway> processor_;
+    payments_api payments_api_;
+    recovery_worker recovery_;
     router routes_;
     http_server server_;
     boost::asio::signal_set signals_;

@@ -90,7 +90,7 @@ TEST_F(ConfigLoad, AValidFileGivesItsValuesAndTheDocumentedDefaults) {
     ASSERT_EQ(s.clients.size(), 1u);
     EXPECT_EQ(s.clients[0].id, "portal");
     EXPECT_EQ(s.clients[0].role, config::client_role::portal);
-    EXPECT_EQ(s.clients[0].api_key_sha256[0], 0x2c);
+    EXPECT_EQ((*s.clients[0].api_key_sha256)[0], 0x2c);
     EXPECT_EQ(s.payments.currencies, std::vector<std::string>{"USD"});
     EXPECT_EQ(s.payments.max_amount, 10'000'000);
     EXPECT_EQ(s.logging.level, "info");
@@ -192,7 +192,8 @@ TEST_F(ConfigLoad, ClientsAreChecked) {
                             "F:13:21: clients[0].api_key_sha256: must be \"sha256:\" and 64 hex "
                             "digits (billpayctl hash-key)",
                             "F:14:5: clients[1].id: duplicate client id \"portal\"",
-                            "F:14:5: clients[1].api_key_sha256: is required"));
+                            "F:14:5: clients[1].api_key_sha256: is required (or certificate_cn, "
+                            "with listen.tls.client_ca)"));
 }
 
 TEST_F(ConfigLoad, PaymentLimitsAndCurrenciesAreChecked) {

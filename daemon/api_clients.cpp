@@ -1,0 +1,85 @@
+#include "daemon/api_clients.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+namespace billpay::daemon {
+
+std::string_view to_string(config::client_role role) noexcept {
+    switch (role) {
+        case config::client_role::portal:
+            return "portal";
+        case config::client_role::finance:
+            return "finance";
+        case config::client_role::ops:
+            return "ops";
+    }
+    return "unknown";
+}
+
+api_clients::api_clients(const std::vector<config::client_settings>& clients) : clients_(clients) {}
+
+authentication api_clients::authenticate(const request& req, const request_context& ctx) const {
+    auto refuse = [&](std::string_view message) {
+        auto res = error_response(http::status::unauthorized, error_type::authentication_error,
+                                  "unauthenticated", message, ctx.request_id);
+        res.set(http::field::www_authenticate, "Bearer realm=\"billpayd\"");
+        return authentication{std::nullopt, std::move(res)};
+    };
+
+    const config::client_settings* by_key = nullptr;
+    auto header = req[http::field::authorization];
+    if (!header.empty()) {
+        constexpr std::string_view scheme = "Bearer ";
+        if (header.size() <= scheme.size() || !header.starts_with(scheme)) {
+            return refuse("Use Authorization: Bearer <API key>.");
+        }
+        auto key = header.substr(scheme.size());
+        unsigned char digest[SHA256_DIGEST_LENGTH];
+        SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+        // Compare against every client, whatever matches, so timing tells nothing.
+        for (const auto& client : clients_) {
+            if (client.api_key_sha256 &&
+                CRYPTO_memcmp(digest, client.api_key_sha256->data(), SHA256_DIGEST_LENGTH) == 0) {
+                by_key = &client;
+            }
+        }
+        if (!by_key) {
+            return refuse("The API key is not valid.");
+        }
+    }
+
+    const config::client_settings* by_certificate = nullptr;
+    if (!ctx.client_certificate_cn.empty()) {
+        for (const auto& client : clients_) {
+            if (client.certificate_cn && *client.certificate_cn == ctx.client_certificate_cn) {
+                by_certificate = &client;
+            }
+        }
+    }
+
+    if (by_key && by_certificate && by_key != by_certificate) {
+        return refuse("The API key and the client certificate name different clients.");
+    }
+    const auto* client = by_key ? by_key : by_certificate;
+    if (!client) {
+        return refuse("Authenticate with Authorization: Bearer <API key>.");
+    }
+    return authentication{api_client{client->id, client->role}, std::nullopt};
+}
+
+std::optional<response> api_clients::require_role(const api_client& client,
+                                                  std::initializer_list<config::client_role> roles,
+                                                  const request_context& ctx) {
+    for (auto role : roles) {
+        if (client.role == role) {
+            return std::nullopt;
+        }
+    }
+    return error_response(
+        http::status::forbidden, error_type::permission_error, "forbidden_for_role",
+        "This client's role (" + std::string(to_string(client.role)) + ") may not do this.",
+        ctx.request_id);
+}
+
+}  // namespace billpay::daemon

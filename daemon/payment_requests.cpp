@@ -1,0 +1,424 @@
+#include "daemon/payment_requests.hpp"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <cstdint>
+#include <limits>
+#include <set>
+
+#include "tokenizer/wiping_json.hpp"
+
+namespace billpay::daemon {
+namespace {
+
+namespace json = boost::json;
+
+field_error missing(std::string param) {
+    return {param, "parameter_missing", "The field " + param + " is required."};
+}
+field_error invalid(std::string param, std::string message) {
+    return {std::move(param), "parameter_invalid", std::move(message)};
+}
+
+bool has_control_characters(std::string_view text) {
+    return std::any_of(text.begin(), text.end(),
+                       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+/// Every key of `object` must be in `allowed`.
+std::optional<field_error> check_keys(const json::object& object, std::string_view prefix,
+                                      std::initializer_list<std::string_view> allowed) {
+    for (const auto& entry : object) {
+        std::string_view key = entry.key();
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+            std::string param = std::string(prefix) + std::string(key);
+            if (has_control_characters(param) || param.size() > 64) {
+                param = std::string(prefix) + "(unknown)";
+            }
+            return field_error{param, "parameter_unknown",
+                               "The field " + param + " is not part of this request."};
+        }
+    }
+    return std::nullopt;
+}
+
+/// A string field: required or not, at most `max_length` bytes, no control characters.
+std::variant<std::optional<std::string>, field_error> string_field(const json::object& object,
+                                                                   std::string_view key,
+                                                                   std::string param, bool required,
+                                                                   std::size_t max_length) {
+    auto it = object.find(key);
+    if (it == object.end() || it->value().is_null()) {
+        if (required) {
+            return missing(param);
+        }
+        return std::optional<std::string>();
+    }
+    if (!it->value().is_string()) {
+        return invalid(param, "The field " + param + " must be a string.");
+    }
+    const auto& text = it->value().get_string();
+    if (text.empty() || text.size() > max_length) {
+        return invalid(param, "The field " + param + " must be 1 to " + std::to_string(max_length) +
+                                  " characters.");
+    }
+    if (has_control_characters(text)) {
+        return invalid(param, "The field " + param + " must not contain control characters.");
+    }
+    return std::optional<std::string>(std::string(text));
+}
+
+std::variant<std::optional<std::int64_t>, field_error> integer_field(const json::object& object,
+                                                                     std::string_view key,
+                                                                     std::string param,
+                                                                     bool required) {
+    auto it = object.find(key);
+    if (it == object.end() || it->value().is_null()) {
+        if (required) {
+            return missing(param);
+        }
+        return std::optional<std::int64_t>();
+    }
+    const auto& v = it->value();
+    if (v.is_int64()) {
+        return std::optional<std::int64_t>(v.get_int64());
+    }
+    if (v.is_uint64()) {
+        return invalid(param, "The field " + param + " is too large.");
+    }
+    return invalid(param, "The field " + param + " must be a whole number (JSON integer).");
+}
+
+std::variant<bool, field_error> bool_field(const json::object& object, std::string_view key) {
+    auto it = object.find(key);
+    if (it == object.end() || it->value().is_null()) {
+        return false;
+    }
+    if (!it->value().is_bool()) {
+        return invalid(std::string(key),
+                       "The field " + std::string(key) + " must be true or false.");
+    }
+    return it->value().get_bool();
+}
+
+bool valid_bill_id(std::string_view text) {
+    return !text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_' || c == '.' || c == '/';
+    });
+}
+
+bool valid_email(std::string_view text) {
+    auto at = text.find('@');
+    if (at == std::string_view::npos || at == 0 ||
+        text.find('@', at + 1) != std::string_view::npos) {
+        return false;
+    }
+    auto domain = text.substr(at + 1);
+    if (domain.size() < 3 || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
+        domain.back() == '.') {
+        return false;
+    }
+    return std::none_of(text.begin(), text.end(),
+                        [](char c) { return c == ' ' || c == ',' || c == '<' || c == '>'; });
+}
+
+/// Reads the "card" object into locked memory. The strings stay in the wiped parse buffer.
+std::variant<tokenizer::card_data, field_error> read_card(const json::value& value) {
+    if (!value.is_object()) {
+        return invalid("card", "The field card must be an object.");
+    }
+    const auto& card = value.get_object();
+    if (auto e = check_keys(card, "card.",
+                            {"number", "exp_month", "exp_year", "cvc", "name", "postal_code"})) {
+        return *e;
+    }
+    tokenizer::card_data data;
+    auto number = card.find("number");
+    if (number == card.end() || number->value().is_null()) {
+        return missing("card.number");
+    }
+    if (!number->value().is_string()) {
+        return invalid("card.number", "The card number must be a string of digits.");
+    }
+    if (!data.set_number(number->value().get_string())) {
+        return field_error{"card.number", "invalid_number", "The card number is not valid."};
+    }
+    auto cvc = card.find("cvc");
+    if (cvc == card.end() || cvc->value().is_null()) {
+        return missing("card.cvc");
+    }
+    if (!cvc->value().is_string()) {
+        return invalid("card.cvc", "The security code must be a string of digits.");
+    }
+    if (!data.set_cvc(cvc->value().get_string())) {
+        return field_error{"card.cvc", "invalid_cvc", "The security code is not valid."};
+    }
+    int month = 0;
+    int year = 0;
+    for (auto [key, out] : {std::pair<std::string_view, int*>{"exp_month", &month},
+                            std::pair<std::string_view, int*>{"exp_year", &year}}) {
+        std::string param = "card." + std::string(key);
+        auto field = integer_field(card, key, param, true);
+        if (auto* e = std::get_if<field_error>(&field)) {
+            return *e;
+        }
+        auto v = *std::get<std::optional<std::int64_t>>(field);
+        if (v < 0 || v > 9999) {
+            return invalid(param, "The field " + param + " is out of range.");
+        }
+        *out = static_cast<int>(v);
+    }
+    data.set_expiry(month, year);
+    if (auto name = card.find("name"); name != card.end() && !name->value().is_null()) {
+        if (!name->value().is_string() || !data.set_name(name->value().get_string()) ||
+            has_control_characters(name->value().get_string())) {
+            return invalid("card.name",
+                           "The cardholder name must be a string of at most 120 "
+                           "characters.");
+        }
+    }
+    if (auto postal = card.find("postal_code");
+        postal != card.end() && !postal->value().is_null()) {
+        if (!postal->value().is_string() || !data.set_postal_code(postal->value().get_string()) ||
+            has_control_characters(postal->value().get_string())) {
+            return invalid("card.postal_code",
+                           "The postal code must be a string of at most 16 characters.");
+        }
+    }
+    return data;
+}
+
+#define BILLPAY_TAKE(var, expr)                              \
+    auto var##_result = (expr);                              \
+    if (auto* e = std::get_if<field_error>(&var##_result)) { \
+        return *e;                                           \
+    }                                                        \
+    auto var = std::move(std::get<0>(var##_result))
+
+std::variant<json::value, field_error> parse_object(std::string_view body) {
+    boost::system::error_code ec;
+    auto value = tokenizer::parse_wiping(body, ec);
+    if (ec) {
+        return field_error{"", "invalid_json",
+                           "The request body is not valid JSON (UTF-8, at most 8 levels deep)."};
+    }
+    if (!value.is_object()) {
+        return field_error{"", "invalid_json", "The request body must be a JSON object."};
+    }
+    return value;
+}
+
+std::optional<field_error> read_account(const json::object& object, std::string& out) {
+    auto field = string_field(object, "account_number", "account_number", true, 32);
+    if (auto* e = std::get_if<field_error>(&field)) {
+        return *e;
+    }
+    out = *std::get<0>(field);
+    if (!valid_account_number(out)) {
+        return invalid("account_number",
+                       "The account number must be 1 to 32 letters, digits or dashes.");
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+bool valid_account_number(std::string_view text) {
+    return !text.empty() && text.size() <= 32 && std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '-';
+    });
+}
+
+std::variant<payment_request, field_error> parse_payment_request(std::string_view body) {
+    BILLPAY_TAKE(value, parse_object(body));
+    const auto& object = value.get_object();
+    if (auto e =
+            check_keys(object, "",
+                       {"account_number", "bill_id", "amount", "currency", "card", "payment_method",
+                        "customer", "save_payment_method", "metadata", "confirm_duplicate"})) {
+        return *e;
+    }
+    payment_request request;
+    if (auto e = read_account(object, request.account_number)) {
+        return *e;
+    }
+    BILLPAY_TAKE(bill_id, string_field(object, "bill_id", "bill_id", false, 64));
+    if (bill_id && !valid_bill_id(*bill_id)) {
+        return invalid("bill_id", "The bill id must be 1 to 64 letters, digits or - _ . /");
+    }
+    request.bill_id = bill_id;
+
+    BILLPAY_TAKE(amount, integer_field(object, "amount", "amount", true));
+    if (*amount <= 0) {
+        return invalid("amount", "The amount must be a positive whole number of minor units.");
+    }
+    request.amount = *amount;
+
+    BILLPAY_TAKE(currency, string_field(object, "currency", "currency", true, 3));
+    std::string upper = *currency;
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; });
+    request.currency = upper;
+
+    auto card = object.find("card");
+    bool has_card = card != object.end() && !card->value().is_null();
+    BILLPAY_TAKE(method, string_field(object, "payment_method", "payment_method", false, 64));
+    if (has_card == method.has_value()) {
+        return has_card ? invalid("payment_method", "Give either card or payment_method, not both.")
+                        : missing("card");
+    }
+    if (has_card) {
+        BILLPAY_TAKE(data, read_card(card->value()));
+        request.card.emplace(std::move(data));
+    } else {
+        if (!method->starts_with("pm_")) {
+            return invalid("payment_method", "The payment method must be a pm_ id.");
+        }
+        request.payment_method = method;
+    }
+
+    auto customer = object.find("customer");
+    if (customer == object.end() || customer->value().is_null()) {
+        return missing("customer");
+    }
+    if (!customer->value().is_object()) {
+        return invalid("customer", "The field customer must be an object.");
+    }
+    const auto& c = customer->value().get_object();
+    if (auto e = check_keys(c, "customer.", {"name", "email"})) {
+        return *e;
+    }
+    BILLPAY_TAKE(name, string_field(c, "name", "customer.name", true, 200));
+    BILLPAY_TAKE(email, string_field(c, "email", "customer.email", true, 254));
+    if (!valid_email(*email)) {
+        return invalid("customer.email", "The customer's email address is not valid.");
+    }
+    request.customer = {*name, *email};
+
+    BILLPAY_TAKE(save, bool_field(object, "save_payment_method"));
+    request.save_payment_method = save;
+    BILLPAY_TAKE(confirm, bool_field(object, "confirm_duplicate"));
+    request.confirm_duplicate = confirm;
+
+    if (auto metadata = object.find("metadata");
+        metadata != object.end() && !metadata->value().is_null()) {
+        if (!metadata->value().is_object() || metadata->value().get_object().size() > 20) {
+            return invalid("metadata", "The metadata must be an object of at most 20 strings.");
+        }
+        for (const auto& entry : metadata->value().get_object()) {
+            std::string_view key = entry.key();
+            if (key.empty() || key.size() > 40 || has_control_characters(key) ||
+                !entry.value().is_string() || entry.value().get_string().size() > 500 ||
+                has_control_characters(entry.value().get_string())) {
+                return invalid("metadata",
+                               "Metadata keys are 1 to 40 characters and values "
+                               "strings of at most 500.");
+            }
+            request.metadata.emplace_back(std::string(key),
+                                          std::string(entry.value().get_string()));
+        }
+        std::sort(request.metadata.begin(), request.metadata.end());
+    }
+    return request;
+}
+
+std::variant<payment_method_request, field_error> parse_payment_method_request(
+    std::string_view body) {
+    BILLPAY_TAKE(value, parse_object(body));
+    const auto& object = value.get_object();
+    if (auto e = check_keys(object, "", {"account_number", "card"})) {
+        return *e;
+    }
+    payment_method_request request;
+    if (auto e = read_account(object, request.account_number)) {
+        return *e;
+    }
+    auto card = object.find("card");
+    if (card == object.end() || card->value().is_null()) {
+        return missing("card");
+    }
+    BILLPAY_TAKE(data, read_card(card->value()));
+    request.card.emplace(std::move(data));
+    return request;
+}
+
+#undef BILLPAY_TAKE
+
+json::object payment_json(const store::payment_record& p) {
+    json::object o;
+    o["id"] = p.id;
+    o["object"] = "payment";
+    o["status"] = payments::to_string(p.status);
+    o["amount"] = p.amount.minor_units;
+    o["amount_refunded"] = p.amount_refunded;
+    o["currency"] = p.amount.unit.code();
+    o["account_number"] = p.account_number;
+    o["bill_id"] = p.bill_id ? json::value(*p.bill_id) : json::value(nullptr);
+    o["confirmation"] = p.confirmation;
+    o["card"] = json::object{{"brand", p.card.brand},
+                             {"last4", p.card.last4},
+                             {"exp_month", p.card.exp_month},
+                             {"exp_year", p.card.exp_year}};
+    o["payment_method"] =
+        p.payment_method_id ? json::value(*p.payment_method_id) : json::value(nullptr);
+    o["customer"] = json::object{{"name", p.customer_name}, {"email", p.customer_email}};
+    o["processor"] = p.processor;
+    o["processor_reference"] =
+        p.processor_reference ? json::value(*p.processor_reference) : json::value(nullptr);
+    o["decline_code"] = p.decline_code ? json::value(*p.decline_code) : json::value(nullptr);
+    o["requires_review"] = p.needs_review;
+    boost::system::error_code ec;
+    auto metadata = json::parse(p.metadata_json, ec);
+    o["metadata"] = ec ? json::value(json::object()) : metadata;
+    o["created_at"] = p.created_at;
+    o["updated_at"] = p.updated_at;
+    return o;
+}
+
+json::object payment_method_json(const store::payment_method_record& m) {
+    return json::object{{"id", m.id},
+                        {"object", "payment_method"},
+                        {"account_number", m.account_number},
+                        {"card", json::object{{"brand", m.card.brand},
+                                              {"last4", m.card.last4},
+                                              {"exp_month", m.card.exp_month},
+                                              {"exp_year", m.card.exp_year}}},
+                        {"created_at", m.created_at}};
+}
+
+std::string request_fingerprint(const payment_request& r, std::string_view card_fingerprint) {
+    json::object canonical;
+    canonical["account_number"] = r.account_number;
+    canonical["bill_id"] = r.bill_id ? json::value(*r.bill_id) : json::value(nullptr);
+    canonical["amount"] = r.amount;
+    canonical["currency"] = r.currency;
+    canonical["card"] = card_fingerprint;
+    canonical["payment_method"] =
+        r.payment_method ? json::value(*r.payment_method) : json::value(nullptr);
+    canonical["customer"] = json::array{r.customer.name, r.customer.email};
+    canonical["save_payment_method"] = r.save_payment_method;
+    canonical["confirm_duplicate"] = r.confirm_duplicate;
+    json::array metadata;
+    for (const auto& [k, v] : r.metadata) {
+        metadata.push_back(json::array{k, v});
+    }
+    canonical["metadata"] = std::move(metadata);
+    auto text = json::serialize(canonical);
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : digest) {
+        out.push_back(hex[b >> 4]);
+        out.push_back(hex[b & 0xf]);
+    }
+    return out;
+}
+
+}  // namespace billpay::daemon

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "store/payment_methods.hpp"
+#include "store/payment_records.hpp"
+#include "tokenizer/card_data.hpp"
+
+namespace billpay::daemon {
+
+/// A request field that is missing, of the wrong type or out of range: 400 with `param`.
+struct field_error {
+    std::string param;
+    std::string code;
+    std::string message;
+};
+
+struct customer_fields {
+    std::string name;
+    std::string email;
+};
+
+/// POST /v1/payments, parsed and checked for form (not yet against the config's limits).
+struct payment_request {
+    std::string account_number;
+    std::optional<std::string> bill_id;
+    std::int64_t amount = 0;
+    std::string currency;  // upper case
+    std::optional<tokenizer::card_data> card;
+    std::optional<std::string> payment_method;
+    customer_fields customer;
+    bool save_payment_method = false;
+    bool confirm_duplicate = false;
+    std::vector<std::pair<std::string, std::string>> metadata;  // sorted by key
+};
+
+/// POST /v1/payment_methods.
+struct payment_method_request {
+    std::string account_number;
+    std::optional<tokenizer::card_data> card;
+};
+
+/// Parses a JSON body that may carry card data: the body is parsed into wiped memory and the
+/// card's fields go straight into tokenizer::card_data. Strict: unknown fields, wrong types,
+/// non-integer or out-of-range amounts, control characters and invalid UTF-8 are errors naming
+/// the field; no message repeats what was sent.
+std::variant<payment_request, field_error> parse_payment_request(std::string_view body);
+std::variant<payment_method_request, field_error> parse_payment_method_request(
+    std::string_view body);
+
+/// Account numbers: 1-32 of A-Z a-z 0-9 and '-'. The portal names one on every read.
+bool valid_account_number(std::string_view text);
+
+/// The JSON a client sees of a payment (DESIGN.md's payment object).
+boost::json::object payment_json(const store::payment_record& payment);
+
+/// The JSON a client sees of a saved card.
+boost::json::object payment_method_json(const store::payment_method_record& method);
+
+/// SHA-256 (hex) over what identifies a payment request for idempotency: every field, with the
+/// card given by its keyed request fingerprint instead of its data.
+std::string request_fingerprint(const payment_request& request, std::string_view card_fingerprint);
+
+}  // namespace billpay::daemon

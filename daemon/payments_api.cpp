@@ -1,0 +1,760 @@
+#include "daemon/payments_api.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <pqxx/pqxx>
+#include <variant>
+
+#include "daemon/payment_requests.hpp"
+#include "logging/log.hpp"
+#include "payments/ids.hpp"
+#include "store/idempotency_keys.hpp"
+#include "store/payment_methods.hpp"
+
+namespace billpay::daemon {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using config::client_role;
+
+response from_stored(const store::stored_response& stored) {
+    response res{static_cast<http::status>(stored.status), 11};
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::cache_control, "no-store");
+    res.body() = stored.body;
+    res.prepare_payload();
+    return res;
+}
+
+store::stored_response to_stored(const response& res) {
+    return {static_cast<int>(res.result_int()), res.body()};
+}
+
+response bad_request(const request_context& ctx, const field_error& e) {
+    return error_response(http::status::bad_request, error_type::invalid_request_error, e.code,
+                          e.message, ctx.request_id, e.param);
+}
+
+response unavailable(const request_context& ctx) {
+    return error_response(http::status::service_unavailable, error_type::api_error,
+                          "database_unavailable",
+                          "billpayd cannot reach its database; nothing was charged. Try again "
+                          "with the same Idempotency-Key.",
+                          ctx.request_id);
+}
+
+/// Authenticates and checks the role; returns the client or the refusal.
+std::variant<api_client, response> caller(const api_clients& clients, const request& req,
+                                          const request_context& ctx,
+                                          std::initializer_list<client_role> roles) {
+    auto auth = clients.authenticate(req, ctx);
+    if (auth.refusal) {
+        return std::move(*auth.refusal);
+    }
+    if (auto refusal = api_clients::require_role(*auth.client, roles, ctx)) {
+        return std::move(*refusal);
+    }
+    return *auth.client;
+}
+
+/// The Idempotency-Key header: 1-255 visible ASCII characters.
+std::variant<std::string, response> idempotency_key(const request& req,
+                                                    const request_context& ctx) {
+    auto key = req["Idempotency-Key"];
+    if (key.empty()) {
+        return error_response(
+            http::status::bad_request, error_type::invalid_request_error, "idempotency_key_missing",
+            "Every POST needs an Idempotency-Key header.", ctx.request_id, "Idempotency-Key");
+    }
+    bool visible = std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    if (key.size() > 255 || !visible) {
+        return error_response(http::status::bad_request, error_type::invalid_request_error,
+                              "idempotency_key_invalid",
+                              "The Idempotency-Key must be 1 to 255 visible ASCII characters.",
+                              ctx.request_id, "Idempotency-Key");
+    }
+    return std::string(key);
+}
+
+response claim_refusal(const store::claim_result& claim, const request_context& ctx) {
+    switch (claim.status) {
+        case store::claim_status::replay: {
+            auto res = from_stored(claim.response);
+            res.set("Idempotent-Replayed", "true");
+            return res;
+        }
+        case store::claim_status::in_flight:
+            return error_response(http::status::conflict, error_type::idempotency_error,
+                                  "idempotency_key_in_use",
+                                  "A request with this Idempotency-Key is still being processed. "
+                                  "Try again shortly.",
+                                  ctx.request_id);
+        case store::claim_status::mismatch:
+            return error_response(http::status::unprocessable_entity, error_type::idempotency_error,
+                                  "idempotency_key_reused",
+                                  "This Idempotency-Key was used for a different request.",
+                                  ctx.request_id);
+        case store::claim_status::possible_duplicate: {
+            auto res = error_response(
+                http::status::conflict, error_type::invalid_request_error,
+                "possible_duplicate_payment",
+                "This bill was paid (or a payment of it is in progress) recently. To pay it "
+                "again, send the request with \"confirm_duplicate\": true.",
+                ctx.request_id, "bill_id");
+            if (claim.existing_payment) {
+                auto body = json::parse(res.body()).as_object();
+                body["error"].as_object()["payment"] = *claim.existing_payment;
+                res.body() = json::serialize(body);
+                res.prepare_payload();
+            }
+            return res;
+        }
+        case store::claim_status::claimed:
+            break;
+    }
+    return error_response(http::status::internal_server_error, error_type::api_error,
+                          "internal_error", "Something went wrong on our side.", ctx.request_id);
+}
+
+response card_refused(http::status status, error_type type, std::string_view code,
+                      std::string_view decline_code, std::string_view message,
+                      const request_context& ctx) {
+    json::object error{{"type", type == error_type::card_error ? "card_error" : "api_error"},
+                       {"code", code},
+                       {"message", message},
+                       {"request_id", ctx.request_id}};
+    if (!decline_code.empty()) {
+        error["decline_code"] = decline_code;
+    }
+    return json_response(status, json::object{{"error", std::move(error)}});
+}
+
+/// "2026-11-26" or an RFC 3339 time, checked for form before PostgreSQL reads it.
+bool valid_time(std::string_view text) {
+    if (text.size() < 10 || text.size() > 35) {
+        return false;
+    }
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        bool ok = (c >= '0' && c <= '9') || c == '-' || c == ':' || c == 'T' || c == 'Z' ||
+                  c == '.' || c == '+';
+        if (!ok) {
+            return false;
+        }
+    }
+    return text[4] == '-' && text[7] == '-';
+}
+
+}  // namespace
+
+payments_api::payments_api(const config::settings& settings, const api_clients& clients,
+                           store::database& database, gateway::gateway& processor,
+                           const tokenizer::fingerprinter& fingerprints)
+    : settings_(settings),
+      clients_(clients),
+      database_(database),
+      processor_(processor),
+      fingerprints_(fingerprints) {}
+
+void payments_api::add_routes(router& routes) {
+    auto bind = [this](auto member) {
+        return [this, member](request_context& ctx, request& req) {
+            return (this->*member)(ctx, req);
+        };
+    };
+    routes.add(http::verb::post, "/v1/payments", bind(&payments_api::create_payment));
+    routes.add(http::verb::get, "/v1/payments", bind(&payments_api::list_payments));
+    routes.add(http::verb::get, "/v1/payments/{id}", bind(&payments_api::get_payment));
+    routes.add(http::verb::post, "/v1/payment_methods", bind(&payments_api::create_payment_method));
+    routes.add(http::verb::get, "/v1/payment_methods", bind(&payments_api::list_payment_methods));
+    routes.add(http::verb::delete_, "/v1/payment_methods/{id}",
+               bind(&payments_api::delete_payment_method));
+}
+
+gateway::deadline payments_api::processor_deadline() const {
+    return std::chrono::steady_clock::now() + settings_.gateway.timeout;
+}
+
+store::stored_response payments_api::render_payment_response(const store::payment_record& p,
+                                                             std::string_view request_id) {
+    using payments::payment_status;
+    auto payment = payment_json(p);
+    switch (p.status) {
+        case payment_status::pending:
+            return {202, json::serialize(payment)};
+        case payment_status::declined:
+        case payment_status::failed: {
+            bool declined = p.status == payment_status::declined;
+            json::object error{
+                {"type", "card_error"},
+                {"code", declined ? "card_declined" : "processing_error"},
+                {"message", declined ? "The card was declined."
+                                     : "The payment could not be processed and nothing was "
+                                       "charged. It is safe to try again with a new "
+                                       "Idempotency-Key."},
+                {"decline_code",
+                 p.decline_code ? json::value(*p.decline_code) : json::value("processing_error")},
+                {"payment", std::move(payment)},
+                {"request_id", request_id}};
+            return {402, json::serialize(json::object{{"error", std::move(error)}})};
+        }
+        default:
+            return {201, json::serialize(payment)};
+    }
+}
+
+asio::awaitable<response> payments_api::create_payment(request_context& ctx, request& req) {
+    auto who = caller(clients_, req, ctx, {client_role::portal});
+    if (auto* refusal = std::get_if<response>(&who)) {
+        co_return std::move(*refusal);
+    }
+    const auto client = std::get<api_client>(who);
+    auto key_or_error = idempotency_key(req, ctx);
+    if (auto* refusal = std::get_if<response>(&key_or_error)) {
+        co_return std::move(*refusal);
+    }
+    const auto key = std::get<std::string>(key_or_error);
+
+    auto parsed = parse_payment_request(req.body());
+    if (auto* e = std::get_if<field_error>(&parsed)) {
+        co_return bad_request(ctx, *e);
+    }
+    auto& pr = std::get<payment_request>(parsed);
+
+    auto currency = payments::currency::parse(pr.currency);
+    const auto& allowed = settings_.payments.currencies;
+    if (!currency || std::find(allowed.begin(), allowed.end(), pr.currency) == allowed.end()) {
+        co_return bad_request(ctx, {"currency", "currency_not_supported",
+                                    "This utility does not accept payments in that currency."});
+    }
+    if (pr.amount < settings_.payments.min_amount) {
+        co_return bad_request(ctx, {"amount", "amount_too_small",
+                                    "The amount is below the smallest payment accepted (" +
+                                        std::to_string(settings_.payments.min_amount) + ")."});
+    }
+    if (pr.amount > settings_.payments.max_amount) {
+        co_return bad_request(ctx, {"amount", "amount_too_large",
+                                    "The amount is above the largest payment accepted (" +
+                                        std::to_string(settings_.payments.max_amount) + ")."});
+    }
+
+    std::optional<tokenizer::stored_card> card_summary;
+    std::optional<store::payment_method_record> method;
+    std::string card_fingerprint;
+    if (pr.card) {
+        if (auto problem = tokenizer::check_card(*pr.card, tokenizer::current_year_month())) {
+            co_return error_response(http::status::bad_request, error_type::invalid_request_error,
+                                     problem->code, problem->message, ctx.request_id,
+                                     problem->param);
+        }
+        card_summary = fingerprints_.describe(*pr.card);
+        card_fingerprint = fingerprints_.of_request_fields(*pr.card);
+    } else {
+        try {
+            const std::string& id = *pr.payment_method;
+            method = co_await database_.run(
+                [&id](pqxx::connection& conn) { return store::find_payment_method(conn, id); });
+        } catch (const store::unavailable&) {
+            co_return unavailable(ctx);
+        }
+        if (!method || method->account_number != pr.account_number) {
+            co_return bad_request(ctx, {"payment_method", "resource_missing",
+                                        "No such payment method for this account."});
+        }
+        if (method->processor != processor_.name()) {
+            co_return bad_request(ctx, {"payment_method", "payment_method_unusable",
+                                        "This card was saved with another processor; save it "
+                                        "again."});
+        }
+        card_fingerprint = "pm:" + method->id;
+    }
+
+    store::key_claim claim{client.id,
+                           key,
+                           "POST",
+                           "/v1/payments",
+                           request_fingerprint(pr, card_fingerprint),
+                           pr.account_number,
+                           pr.bill_id,
+                           pr.bill_id.has_value() && !pr.confirm_duplicate,
+                           settings_.payments.duplicate_window_minutes,
+                           std::max<std::int64_t>(60'000, 2 * settings_.gateway.timeout.count())};
+    store::claim_result claimed;
+    try {
+        claimed = co_await database_.run(
+            [&claim](pqxx::connection& conn) { return store::claim_key(conn, claim); });
+    } catch (const store::unavailable&) {
+        co_return unavailable(ctx);
+    }
+    if (claimed.status != store::claim_status::claimed) {
+        co_return claim_refusal(claimed, ctx);
+    }
+
+    // From here on the key is ours: every way out records its response or gives the key back.
+    std::string token;
+    if (pr.card) {
+        const std::string customer_reference = pr.account_number;
+        auto tokenized =
+            co_await processor_.tokenize(*pr.card, customer_reference, processor_deadline());
+        pr.card->wipe();  // the card is not needed again: only its token
+        if (tokenized.result != gateway::outcome::approved) {
+            bool declined = tokenized.result == gateway::outcome::declined;
+            logging::warn("tokenize refused", {{"request_id", ctx.request_id},
+                                               {"outcome", gateway::to_string(tokenized.result)},
+                                               {"decline_code", tokenized.decline_code}});
+            auto res = declined
+                           ? card_refused(http::status::payment_required, error_type::card_error,
+                                          "card_declined", tokenized.decline_code,
+                                          "The card was declined.", ctx)
+                           : card_refused(http::status::bad_gateway, error_type::api_error,
+                                          "processor_unavailable", "",
+                                          "The payment processor could not be reached; "
+                                          "nothing was charged.",
+                                          ctx);
+            auto stored = to_stored(res);
+            try {
+                co_await database_.run([&](pqxx::connection& conn) {
+                    store::finish_key(conn, client.id, key, stored);
+                    return true;
+                });
+            } catch (const std::exception& e) {
+                logging::error("could not record a response",
+                               {{"request_id", ctx.request_id}, {"error", e.what()}});
+            }
+            co_return res;
+        }
+        token = tokenized.token;
+    } else {
+        token = method->processor_token;
+    }
+
+    store::payment_record p;
+    p.id = payments::new_id("pay");
+    p.client_id = client.id;
+    p.account_number = pr.account_number;
+    p.bill_id = pr.bill_id;
+    p.amount = payments::money{pr.amount, *currency};
+    p.confirmation = payments::new_confirmation_code();
+    if (card_summary) {
+        p.card = store::card_record{std::string(tokenizer::to_string(card_summary->brand)),
+                                    card_summary->last4, card_summary->exp_month,
+                                    card_summary->exp_year, card_summary->fingerprint};
+    } else {
+        p.card = method->card;
+        p.payment_method_id = method->id;
+    }
+    p.processor = std::string(processor_.name());
+    p.processor_token = token;
+    p.customer_name = pr.customer.name;
+    p.customer_email = pr.customer.email;
+    json::object metadata;
+    for (const auto& [k, v] : pr.metadata) {
+        metadata[k] = v;
+    }
+    p.metadata_json = json::serialize(metadata);
+    bool recorded = false;
+    try {
+        co_await database_.run([&](pqxx::connection& conn) {
+            store::insert_payment(conn, p, key);
+            return true;
+        });
+        recorded = true;
+    } catch (const std::exception& e) {
+        logging::error("could not record a new payment",
+                       {{"request_id", ctx.request_id}, {"error", e.what()}});
+    }
+    if (!recorded) {
+        // Nothing was charged; the token alone is harmless. Give the key back for a retry.
+        try {
+            co_await database_.run([&](pqxx::connection& conn) {
+                store::release_key(conn, client.id, key);
+                return true;
+            });
+        } catch (const std::exception&) {
+            // The key's lease runs out and a retry may take it over then.
+        }
+        co_return unavailable(ctx);
+    }
+
+    const gateway::charge_request charge{token, p.amount, p.id,
+                                         "Utility bill payment, account " + p.account_number};
+    auto charged = co_await processor_.charge(charge, processor_deadline());
+    logging::info("charge", {{"request_id", ctx.request_id},
+                             {"payment_id", p.id},
+                             {"outcome", gateway::to_string(charged.result)},
+                             {"amount", p.amount.minor_units},
+                             {"currency", p.amount.unit.code()},
+                             {"decline_code", charged.decline_code}});
+
+    if (charged.result == gateway::outcome::unknown) {
+        // The processor may or may not have charged: never charge again blindly. The payment
+        // stays pending and the recovery worker asks the processor later.
+        auto stored = render_payment_response(p, ctx.request_id);
+        try {
+            stored = co_await database_.run([&](pqxx::connection& conn) {
+                auto pending = render_payment_response(store::find_payment(conn, p.id).value(),
+                                                       ctx.request_id);
+                store::finish_key(conn, client.id, key, pending);
+                return pending;
+            });
+        } catch (const std::exception& e) {
+            logging::error("could not record a pending payment's response",
+                           {{"request_id", ctx.request_id}, {"error", e.what()}});
+        }
+        co_return from_stored(stored);
+    }
+
+    store::payment_outcome result;
+    switch (charged.result) {
+        case gateway::outcome::approved:
+            result.status = payments::payment_status::succeeded;
+            break;
+        case gateway::outcome::declined:
+            result.status = payments::payment_status::declined;
+            result.decline_code =
+                charged.decline_code.empty() ? "generic_decline" : charged.decline_code;
+            break;
+        default:
+            result.status = payments::payment_status::failed;
+            result.decline_code =
+                charged.decline_code.empty() ? "processing_error" : charged.decline_code;
+            result.failure_message = charged.message;
+            break;
+    }
+    if (!charged.processor_reference.empty()) {
+        result.processor_reference = charged.processor_reference;
+    }
+
+    try {
+        if (result.status == payments::payment_status::succeeded && pr.save_payment_method &&
+            card_summary) {
+            store::payment_method_record m{payments::new_id("pm"),
+                                           client.id,
+                                           p.account_number,
+                                           p.processor,
+                                           token,
+                                           p.card,
+                                           ""};
+            auto saved = co_await database_.run(
+                [&](pqxx::connection& conn) { return store::save_payment_method(conn, m); });
+            result.payment_method_id = saved.method.id;
+        }
+        std::string request_id = ctx.request_id;
+        auto finished = co_await database_.run([&](pqxx::connection& conn) {
+            return store::finish_payment(conn, p.id, result,
+                                         [&request_id](const store::payment_record& row) {
+                                             return render_payment_response(row, request_id);
+                                         });
+        });
+        co_return from_stored(render_payment_response(finished, ctx.request_id));
+    } catch (const std::exception& e) {
+        // The processor answered but the answer could not be written: the payment stays
+        // pending, and the recovery worker learns the outcome again from the processor.
+        logging::error("could not record a payment's outcome",
+                       {{"request_id", ctx.request_id}, {"payment_id", p.id}, {"error", e.what()}});
+        co_return from_stored(render_payment_response(p, ctx.request_id));
+    }
+}
+
+asio::awaitable<response> payments_api::get_payment(request_context& ctx, request& req) {
+    auto who = caller(clients_, req, ctx, {client_role::portal, client_role::finance});
+    if (auto* refusal = std::get_if<response>(&who)) {
+        co_return std::move(*refusal);
+    }
+    const auto client = std::get<api_client>(who);
+    auto account = ctx.query_value("account_number");
+    if (client.role == client_role::portal && !account) {
+        co_return bad_request(ctx, {"account_number", "parameter_missing",
+                                    "Name the customer's account_number on every read."});
+    }
+    std::optional<store::payment_record> found;
+    try {
+        const std::string& id = ctx.path_params.at("id");
+        found = co_await database_.run(
+            [&id](pqxx::connection& conn) { return store::find_payment(conn, id); });
+    } catch (const store::unavailable&) {
+        co_return unavailable(ctx);
+    }
+    // Another account's payment is as absent as one that does not exist.
+    if (!found || (account && found->account_number != *account)) {
+        co_return error_response(http::status::not_found, error_type::invalid_request_error,
+                                 "resource_missing", "No such payment.", ctx.request_id, "id");
+    }
+    co_return json_response(http::status::ok, payment_json(*found));
+}
+
+asio::awaitable<response> payments_api::list_payments(request_context& ctx, request& req) {
+    auto who = caller(clients_, req, ctx, {client_role::portal, client_role::finance});
+    if (auto* refusal = std::get_if<response>(&who)) {
+        co_return std::move(*refusal);
+    }
+    const auto client = std::get<api_client>(who);
+    store::payment_filter filter;
+    filter.account_number = ctx.query_value("account_number");
+    if (client.role == client_role::portal && !filter.account_number) {
+        co_return bad_request(ctx, {"account_number", "parameter_missing",
+                                    "Name the customer's account_number on every read."});
+    }
+    for (const auto& [name, value] : ctx.query) {
+        static constexpr std::string_view known[] = {
+            "account_number", "limit",       "starting_after", "status",
+            "created[gte]",   "created[lt]", "requires_review"};
+        if (std::find(std::begin(known), std::end(known), name) == std::end(known)) {
+            co_return bad_request(ctx, {"", "parameter_unknown", "Unknown query parameter."});
+        }
+        bool finance_only =
+            name == "created[gte]" || name == "created[lt]" || name == "requires_review";
+        if (finance_only && client.role != client_role::finance) {
+            co_return bad_request(
+                ctx, {name, "parameter_unknown", "This filter is for the finance role."});
+        }
+    }
+    if (auto limit = ctx.query_value("limit")) {
+        int n = 0;
+        auto [ptr, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), n);
+        if (ec != std::errc{} || ptr != limit->data() + limit->size() || n < 1 || n > 100) {
+            co_return bad_request(ctx, {"limit", "parameter_invalid",
+                                        "The limit must be a whole number from 1 to 100."});
+        }
+        filter.limit = n;
+    }
+    if (auto status = ctx.query_value("status")) {
+        filter.status = payments::parse_payment_status(*status);
+        if (!filter.status) {
+            co_return bad_request(ctx, {"status", "parameter_invalid", "No such payment status."});
+        }
+    }
+    if (auto review = ctx.query_value("requires_review")) {
+        if (*review != "true" && *review != "false") {
+            co_return bad_request(ctx, {"requires_review", "parameter_invalid",
+                                        "Use requires_review=true or false."});
+        }
+        filter.needs_review = *review == "true";
+    }
+    for (auto [name, slot] : {std::pair{"created[gte]", &filter.created_from},
+                              std::pair{"created[lt]", &filter.created_to}}) {
+        if (auto value = ctx.query_value(name)) {
+            if (!valid_time(*value)) {
+                co_return bad_request(ctx, {name, "parameter_invalid",
+                                            "Use a date (2026-11-26) or an RFC 3339 time."});
+            }
+            *slot = *value;
+        }
+    }
+    if (filter.account_number && !valid_account_number(*filter.account_number)) {
+        co_return bad_request(ctx, {"account_number", "parameter_invalid",
+                                    "The account number must be 1 to 32 letters, digits or "
+                                    "dashes."});
+    }
+    filter.starting_after = ctx.query_value("starting_after");
+
+    store::payment_page page;
+    try {
+        page = co_await database_.run(
+            [&filter](pqxx::connection& conn) { return store::list_payments(conn, filter); });
+    } catch (const store::unavailable&) {
+        co_return unavailable(ctx);
+    } catch (const std::invalid_argument&) {
+        co_return bad_request(
+            ctx, {"starting_after", "resource_missing", "No such payment to start after."});
+    } catch (const pqxx::data_exception&) {
+        co_return bad_request(ctx, {"created", "parameter_invalid", "That is not a valid time."});
+    }
+    json::array data;
+    for (const auto& p : page.payments) {
+        data.push_back(payment_json(p));
+    }
+    if (client.role == client_role::finance) {
+        logging::info("finance read of payments",
+                      {{"request_id", ctx.request_id},
+                       {"client", client.id},
+                       {"account_number", filter.account_number.value_or("*")},
+                       {"count", static_cast<std::int64_t>(page.payments.size())}});
+    }
+    co_return json_response(http::status::ok, json::object{{"object", "list"},
+                                                           {"data", std::move(data)},
+                                                           {"has_more", page.has_more},
+                                                           {"url", "/v1/payments"}});
+}
+
+asio::awaitable<response> payments_api::create_payment_method(request_context& ctx, request& req) {
+    auto who = caller(clients_, req, ctx, {client_role::portal});
+    if (auto* refusal = std::get_if<response>(&who)) {
+        co_return std::move(*refusal);
+    }
+    const auto client = std::get<api_client>(who);
+    auto key_or_error = idempotency_key(req, ctx);
+    if (auto* refusal = std::get_if<response>(&key_or_error)) {
+        co_return std::move(*refusal);
+    }
+    const auto key = std::get<std::string>(key_or_error);
+    auto parsed = parse_payment_method_request(req.body());
+    if (auto* e = std::get_if<field_error>(&parsed)) {
+        co_return bad_request(ctx, *e);
+    }
+    auto& pr = std::get<payment_method_request>(parsed);
+    if (auto problem = tokenizer::check_card(*pr.card, tokenizer::current_year_month())) {
+        co_return error_response(http::status::bad_request, error_type::invalid_request_error,
+                                 problem->code, problem->message, ctx.request_id, problem->param);
+    }
+    auto summary = fingerprints_.describe(*pr.card);
+    std::string fingerprint_input =
+        pr.account_number + "\n" + fingerprints_.of_request_fields(*pr.card);
+    payment_request for_fingerprint;
+    for_fingerprint.account_number = pr.account_number;
+    store::key_claim claim{client.id,
+                           key,
+                           "POST",
+                           "/v1/payment_methods",
+                           request_fingerprint(for_fingerprint, fingerprint_input),
+                           pr.account_number,
+                           std::nullopt};
+    store::claim_result claimed;
+    try {
+        claimed = co_await database_.run(
+            [&claim](pqxx::connection& conn) { return store::claim_key(conn, claim); });
+    } catch (const store::unavailable&) {
+        co_return unavailable(ctx);
+    }
+    if (claimed.status != store::claim_status::claimed) {
+        co_return claim_refusal(claimed, ctx);
+    }
+
+    const std::string customer_reference = pr.account_number;
+    auto tokenized =
+        co_await processor_.tokenize(*pr.card, customer_reference, processor_deadline());
+    pr.card->wipe();
+    response res;
+    if (tokenized.result != gateway::outcome::approved) {
+        res = tokenized.result == gateway::outcome::declined
+                  ? card_refused(http::status::payment_required, error_type::card_error,
+                                 "card_declined", tokenized.decline_code, "The card was declined.",
+                                 ctx)
+                  : card_refused(http::status::bad_gateway, error_type::api_error,
+                                 "processor_unavailable", "",
+                                 "The payment processor could not be reached.", ctx);
+    } else {
+        bool save_failed = false;
+        store::payment_method_record m{
+            payments::new_id("pm"),
+            client.id,
+            pr.account_number,
+            std::string(processor_.name()),
+            tokenized.token,
+            store::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
+                               summary.exp_month, summary.exp_year, summary.fingerprint},
+            ""};
+        try {
+            auto saved = co_await database_.run(
+                [&m](pqxx::connection& conn) { return store::save_payment_method(conn, m); });
+            if (!saved.created) {
+                // The account already has this card: keep one token at the processor.
+                co_await processor_.delete_token(tokenized.token, processor_deadline());
+            }
+            res = json_response(saved.created ? http::status::created : http::status::ok,
+                                payment_method_json(saved.method));
+        } catch (const std::exception& e) {
+            logging::error("could not save a payment method",
+                           {{"request_id", ctx.request_id}, {"error", e.what()}});
+            save_failed = true;
+        }
+        if (save_failed) {
+            co_await processor_.delete_token(tokenized.token, processor_deadline());
+            try {
+                co_await database_.run([&](pqxx::connection& conn) {
+                    store::release_key(conn, client.id, key);
+                    return true;
+                });
+            } catch (const std::exception&) {
+            }
+            co_return unavailable(ctx);
+        }
+    }
+    try {
+        auto stored = to_stored(res);
+        co_await database_.run([&](pqxx::connection& conn) {
+            store::finish_key(conn, client.id, key, stored);
+            return true;
+        });
+    } catch (const std::exception& e) {
+        logging::error("could not record a response",
+                       {{"request_id", ctx.request_id}, {"error", e.what()}});
+    }
+    co_return res;
+}
+
+asio::awaitable<response> payments_api::list_payment_methods(request_context& ctx, request& req) {
+    auto who = caller(clients_, req, ctx, {client_role::portal, client_role::finance});
+    if (auto* refusal = std::get_if<response>(&who)) {
+        co_return std::move(*refusal);
+    }
+    auto account = ctx.query_value("account_number");
+    if (!account || !valid_account_number(*account)) {
+        co_return bad_request(
+            ctx, {"account_number", account ? "parameter_invalid" : "parameter_missing",
+                  "Name the customer's account_number."});
+    }
+    std::vector<store::payment_method_record> methods;
+    try {
+        methods = co_await database_.run([&account](pqxx::connection& conn) {
+            return store::list_payment_methods(conn, *account);
+        });
+    } catch (const store::unavailable&) {
+        co_return unavailable(ctx);
+    }
+    json::array data;
+    for (const auto& m : methods) {
+        data.push_back(payment_method_json(m));
+    }
+    co_return json_response(http::status::ok, json::object{{"object", "list"},
+                                                           {"data", std::move(data)},
+                                                           {"has_more", false},
+                                                           {"url", "/v1/payment_methods"}});
+}
+
+asio::awaitable<response> payments_api::delete_payment_method(request_context& ctx, request& req) {
+    auto who = caller(clients_, req, ctx, {client_role::portal});
+    if (auto* refusal = std::get_if<response>(&who)) {
+        co_return std::move(*refusal);
+    }
+    auto account = ctx.query_value("account_number");
+    if (!account) {
+        co_return bad_request(
+            ctx, {"account_number", "parameter_missing", "Name the customer's account_number."});
+    }
+    const auto id = ctx.path_params.at("id");
+    std::optional<store::payment_method_record> method;
+    try {
+        method = co_await database_.run(
+            [&id](pqxx::connection& conn) { return store::find_payment_method(conn, id); });
+    } catch (const store::unavailable&) {
+        co_return unavailable(ctx);
+    }
+    if (!method || method->account_number != *account) {
+        co_return error_response(http::status::not_found, error_type::invalid_request_error,
+                                 "resource_missing", "No such payment method.", ctx.request_id,
+                                 "id");
+    }
+    auto deleted = co_await processor_.delete_token(method->processor_token, processor_deadline());
+    if (deleted.result == gateway::outcome::failed || deleted.result == gateway::outcome::unknown) {
+        co_return card_refused(http::status::bad_gateway, error_type::api_error,
+                               "processor_unavailable", "",
+                               "The payment processor could not be reached; the card is still "
+                               "saved. Try again.",
+                               ctx);
+    }
+    try {
+        co_await database_.run(
+            [&id](pqxx::connection& conn) { return store::delete_payment_method(conn, id); });
+    } catch (const store::unavailable&) {
+        co_return unavailable(ctx);
+    }
+    co_return json_response(
+        http::status::ok,
+        json::object{{"id", id}, {"object", "payment_method"}, {"deleted", true}});
+}
+
+}  // namespace billpay::daemon

@@ -1,0 +1,39 @@
+#include "gateway_adapters/gateway.hpp"
+
+#include <type_traits>
+
+#include "gateway_adapters/make_gateway.hpp"
+#include "gateway_adapters/simulator/simulator_gateway.hpp"
+
+namespace billpay::gateway {
+
+std::string_view to_string(outcome o) noexcept {
+    switch (o) {
+        case outcome::approved:
+            return "approved";
+        case outcome::declined:
+            return "declined";
+        case outcome::failed:
+            return "failed";
+        case outcome::unknown:
+            return "unknown";
+    }
+    return "unknown";
+}
+
+std::unique_ptr<gateway> make_gateway(const config::processor_settings& settings,
+                                      store::database& database) {
+    // A processor added to the config's variant but not here fails to compile.
+    return std::visit(
+        [&](const auto& s) -> std::unique_ptr<gateway> {
+            using settings_type = std::decay_t<decltype(s)>;
+            if constexpr (std::is_same_v<settings_type, config::simulator_settings>) {
+                return std::make_unique<simulator::simulator_gateway>(s, database);
+            } else {
+                static_assert(sizeof(settings_type) == 0, "a processor without an adapter");
+            }
+        },
+        settings);
+}
+
+}  // namespace billpay::gateway

@@ -1,0 +1,119 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "payments/money.hpp"
+#include "tokenizer/card_data.hpp"
+
+namespace billpay::gateway {
+
+/// The moment an outbound call must be finished by. Every call below takes one; an adapter that
+/// has not heard back by then answers `unknown` (for a call that may have reached the processor)
+/// or `failed` (for one that surely did not).
+using deadline = std::chrono::steady_clock::time_point;
+
+/// What the processor said, in billpayd's terms.
+enum class outcome {
+    approved,  // done: tokenized, charged, refunded, voided, deleted
+    declined,  // the processor or the issuer said no; `decline_code` says why
+    failed,    // an error on the way; nothing happened at the processor. Safe to try again
+    unknown,   // the request may have reached the processor and its answer was lost: never
+               // repeat it blindly, look it up (lookup) later
+};
+
+std::string_view to_string(outcome o) noexcept;
+
+struct tokenize_result {
+    outcome result = outcome::failed;
+    std::string token;         // the processor's reusable reference to the card
+    std::string decline_code;  // e.g. "incorrect_number"
+    std::string message;       // for the log; never card data
+};
+
+struct charge_request {
+    std::string token;
+    payments::money amount;
+    /// Our key for this charge, sent to the processor so that it never charges twice for it
+    /// (billpayd uses the payment id).
+    std::string idempotency_key;
+    std::string description;  // e.g. "Utility bill 2026-11 for account 1234-5678"
+};
+
+struct charge_result {
+    outcome result = outcome::failed;
+    std::string processor_reference;  // the processor's id for the charge
+    std::string decline_code;         // billpayd's codes: generic_decline, insufficient_funds, ...
+    std::string message;
+};
+
+struct lookup_result {
+    bool found = false;    // false: the processor has no charge under our key (it never arrived)
+    charge_result charge;  // when found; outcome unknown when the processor did not answer
+};
+
+struct refund_request {
+    std::string processor_reference;  // the charge
+    payments::money amount;
+    std::string idempotency_key;
+};
+
+struct refund_result {
+    outcome result = outcome::failed;
+    std::string processor_reference;  // the refund's (or void's) id
+    std::string decline_code;
+    std::string message;
+};
+
+struct delete_result {
+    outcome result = outcome::failed;
+    std::string message;
+};
+
+/// A payment processor, as billpayd needs it (in the spirit of ActiveMerchant's gateways and
+/// Hyperswitch's connectors). Implementations live one per folder below this one. Every call
+/// returns the processor's answer as a value and never throws for it: declines, errors,
+/// timeouts and lost connections are outcomes, caught at the adapter's own edge.
+///
+/// Arguments are taken by reference and must outlive the co_await: pass named objects, never
+/// temporaries (GCC 12 destroys temporaries in co_await expressions twice, bug 101367).
+class gateway {
+  public:
+    virtual ~gateway() = default;
+
+    /// The processor's name as stored with each payment: "simulator", "stripe", ...
+    [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+
+    /// Turns card data into a processor token. `customer_reference` ties the token to the
+    /// customer's account at processors that keep customer profiles. The caller wipes `card`
+    /// right after this returns.
+    virtual boost::asio::awaitable<tokenize_result> tokenize(const tokenizer::card_data& card,
+                                                             const std::string& customer_reference,
+                                                             deadline by) = 0;
+
+    /// Charges a token. The processor must treat a repeat of the same idempotency key as the
+    /// same charge.
+    virtual boost::asio::awaitable<charge_result> charge(const charge_request& request,
+                                                         deadline by) = 0;
+
+    /// Finds what became of a charge whose answer was lost (after `unknown`), by our key.
+    virtual boost::asio::awaitable<lookup_result> lookup(const charge_request& request,
+                                                         deadline by) = 0;
+
+    virtual boost::asio::awaitable<refund_result> refund(const refund_request& request,
+                                                         deadline by) = 0;
+
+    /// Cancels a charge that has not settled yet (some processors refund only settled ones).
+    virtual boost::asio::awaitable<refund_result> void_charge(const refund_request& request,
+                                                              deadline by) = 0;
+
+    /// Forgets a saved card's token at the processor.
+    virtual boost::asio::awaitable<delete_result> delete_token(const std::string& token,
+                                                               deadline by) = 0;
+};
+
+}  // namespace billpay::gateway

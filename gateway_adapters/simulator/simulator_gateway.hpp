@@ -1,0 +1,65 @@
+#pragma once
+
+#include <string_view>
+
+#include "config/settings.hpp"
+#include "gateway_adapters/gateway.hpp"
+#include "store/database.hpp"
+
+namespace billpay::gateway::simulator {
+
+/// What the simulator does with a card, chosen by its number (Stripe's well-known test cards):
+enum class behaviour {
+    approve,           // 4242424242424242, and any other valid number not listed here
+    decline,           // with a decline code: see card_behaviour()
+    processing_error,  // 4000000000000119: the processor failed; nothing charged
+    answer_lost,       // 4000000000000259: charged, but the answer never comes; lookup finds it
+    never_answers,     // 4000000000001976: charged, and neither charge nor lookup ever answers
+};
+
+struct card_behaviour_result {
+    behaviour kind;
+    std::string_view decline_code;  // for decline
+};
+
+/// 4000000000000002 generic_decline, 4000000000009995 insufficient_funds,
+/// 4000000000000069 expired_card, 4000000000000127 incorrect_cvc, 4000000000009987 lost_card,
+/// 4000000000009979 stolen_card; the rest as in `behaviour`.
+card_behaviour_result card_behaviour(std::string_view number) noexcept;
+
+/// The default processor: in process, no network, deterministic by card number. Every call
+/// takes `gateway.simulator.latency_ms`; a call whose deadline comes first answers unknown (or
+/// failed, for calls that change nothing). It keeps its own ledger (tokens, charges, refunds) in
+/// PostgreSQL, as a real processor would on its side, so tokens and charges outlive a restart
+/// and a lost answer can be looked up. It honours idempotency keys as Stripe does: a repeated
+/// key returns the first charge.
+class simulator_gateway final : public gateway {
+  public:
+    simulator_gateway(const config::simulator_settings& settings, store::database& ledger);
+
+    [[nodiscard]] std::string_view name() const noexcept override { return "simulator"; }
+    boost::asio::awaitable<tokenize_result> tokenize(const tokenizer::card_data& card,
+                                                     const std::string& customer_reference,
+                                                     deadline by) override;
+    boost::asio::awaitable<charge_result> charge(const charge_request& request,
+                                                 deadline by) override;
+    boost::asio::awaitable<lookup_result> lookup(const charge_request& request,
+                                                 deadline by) override;
+    boost::asio::awaitable<refund_result> refund(const refund_request& request,
+                                                 deadline by) override;
+    boost::asio::awaitable<refund_result> void_charge(const refund_request& request,
+                                                      deadline by) override;
+    boost::asio::awaitable<delete_result> delete_token(const std::string& token,
+                                                       deadline by) override;
+
+  private:
+    /// Waits the configured latency; false when the deadline comes first (it waits until then).
+    boost::asio::awaitable<bool> wait_latency(deadline by);
+    boost::asio::awaitable<refund_result> reverse(const refund_request& request, deadline by,
+                                                  std::string_view kind);
+
+    config::simulator_settings settings_;
+    store::database& ledger_;
+};
+
+}  // namespace billpay::gateway::simulator

@@ -1,0 +1,118 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <pqxx/connection>
+#include <string>
+#include <vector>
+
+#include "payments/money.hpp"
+#include "payments/status.hpp"
+
+namespace billpay::store {
+
+/// What is kept of a card: never the number or the CVC.
+struct card_record {
+    std::string brand;
+    std::string last4;
+    int exp_month = 0;
+    int exp_year = 0;
+    std::string fingerprint;  // keyed (HMAC) fingerprint
+};
+
+/// One row of `payments`.
+struct payment_record {
+    std::string id;
+    std::string client_id;
+    std::string account_number;
+    std::optional<std::string> bill_id;
+    payments::money amount;
+    std::int64_t amount_refunded = 0;
+    payments::payment_status status = payments::payment_status::pending;
+    std::string confirmation;
+    card_record card;
+    std::optional<std::string> payment_method_id;
+    std::string processor;
+    std::string processor_token;
+    std::optional<std::string> processor_reference;
+    std::optional<std::string> decline_code;
+    std::optional<std::string> failure_message;
+    std::string customer_name;
+    std::string customer_email;
+    std::string metadata_json = "{}";
+    int recovery_attempts = 0;
+    bool needs_review = false;
+    std::string created_at;  // RFC 3339, UTC
+    std::string updated_at;
+};
+
+/// The final word on a pending payment.
+struct payment_outcome {
+    payments::payment_status status;
+    std::optional<std::string> processor_reference;
+    std::optional<std::string> payment_method_id;  // the card was saved as this, on success
+    std::optional<std::string> decline_code;
+    std::optional<std::string> failure_message;
+};
+
+/// A stored API response, replayed byte for byte for a repeated idempotency key.
+struct stored_response {
+    int status = 0;
+    std::string body;
+};
+
+/// Renders the response a finished payment gets; runs inside the store's transaction so that the
+/// payment's final status and its stored response are written together.
+using response_renderer = std::function<stored_response(const payment_record&)>;
+
+/// Thrown when a status change breaks the payment state machine (payments/status.hpp).
+class illegal_transition : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Inserts a new pending payment and ties it to the idempotency key that created it, in one
+/// transaction.
+void insert_payment(pqxx::connection& conn, const payment_record& payment,
+                    const std::string& idempotency_key);
+
+/// Gives a pending payment its final status and stores the response for the idempotency key that
+/// created it (if that key is still in flight), in one transaction. Returns the payment as it
+/// now stands. When another process finished it first, nothing changes and that result is
+/// returned. Throws illegal_transition for a move the state machine forbids.
+payment_record finish_payment(pqxx::connection& conn, const std::string& payment_id,
+                              const payment_outcome& outcome, const response_renderer& render);
+
+std::optional<payment_record> find_payment(pqxx::connection& conn, const std::string& id);
+
+/// Filters for listing payments, newest first, cursor-paged.
+struct payment_filter {
+    std::optional<std::string> account_number;
+    std::optional<payments::payment_status> status;
+    std::optional<bool> needs_review;
+    std::optional<std::string> created_from;    // RFC 3339 or date; inclusive
+    std::optional<std::string> created_to;      // exclusive
+    std::optional<std::string> starting_after;  // a payment id: list what comes after it
+    int limit = 10;
+};
+
+struct payment_page {
+    std::vector<payment_record> payments;
+    bool has_more = false;
+};
+
+/// Throws std::invalid_argument when `starting_after` names no payment visible under the filter.
+payment_page list_payments(pqxx::connection& conn, const payment_filter& filter);
+
+/// Claims up to `batch` pending payments created before `pending_for_ms` ago whose next recovery
+/// time has come, pushing their next try `retry_after_ms` away and counting the attempt. Uses
+/// FOR UPDATE SKIP LOCKED, so several billpayd processes share the work without overlap.
+std::vector<payment_record> claim_payments_to_recover(pqxx::connection& conn,
+                                                      std::int64_t pending_for_ms, int batch,
+                                                      std::int64_t retry_after_ms);
+
+/// Flags a payment whose outcome could not be learned for finance to resolve by hand.
+void mark_needs_review(pqxx::connection& conn, const std::string& payment_id);
+
+}  // namespace billpay::store

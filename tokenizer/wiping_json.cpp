@@ -1,0 +1,54 @@
+#include "tokenizer/wiping_json.hpp"
+
+#include <openssl/crypto.h>
+
+#include <boost/json/memory_resource.hpp>
+#include <boost/json/parser.hpp>
+#include <boost/json/storage_ptr.hpp>
+#include <new>
+
+namespace billpay::tokenizer {
+namespace {
+
+/// Heap memory that is overwritten before it is given back.
+class wiping_resource final : public boost::json::memory_resource {
+    void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+        return ::operator new(bytes, std::align_val_t(alignment));
+    }
+    void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
+        OPENSSL_cleanse(p, bytes);
+        ::operator delete(p, bytes, std::align_val_t(alignment));
+    }
+    bool do_is_equal(const boost::json::memory_resource& other) const noexcept override {
+        return this == &other;
+    }
+};
+
+}  // namespace
+
+boost::json::value parse_wiping(std::string_view body, boost::system::error_code& ec,
+                                json_limits limits) {
+    auto storage = boost::json::make_shared_resource<wiping_resource>();
+    boost::json::parse_options options;
+    options.max_depth = limits.max_depth;
+    options.allow_comments = false;
+    options.allow_trailing_commas = false;
+    options.allow_invalid_utf8 = false;
+    unsigned char work_space[1024];
+    boost::json::value result(storage);  // same storage: release() below moves, never copies
+    {
+        boost::json::parser parser(storage, options, work_space, sizeof work_space);
+        parser.reset(storage);
+        parser.write(body.data(), body.size(), ec);  // one complete text; trailing bytes are errors
+        if (!ec) {
+            result = parser.release();
+        }
+    }
+    OPENSSL_cleanse(work_space, sizeof work_space);
+    if (ec) {
+        return boost::json::value(nullptr);
+    }
+    return result;
+}
+
+}  // namespace billpay::tokenizer
