@@ -47,7 +47,13 @@ void router::add(http::verb method, std::string pattern, handler h) {
 }
 
 boost::asio::awaitable<response> router::dispatch(request_context& ctx, request& req) const {
-    auto target = boost::urls::parse_origin_form(req.target());
+    // Stripe-style filters (created[gte]=...) arrive with raw brackets, which RFC 3986 allows
+    // only percent-encoded in a query; encode them rather than refuse the request.
+    std::string raw(req.target());
+    for (auto at = raw.find_first_of("[]"); at != std::string::npos; at = raw.find_first_of("[]")) {
+        raw.replace(at, 1, raw[at] == '[' ? "%5B" : "%5D");
+    }
+    auto target = boost::urls::parse_origin_form(raw);
     if (!target) {
         co_return error_response(http::status::bad_request, error_type::invalid_request_error,
                                  "invalid_target", "The request target is not a valid path.",

@@ -17,8 +17,11 @@ std::filesystem::path built_program(const std::string& name) {
 }
 
 std::filesystem::path write_config(const std::filesystem::path& dir, const daemon_config& c) {
-    // A test key: 32 bytes of hex, made fresh per config.
-    write_file(dir / "fingerprint-key", capture_command("openssl rand -hex 32"));
+    // A test key: 32 bytes of hex, made once per folder and kept across rewrites of the config
+    // (as in production: a new key makes every known card, and every replay, look new).
+    if (!std::filesystem::exists(dir / "fingerprint-key")) {
+        write_file(dir / "fingerprint-key", capture_command("openssl rand -hex 32"));
+    }
     std::string yaml;
     yaml += "listen:\n";
     yaml += "  address: 127.0.0.1\n";

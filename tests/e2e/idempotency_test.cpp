@@ -1,0 +1,169 @@
+// Idempotency-Key semantics (Stripe's) and the duplicate-bill guard, through the real binary.
+#include <gmock/gmock.h>
+
+#include <atomic>
+#include <future>
+#include <set>
+
+#include "tests/e2e/payments_fixture.hpp"
+
+namespace {
+
+using namespace billpay::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+class Idempotency : public payments_fixture {};
+
+TEST_F(Idempotency, ARepeatWithTheSameBodyReplaysTheFirstAnswerByteForByte) {
+    start();
+    auto c = client();
+    auto first = pay(c, payment_body("4242424242424242"), "same");
+    auto second = pay(c, payment_body("4242424242424242"), "same");
+    EXPECT_EQ(first.result(), http::status::created);
+    EXPECT_EQ(second.result(), first.result());
+    EXPECT_EQ(second.body(), first.body());
+    EXPECT_EQ(second["Idempotent-Replayed"], "true");
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM simulator_charges"), 1);
+
+    // A decline replays as a decline.
+    auto declined = pay(c, payment_body("4000000000000002", "d"), "declined");
+    auto again = pay(c, payment_body("4000000000000002", "d"), "declined");
+    EXPECT_EQ(again.result(), http::status::payment_required);
+    EXPECT_EQ(again.body(), declined.body());
+}
+
+TEST_F(Idempotency, TheSameKeyWithADifferentBodyIs422) {
+    start();
+    auto c = client();
+    pay(c, payment_body("4242424242424242", "b", 12500), "k");
+    auto res = pay(c, payment_body("4242424242424242", "b", 12600), "k");
+    EXPECT_EQ(res.result(), http::status::unprocessable_entity);
+    EXPECT_EQ(json_of(res).at("error").at("type"), "idempotency_error");
+    EXPECT_EQ(json_of(res).at("error").at("code"), "idempotency_key_reused");
+    // Another card under the same key is another request too, though no card data is stored.
+    auto other_card = pay(c, payment_body("5555555555554444", "b", 12500), "k");
+    EXPECT_EQ(other_card.result(), http::status::unprocessable_entity);
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 1);
+}
+
+TEST_F(Idempotency, KeysAreScopedToTheClient) {
+    start();
+    auto c = client();
+    EXPECT_EQ(pay(c, payment_body("4242424242424242", "a"), "shared").result(),
+              http::status::created);
+    auto other = pay(c, payment_body("4242424242424242", "b", 100), "shared", other_portal_key);
+    EXPECT_EQ(other.result(), http::status::created);
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 2);
+}
+
+TEST_F(Idempotency, APostWithoutAKeyIs400) {
+    start();
+    auto c = client();
+    auto res = c.request(http::verb::post, "/v1/payments",
+                         json::serialize(payment_body("4242424242424242")), auth(portal_key));
+    EXPECT_EQ(res.result(), http::status::bad_request);
+    EXPECT_EQ(json_of(res).at("error").at("code"), "idempotency_key_missing");
+    EXPECT_EQ(table_counts(), "0/0/0/0/0");
+}
+
+TEST_F(Idempotency, ARepeatWhileTheFirstIsRunningIs409) {
+    config.extra_root = clients_yaml() + gateway_yaml(600) + payments_yaml();
+    start();
+    auto slow = std::async(std::launch::async, [&] {
+        auto c = client();
+        return pay(c, payment_body("4242424242424242"), "running");
+    });
+    std::this_thread::sleep_for(300ms);
+    auto c = client();
+    auto res = pay(c, payment_body("4242424242424242"), "running");
+    EXPECT_EQ(res.result(), http::status::conflict);
+    EXPECT_EQ(json_of(res).at("error").at("code"), "idempotency_key_in_use");
+    EXPECT_EQ(slow.get().result(), http::status::created);
+}
+
+/// Fires `n` identical requests at once from `n` connections spread over `ports`.
+std::vector<http_response> fire_at_once(int n, const std::vector<unsigned short>& ports,
+                                        const std::string& body, const std::string& key) {
+    std::atomic<bool> go{false};
+    std::vector<std::future<http_response>> futures;
+    for (int i = 0; i < n; ++i) {
+        futures.push_back(std::async(std::launch::async, [&, i] {
+            https_client c(ports[static_cast<std::size_t>(i) % ports.size()]);
+            c.connect();
+            while (!go) {
+                std::this_thread::yield();
+            }
+            return c.request(http::verb::post, "/v1/payments", body,
+                             {{"Authorization", "Bearer " + portal_key}, {"Idempotency-Key", key}});
+        }));
+    }
+    go = true;
+    std::vector<http_response> out;
+    for (auto& f : futures) {
+        out.push_back(f.get());
+    }
+    return out;
+}
+
+void expect_one_charge(const std::vector<http_response>& responses) {
+    std::set<std::string> bodies;
+    int created = 0;
+    for (const auto& r : responses) {
+        if (r.result() == http::status::created) {
+            ++created;
+            bodies.insert(r.body());
+        } else {
+            EXPECT_EQ(r.result(), http::status::conflict) << r.body();
+        }
+    }
+    EXPECT_GE(created, 1);
+    EXPECT_EQ(bodies.size(), 1u);  // every success is the one payment
+}
+
+TEST_F(Idempotency, FiftyConcurrentRequestsWithOneKeyChargeOnce) {
+    config.extra_root = clients_yaml() + gateway_yaml(50) + payments_yaml();
+    start();
+    auto responses = fire_at_once(50, {daemon->port()},
+                                  json::serialize(payment_body("4242424242424242")), "burst");
+    expect_one_charge(responses);
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM simulator_charges"), 1);
+}
+
+TEST_F(Idempotency, TwoProcessesSharingTheDatabaseChargeOnce) {
+    config.extra_root = clients_yaml() + gateway_yaml(50) + payments_yaml();
+    start();
+    daemon_process second(dir / "billpayd.yaml");
+    second.wait_ready();
+    auto responses =
+        fire_at_once(50, {daemon->port(), second.port()},
+                     json::serialize(payment_body("4242424242424242")), "two-processes");
+    expect_one_charge(responses);
+    EXPECT_EQ(count("SELECT count(*) FROM simulator_charges"), 1);
+}
+
+TEST_F(Idempotency, ASecondPaymentOfTheSameBillNeedsConfirmation) {
+    start();
+    auto c = client();
+    auto first = pay(c, payment_body("4242424242424242", "2026-11"), "bill-1");
+    auto first_id = json_of(first).at("id");
+    auto second = pay(c, payment_body("5555555555554444", "2026-11", 5000), "bill-2");
+    EXPECT_EQ(second.result(), http::status::conflict);
+    EXPECT_EQ(json_of(second).at("error").at("code"), "possible_duplicate_payment");
+    EXPECT_EQ(json_of(second).at("error").at("payment"), first_id);
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 1);
+
+    auto confirmed = payment_body("5555555555554444", "2026-11", 5000);
+    confirmed["confirm_duplicate"] = true;
+    EXPECT_EQ(pay(c, confirmed, "bill-3").result(), http::status::created);
+
+    // A declined first attempt does not block paying the bill.
+    auto declined = pay(c, payment_body("4000000000000002", "2026-12"), "bill-4");
+    EXPECT_EQ(declined.result(), http::status::payment_required);
+    EXPECT_EQ(pay(c, payment_body("4242424242424242", "2026-12"), "bill-5").result(),
+              http::status::created);
+}
+
+}  // namespace

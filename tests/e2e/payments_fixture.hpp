@@ -1,0 +1,146 @@
+#pragma once
+
+#include <openssl/sha.h>
+
+#include <boost/json/serialize.hpp>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "tests/e2e/daemon_fixture.hpp"
+
+namespace billpay::test {
+
+/// API keys of the test clients (long random-looking strings; only their hashes are in the
+/// config billpayd reads).
+inline const std::string portal_key = "portal-key-7d1f0c9e4b2a85f3e6d7c8b9a0f1e2d3";
+inline const std::string other_portal_key = "portal2-key-1a2b3c4d5e6f708192a3b4c5d6e7f809";
+inline const std::string finance_key = "finance-key-0f9e8d7c6b5a49382716a5b4c3d2e1f0";
+inline const std::string ops_key = "ops-key-5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4";
+
+inline std::string sha256_line(const std::string& key) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out = "sha256:";
+    for (unsigned char b : digest) {
+        out.push_back(hex[b >> 4]);
+        out.push_back(hex[b & 0xf]);
+    }
+    return out;
+}
+
+/// A billpayd with API clients, the simulator, a 1 s processor deadline and a fast recovery
+/// worker, plus helpers to pay and to look into the database.
+class payments_fixture : public daemon_fixture {
+  protected:
+    void SetUp() override {
+        daemon_fixture::SetUp();
+        config.extra_root = clients_yaml() + gateway_yaml() + payments_yaml();
+    }
+
+    std::string clients_yaml() const {
+        return "clients:\n"
+               "  - {id: portal, role: portal, api_key_sha256: \"" +
+               sha256_line(portal_key) +
+               "\"}\n"
+               "  - {id: portal2, role: portal, api_key_sha256: \"" +
+               sha256_line(other_portal_key) +
+               "\"}\n"
+               "  - {id: finance, role: finance, api_key_sha256: \"" +
+               sha256_line(finance_key) +
+               "\"}\n"
+               "  - {id: ops, role: ops, api_key_sha256: \"" +
+               sha256_line(ops_key) + "\"}\n";
+    }
+    std::string gateway_yaml(int latency_ms = 0) const {
+        return "gateway:\n  processor: simulator\n  timeout_ms: 1000\n  simulator: {latency_ms: " +
+               std::to_string(latency_ms) + "}\n";
+    }
+    std::string payments_yaml(int recovery_after_ms = 1000, int max_attempts = 2) const {
+        return "payments:\n  currencies: [USD, CAD]\n  max_amount: 5000000\n"
+               "  time_zone: America/Chicago\n"
+               "  recovery: {after_ms: " +
+               std::to_string(recovery_after_ms) +
+               ", interval_ms: 200, max_attempts: " + std::to_string(max_attempts) + "}\n";
+    }
+
+    static std::map<std::string, std::string> auth(const std::string& key,
+                                                   const std::string& idempotency_key = "") {
+        std::map<std::string, std::string> h{{"Authorization", "Bearer " + key}};
+        if (!idempotency_key.empty()) {
+            h["Idempotency-Key"] = idempotency_key;
+        }
+        return h;
+    }
+
+    /// A payment body paying `amount` for `bill` with `card_number`.
+    static boost::json::object payment_body(const std::string& card_number,
+                                            const std::string& bill = "2026-11",
+                                            std::int64_t amount = 12500,
+                                            const std::string& account = "1001-2002") {
+        return boost::json::object{
+            {"account_number", account},
+            {"bill_id", bill},
+            {"amount", amount},
+            {"currency", "USD"},
+            {"card",
+             boost::json::object{
+                 {"number", card_number},
+                 {"exp_month", 12},
+                 {"exp_year", 2031},
+                 {"cvc", card_number.starts_with("34") || card_number.starts_with("37") ? "1234"
+                                                                                        : "123"}}},
+            {"customer",
+             boost::json::object{{"name", "Ada Lovelace"}, {"email", "ada@example.com"}}}};
+    }
+
+    http_response post(https_client& c, const std::string& path, const boost::json::value& body,
+                       const std::string& key, const std::string& idempotency_key) {
+        return c.request(http::verb::post, path, boost::json::serialize(body),
+                         auth(key, idempotency_key));
+    }
+
+    http_response pay(https_client& c, const boost::json::value& body,
+                      const std::string& idempotency_key, const std::string& key = portal_key) {
+        return post(c, "/v1/payments", body, key, idempotency_key);
+    }
+
+    http_response get(https_client& c, const std::string& target,
+                      const std::string& key = portal_key) {
+        return c.request(http::verb::get, target, "", auth(key));
+    }
+
+    /// A number from one SQL query against the test database.
+    std::int64_t count(const std::string& sql) {
+        pqxx::connection conn(database.dsn());
+        pqxx::read_transaction tx(conn);
+        return tx.exec(sql)[0][0].as<std::int64_t>();
+    }
+
+    /// Rows in every table a request could change: the "nothing changed" check.
+    std::string table_counts() {
+        return std::to_string(count("SELECT count(*) FROM payments")) + "/" +
+               std::to_string(count("SELECT count(*) FROM idempotency_keys")) + "/" +
+               std::to_string(count("SELECT count(*) FROM payment_methods")) + "/" +
+               std::to_string(count("SELECT count(*) FROM simulator_tokens")) + "/" +
+               std::to_string(count("SELECT count(*) FROM simulator_charges"));
+    }
+
+    /// Polls GET /v1/payments/{id} until its status is `status`.
+    bool status_becomes(const std::string& id, const std::string& status,
+                        std::chrono::milliseconds timeout) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        auto c = client();
+        while (std::chrono::steady_clock::now() < deadline) {
+            auto res = get(c, "/v1/payments/" + id + "?account_number=1001-2002");
+            if (res.result() == http::status::ok &&
+                json_of(res).at("status") == boost::json::value(status)) {
+                return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return false;
+    }
+};
+
+}  // namespace billpay::test
