@@ -26,6 +26,16 @@ void forbid_core_dumps() {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/// Every connection is a file descriptor: take all the hard limit allows (systemd's
+/// LimitNOFILE=), not the shell's default soft limit of 1024.
+void raise_file_limit() {
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,6 +54,7 @@ int main(int argc, char** argv) {
     }
 
     forbid_core_dumps();
+    raise_file_limit();
 
     billpay::config::settings settings;
     try {
