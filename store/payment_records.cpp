@@ -84,26 +84,29 @@ void insert_payment(pqxx::connection& conn, const payment_record& p,
 
 payment_record finish_payment(pqxx::connection& conn, const std::string& payment_id,
                               const payment_outcome& outcome, const response_renderer& render) {
-    pqxx::work tx(conn);
-    auto current = find_in(tx, payment_id, true);
-    if (!current) {
-        throw std::invalid_argument("no such payment");
-    }
-    if (current->status != payments::payment_status::pending) {
-        return *current;  // finished by another process (the recovery worker, or a peer)
-    }
-    if (!payments::can_transition(current->status, outcome.status)) {
+    if (!payments::can_transition(payments::payment_status::pending, outcome.status)) {
         throw illegal_transition("a pending payment cannot become " +
                                  std::string(payments::to_string(outcome.status)));
     }
-    tx.exec_params(
-        "UPDATE payments SET status = $2, processor_reference = coalesce($3, processor_reference),"
-        "  decline_code = $4, failure_message = $5, next_recovery_at = NULL, updated_at = now(),"
-        "  payment_method_id = coalesce($6, payment_method_id)"
-        " WHERE id = $1",
+    pqxx::work tx(conn);
+    // Only a pending payment changes; the row lock orders this against a peer finishing it.
+    auto updated = tx.exec_params(
+        std::string("UPDATE payments SET status = $2,"
+                    "  processor_reference = coalesce($3, processor_reference),"
+                    "  decline_code = $4, failure_message = $5, next_recovery_at = NULL,"
+                    "  updated_at = now(), payment_method_id = coalesce($6, payment_method_id)"
+                    " WHERE id = $1 AND status = 'pending' RETURNING ") +
+            payment_columns,
         payment_id, std::string(payments::to_string(outcome.status)), outcome.processor_reference,
         outcome.decline_code, outcome.failure_message, outcome.payment_method_id);
-    auto finished = find_in(tx, payment_id, false).value();
+    if (updated.empty()) {
+        auto current = find_in(tx, payment_id, false);
+        if (!current) {
+            throw std::invalid_argument("no such payment");
+        }
+        return *current;  // finished by another process (the recovery worker, or a peer)
+    }
+    auto finished = read_payment(updated[0]);
     if (render) {
         auto response = render(finished);
         tx.exec_params(
@@ -127,7 +130,10 @@ payment_page list_payments(pqxx::connection& conn, const payment_filter& f) {
     std::vector<std::string> args;
     auto add = [&](const std::string& condition, const std::string& value) {
         args.push_back(value);
-        std::string placeholder = "$" + std::to_string(args.size());
+        // Built by appending: GCC 12 at -O3 misreports `"$" + std::to_string(n)` (-Wrestrict,
+        // bug 105651).
+        std::string placeholder(1, '$');
+        placeholder.append(std::to_string(args.size()));
         std::string c = condition;
         for (auto at = c.find('?'); at != std::string::npos; at = c.find('?')) {
             c.replace(at, 1, placeholder);

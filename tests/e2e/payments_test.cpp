@@ -278,3 +278,50 @@ TEST_F(Payments, FinanceReadsEverythingOpsNothingAndStrangersAreRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+class ClientCertificateAuth : public payments_fixture {
+  protected:
+    void SetUp() override {
+        payments_fixture::SetUp();
+        config.client_ca = ca.certificate;
+        config.extra_root =
+            "clients:\n"
+            "  - {id: portal, role: portal, certificate_cn: portal-app}\n"
+            "  - {id: finance, role: finance, api_key_sha256: \"" +
+            sha256_line(finance_key) + "\", certificate_cn: finance-app}\n" + gateway_yaml() +
+            payments_yaml();
+        start_with_certificate();
+    }
+    void start_with_certificate() { start(); }
+};
+
+TEST_F(ClientCertificateAuth, ACertificateNamesTheClientWithoutAnApiKey) {
+    auto portal_cert = make_certificate(dir.path(), "portal-app", "portal-app", ca);
+    https_client c(daemon->port(), {.client_certificate = portal_cert});
+    auto res = c.request(http::verb::post, "/v1/payments",
+                         json::serialize(payment_body("4242424242424242")),
+                         {{"Idempotency-Key", "cert-1"}});
+    EXPECT_EQ(res.result(), http::status::created) << res.body();
+    // The certificate makes this connection the portal: finance-only filters are refused.
+    EXPECT_EQ(c.request(http::verb::get, "/v1/payments?requires_review=true").result(),
+              http::status::bad_request);
+}
+
+TEST_F(ClientCertificateAuth, AKeyAndACertificateOfDifferentClientsAreRefused) {
+    auto portal_cert = make_certificate(dir.path(), "portal-app", "portal-app", ca);
+    https_client c(daemon->port(), {.client_certificate = portal_cert});
+    auto res = c.request(http::verb::get, "/v1/payments", "",
+                         {{"Authorization", "Bearer " + finance_key}});
+    EXPECT_EQ(res.result(), http::status::unauthorized);
+}
+
+TEST_F(ClientCertificateAuth, ACertificateNoClientNamesIsNotEnough) {
+    auto stranger = make_certificate(dir.path(), "stranger", "someone-else", ca);
+    https_client c(daemon->port(), {.client_certificate = stranger});
+    EXPECT_EQ(c.request(http::verb::get, "/v1/payments?account_number=1001-2002").result(),
+              http::status::unauthorized);
+}
+
+}  // namespace

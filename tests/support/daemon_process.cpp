@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,6 +70,9 @@ daemon_process::daemon_process(const std::filesystem::path& config_file,
         throw std::runtime_error("fork failed");
     }
     if (pid_ == 0) {
+        // If the test process dies without its destructors (a crash, ctest's timeout), take
+        // billpayd with it: a test must not leave servers behind.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         if (fd >= 0) {
             ::dup2(fd, STDERR_FILENO);
