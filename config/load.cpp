@@ -343,6 +343,7 @@ void read_database(map_reader& root, database_settings& db) {
     }
     read_into(map, "pool_size", db.pool_size, 1, 256);
     read_millis(map, "connect_timeout_ms", db.connect_timeout, 1'000, 600'000);
+    read_millis(map, "statement_timeout_ms", db.statement_timeout, 100, 3'600'000);
     map.finish();
 }
 

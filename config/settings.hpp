@@ -43,6 +43,7 @@ struct database_settings {
     secret dsn;
     int pool_size = 8;
     std::chrono::milliseconds connect_timeout{5'000};
+    std::chrono::milliseconds statement_timeout{10'000};
 };
 
 enum class client_role { portal, finance, ops };

@@ -29,8 +29,10 @@ config::settings load_or_exit(const std::string& file) {
 
 int run_migrate(const std::string& config_file) {
     auto settings = load_or_exit(config_file);
+    // Migrations may rewrite large tables: no statement timeout for them.
     store::database db(store::database_options{std::string(settings.database.dsn.reveal()), 1,
-                                               settings.database.connect_timeout});
+                                               settings.database.connect_timeout,
+                                               std::chrono::hours(24)});
     try {
         auto report = db.run_blocking([](pqxx::connection& conn) { return store::migrate(conn); });
         if (report.applied.empty()) {

@@ -32,7 +32,9 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 /// Overwrites every byte the read buffer has ever held, keeping any unread (pipelined) bytes.
 /// Request bodies may carry card data, and a flat_buffer keeps consumed bytes in its storage.
-void wipe_read_buffer(beast::flat_buffer& buffer) {
+using read_buffer = beast::basic_flat_buffer<tokenizer::wiping_allocator<char>>;
+
+void wipe_read_buffer(read_buffer& buffer) {
     std::vector<unsigned char> pending(buffer.size());
     asio::buffer_copy(asio::buffer(pending), buffer.data());
     buffer.clear();
@@ -200,7 +202,7 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
         }
     }
 
-    beast::flat_buffer buffer;
+    read_buffer buffer;
     bool first = true;
     for (;;) {
         if (state->draining) {
@@ -221,7 +223,7 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
         first = false;
         lowest.expires_after(settings_.read_timeout);
 
-        http::request_parser<http::string_body> parser;
+        http::request_parser<request_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(settings_.max_header_bytes));
         parser.body_limit(settings_.max_body_bytes);
         request_context ctx;

@@ -6,7 +6,8 @@
 
 namespace billpay::store {
 
-std::string connection_string(const std::string& dsn, std::chrono::milliseconds connect_timeout) {
+std::string connection_string(const std::string& dsn, std::chrono::milliseconds connect_timeout,
+                              std::chrono::milliseconds statement_timeout) {
     // libpq counts whole seconds and treats 1 as 2; round up so a short timeout stays short.
     auto seconds =
         std::max<long long>(2, std::chrono::ceil<std::chrono::seconds>(connect_timeout).count());
@@ -26,11 +27,15 @@ std::string connection_string(const std::string& dsn, std::chrono::milliseconds 
     };
     add("connect_timeout", std::to_string(seconds));
     add("application_name", "billpayd");
+    // Server-side options: a space-separated list, percent-encoded in a URI, quoted otherwise.
+    auto ms = std::to_string(statement_timeout.count());
+    add("options", is_uri ? "-c%20statement_timeout%3D" + ms : "'-c statement_timeout=" + ms + "'");
     return out;
 }
 
 database::database(database_options options) : options_(std::move(options)) {
-    options_.dsn = connection_string(options_.dsn, options_.connect_timeout);
+    options_.dsn =
+        connection_string(options_.dsn, options_.connect_timeout, options_.statement_timeout);
     threads_.reserve(static_cast<std::size_t>(options_.pool_size));
     for (int i = 0; i < options_.pool_size; ++i) {
         threads_.emplace_back([this] { worker_loop(); });

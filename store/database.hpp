@@ -27,6 +27,8 @@ struct database_options {
     std::string dsn;
     int pool_size = 8;
     std::chrono::milliseconds connect_timeout{5'000};
+    /// The server cancels any statement running longer (a hung query must not hold a request).
+    std::chrono::milliseconds statement_timeout{10'000};
 };
 
 /// Thrown into a waiting coroutine when the database could not be reached or the connection
@@ -178,8 +180,10 @@ class database {
     std::vector<std::thread> threads_;
 };
 
-/// The connection string libpq gets: the configured DSN plus a connect timeout and the
-/// application name, unless the DSN sets them itself. Works for URIs and key=value strings.
-std::string connection_string(const std::string& dsn, std::chrono::milliseconds connect_timeout);
+/// The connection string libpq gets: the configured DSN plus a connect timeout, a statement
+/// timeout and the application name, unless the DSN sets them itself. Works for URIs and
+/// key=value strings.
+std::string connection_string(const std::string& dsn, std::chrono::milliseconds connect_timeout,
+                              std::chrono::milliseconds statement_timeout);
 
 }  // namespace billpay::store

@@ -7,22 +7,25 @@ namespace {
 using billpay::store::connection_string;
 using namespace std::chrono_literals;
 
-TEST(ConnectionString, AddsATimeoutAndNameToKeyValueStrings) {
-    EXPECT_EQ(connection_string("host=/tmp dbname=billpay", 5000ms),
-              "host=/tmp dbname=billpay connect_timeout=5 application_name=billpayd");
+TEST(ConnectionString, AddsTimeoutsAndANameToKeyValueStrings) {
+    EXPECT_EQ(connection_string("host=/tmp dbname=billpay", 5000ms, 10000ms),
+              "host=/tmp dbname=billpay connect_timeout=5 application_name=billpayd"
+              " options='-c statement_timeout=10000'");
 }
 
 TEST(ConnectionString, AddsThemToUris) {
-    EXPECT_EQ(connection_string("postgresql://db.internal/billpay", 2500ms),
-              "postgresql://db.internal/billpay?connect_timeout=3&application_name=billpayd");
-    EXPECT_EQ(
-        connection_string("postgres://db/billpay?sslmode=verify-full", 1000ms),
-        "postgres://db/billpay?sslmode=verify-full&connect_timeout=2&application_name=billpayd");
+    EXPECT_EQ(connection_string("postgresql://db.internal/billpay", 2500ms, 500ms),
+              "postgresql://db.internal/billpay?connect_timeout=3&application_name=billpayd"
+              "&options=-c%20statement_timeout%3D500");
+    EXPECT_EQ(connection_string("postgres://db/billpay?sslmode=verify-full", 1000ms, 500ms),
+              "postgres://db/billpay?sslmode=verify-full&connect_timeout=2"
+              "&application_name=billpayd&options=-c%20statement_timeout%3D500");
 }
 
 TEST(ConnectionString, KeepsWhatTheOperatorSet) {
-    EXPECT_EQ(connection_string("host=db connect_timeout=30 application_name=x", 5000ms),
-              "host=db connect_timeout=30 application_name=x");
+    EXPECT_EQ(connection_string("host=db connect_timeout=30 application_name=x options=-cfoo=1",
+                                5000ms, 10000ms),
+              "host=db connect_timeout=30 application_name=x options=-cfoo=1");
 }
 
 }  // namespace
