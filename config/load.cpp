@@ -476,7 +476,18 @@ void read_payments(map_reader& root, payments_settings& payments) {
 
 void read_correspondence(map_reader& root, correspondence_settings& correspondence) {
     map_reader map(root.ctx(), root.take("correspondence"), "correspondence", root.mark());
-    std::string transport = read_choice(map, "transport", {"spool"}).value_or("spool");
+    std::string transport = read_choice(map, "transport", {"spool", "webhook"}).value_or("spool");
+    read_millis(map, "poll_interval_ms", correspondence.poll_interval, 100, 3'600'000);
+    read_into(map, "concurrency", correspondence.concurrency, 1, 1000);
+    read_millis(map, "retry_base_ms", correspondence.retry_base, 10, 3'600'000);
+    read_millis(map, "retry_max_ms", correspondence.retry_max, 10, 86'400'000);
+    if (auto hours = read_integer(map, "give_up_after_hours", 1, 24 * 365)) {
+        correspondence.give_up_after = std::chrono::hours(*hours);
+    }
+    if (auto ms = read_integer(map, "give_up_after_ms", 1'000, 86'400'000LL * 365)) {
+        correspondence.give_up_after = std::chrono::milliseconds(*ms);  // for tests
+    }
+
     map_reader spool(map.ctx(), map.take("spool"), map.path("spool"), map.mark());
     spool_settings spool_cfg;
     if (auto dir = read_string(spool, "directory", false)) {
@@ -485,6 +496,29 @@ void read_correspondence(map_reader& root, correspondence_settings& corresponden
         spool_cfg.directory = resolve(map.ctx(), "var/spool/correspondence");
     }
     spool.finish();
+
+    YAML::Node webhook_node = map.take("webhook");
+    if (transport == "webhook" || !is_absent(webhook_node)) {
+        map_reader webhook(map.ctx(), webhook_node, map.path("webhook"), map.mark());
+        webhook_settings hook;
+        bool required = transport == "webhook";
+        if (auto url = read_string(webhook, "url", required)) {
+            if (!url->starts_with("https://")) {
+                webhook.ctx().report(webhook.mark(), webhook.path("url"),
+                                     "must be an https:// URL");
+            }
+            hook.url = *url;
+        }
+        if (auto secret_value = read_secret(webhook, "signing_secret", required)) {
+            hook.signing_secret = std::move(*secret_value);
+        }
+        hook.ca_file = read_existing_file(webhook, "ca_file", false);
+        read_millis(webhook, "timeout_ms", hook.timeout, 100, 600'000);
+        webhook.finish();
+        if (transport == "webhook") {
+            correspondence.transport = std::move(hook);
+        }
+    }
     if (transport == "spool") {
         correspondence.transport = spool_cfg;
     }

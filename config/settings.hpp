@@ -100,10 +100,23 @@ struct spool_settings {
     std::filesystem::path directory;
 };
 
-using transport_settings = std::variant<spool_settings>;
+struct webhook_settings {
+    std::string url;  // https://…
+    secret signing_secret;
+    std::optional<std::filesystem::path> ca_file;
+    std::chrono::milliseconds timeout{10'000};
+};
+
+/// How receipts travel; chosen by std::visit, as processors are.
+using transport_settings = std::variant<spool_settings, webhook_settings>;
 
 struct correspondence_settings {
     transport_settings transport = spool_settings{"var/spool/correspondence"};
+    std::chrono::milliseconds poll_interval{5'000};
+    int concurrency = 16;
+    std::chrono::milliseconds retry_base{1'000};
+    std::chrono::milliseconds retry_max{300'000};
+    std::chrono::milliseconds give_up_after{72LL * 3'600'000};
 };
 
 struct logging_settings {

@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 #include <variant>
 
+#include "correspondence/messages.hpp"
 #include "daemon/payment_requests.hpp"
 #include "logging/log.hpp"
 #include "payments/ids.hpp"
@@ -206,6 +207,13 @@ store::stored_response payments_api::render_payment_response(const store::paymen
     }
 }
 
+store::state_writers payments_api::state_writers_for(std::string request_id) {
+    return {[request_id](const store::payment_record& row) {
+                return render_payment_response(row, request_id);
+            },
+            &correspondence::render_payment_message};
+}
+
 asio::awaitable<response> payments_api::create_payment(request_context& ctx, request& req) {
     auto who = caller(clients_, req, ctx, {client_role::portal});
     if (auto* refusal = std::get_if<response>(&who)) {
@@ -394,11 +402,9 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
         // stays pending and the recovery worker asks the processor later.
         auto stored = render_payment_response(p, ctx.request_id);
         try {
+            auto writers = state_writers_for(ctx.request_id);
             stored = co_await database_.run([&](pqxx::connection& conn) {
-                auto pending = render_payment_response(store::find_payment(conn, p.id).value(),
-                                                       ctx.request_id);
-                store::finish_key(conn, client.id, key, pending);
-                return pending;
+                return store::record_pending_answer(conn, p.id, client.id, key, writers);
             });
         } catch (const std::exception& e) {
             logging::error("could not record a pending payment's response",
@@ -442,12 +448,9 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
                 [&](pqxx::connection& conn) { return store::save_payment_method(conn, m); });
             result.payment_method_id = saved.method.id;
         }
-        std::string request_id = ctx.request_id;
+        auto writers = state_writers_for(ctx.request_id);
         auto finished = co_await database_.run([&](pqxx::connection& conn) {
-            return store::finish_payment(conn, p.id, result,
-                                         [&request_id](const store::payment_record& row) {
-                                             return render_payment_response(row, request_id);
-                                         });
+            return store::finish_payment(conn, p.id, result, writers);
         });
         co_return from_stored(render_payment_response(finished, ctx.request_id));
     } catch (const std::exception& e) {

@@ -29,6 +29,10 @@ class payments_api {
     static store::stored_response render_payment_response(const store::payment_record& payment,
                                                           std::string_view request_id);
 
+    /// What is written with a payment's new state: the response its key replays, and its
+    /// message for the correspondence system (transactional outbox).
+    static store::state_writers state_writers_for(std::string request_id);
+
   private:
     boost::asio::awaitable<response> create_payment(request_context& ctx, request& req);
     boost::asio::awaitable<response> get_payment(request_context& ctx, request& req);

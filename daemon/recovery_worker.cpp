@@ -72,12 +72,9 @@ asio::awaitable<int> recovery_worker::recover_due() {
         if (!found.charge.processor_reference.empty()) {
             outcome.processor_reference = found.charge.processor_reference;
         }
-        auto request_id = payments::new_id("req");
+        auto writers = payments_api::state_writers_for(payments::new_id("req"));
         auto record = co_await database_.run([&](pqxx::connection& conn) {
-            return store::finish_payment(
-                conn, p.id, outcome, [&request_id](const store::payment_record& row) {
-                    return payments_api::render_payment_response(row, request_id);
-                });
+            return store::finish_payment(conn, p.id, outcome, writers);
         });
         logging::info("pending payment finished by recovery",
                       {{"payment_id", p.id},

@@ -1,5 +1,7 @@
 #include "daemon/service.hpp"
 
+#include <unistd.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,9 +13,11 @@
 #include <thread>
 #include <vector>
 
+#include "correspondence/make_transport.hpp"
 #include "gateway_adapters/make_gateway.hpp"
 #include "logging/log.hpp"
 #include "store/migrations.hpp"
+#include "store/outbox.hpp"
 
 namespace billpay::daemon {
 namespace {
@@ -35,6 +39,30 @@ store::database_options database_options_from(const config::database_settings& d
     return store::database_options{std::string(db.dsn.reveal()), db.pool_size, db.connect_timeout};
 }
 
+correspondence::dispatcher_settings dispatcher_settings_from(const config::settings& s) {
+    const auto& c = s.correspondence;
+    correspondence::dispatcher_settings d;
+    d.poll_interval = c.poll_interval;
+    d.concurrency = c.concurrency;
+    d.retry_base = c.retry_base;
+    d.retry_max = c.retry_max;
+    d.give_up_after = c.give_up_after;
+    // A claim must outlast the slowest delivery, or a second process could send it meanwhile.
+    std::chrono::milliseconds slowest{10'000};
+    if (const auto* hook = std::get_if<config::webhook_settings>(&c.transport)) {
+        slowest = hook->timeout;
+    }
+    d.lease = std::max<std::chrono::milliseconds>(std::chrono::seconds(30), 3 * slowest);
+    return d;
+}
+
+/// "host:pid", for the attempts log: which process tried.
+std::string instance_name() {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    return std::string(host) + ":" + std::to_string(getpid());
+}
+
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
     asio::steady_timer timer(co_await asio::this_coro::executor, d);
     co_await timer.async_wait(use_nothrow);
@@ -51,6 +79,13 @@ service::service(config::settings settings)
       processor_(gateway::make_gateway(settings_.gateway.processor, database_)),
       payments_api_(settings_, clients_, database_, *processor_, fingerprints_),
       recovery_(settings_, database_, *processor_),
+      transport_(
+          correspondence::make_transport(settings_.correspondence.transport, ioc_.get_executor())),
+      dispatcher_(ioc_, dispatcher_settings_from(settings_), database_, *transport_,
+                  store::connection_string(std::string(settings_.database.dsn.reveal()),
+                                           settings_.database.connect_timeout,
+                                           settings_.database.statement_timeout),
+                  instance_name()),
       server_(ioc_, settings_.listen, tls_, routes_),
       signals_(ioc_, SIGTERM, SIGINT, SIGHUP) {
     add_routes();
@@ -60,6 +95,18 @@ service::service(config::settings settings)
 service::~service() = default;
 
 void service::add_routes() {
+    routes_.add(http::verb::get, "/metrics",
+                [this](request_context& ctx, request& req) -> asio::awaitable<response> {
+                    auto auth = clients_.authenticate(req, ctx);
+                    if (auth.refusal) {
+                        co_return std::move(*auth.refusal);
+                    }
+                    if (auto refusal = api_clients::require_role(*auth.client,
+                                                                 {config::client_role::ops}, ctx)) {
+                        co_return std::move(*refusal);
+                    }
+                    co_return co_await metrics(ctx);
+                });
     routes_.add(http::verb::get, "/healthz",
                 [](request_context&, request&) -> asio::awaitable<response> {
                     co_return json_response(http::status::ok, {{"status", "ok"}});
@@ -80,6 +127,40 @@ void service::add_routes() {
                     co_return json_response(
                         ready ? http::status::ok : http::status::service_unavailable, body);
                 });
+}
+
+asio::awaitable<response> service::metrics(request_context& ctx) {
+    // Prometheus text exposition format, version 0.0.4.
+    std::string text;
+    auto gauge = [&text](std::string_view name, std::string_view help, auto value) {
+        text += "# HELP " + std::string(name) + " " + std::string(help) + "\n";
+        text += "# TYPE " + std::string(name) + " gauge\n";
+        text += std::string(name) + " " + std::to_string(value) + "\n";
+    };
+    gauge("billpay_up", "1 while billpayd serves.", 1);
+    gauge("billpay_ready", "1 when the database answers and the schema is current.",
+          readiness_.database_reachable.load() ? 1 : 0);
+    gauge("billpay_open_connections", "Client connections open now.",
+          static_cast<std::int64_t>(server_.open_connections()));
+    try {
+        auto stats = co_await database_.run(
+            [](pqxx::connection& conn) { return store::outbox_statistics(conn); });
+        gauge("billpay_outbox_backlog", "Correspondence messages not delivered yet.",
+              stats.backlog);
+        gauge("billpay_outbox_oldest_pending_age_seconds",
+              "Age of the oldest undelivered correspondence message.",
+              static_cast<std::int64_t>(stats.oldest_pending_age_seconds));
+        gauge("billpay_outbox_dead", "Dead-lettered correspondence messages.", stats.dead);
+    } catch (const std::exception& e) {
+        logging::warn("metrics: database figures unavailable",
+                      {{"request_id", ctx.request_id}, {"error", e.what()}});
+    }
+    response res{http::status::ok, 11};
+    res.set(http::field::content_type, "text/plain; version=0.0.4");
+    res.set(http::field::cache_control, "no-store");
+    res.body() = std::move(text);
+    res.prepare_payload();
+    co_return res;
 }
 
 asio::awaitable<bool> service::probe_database() {
@@ -133,6 +214,7 @@ asio::awaitable<void> service::start_up() {
     logging::info("ready", {{"schema_version", version}, {"processor", processor_->name()}});
     notifier_.ready();
     asio::co_spawn(ioc_, recovery_.run(), asio::detached);
+    dispatcher_.start();
     co_await probe_loop();
 }
 
@@ -161,8 +243,9 @@ asio::awaitable<void> service::shut_down() {
         {{"open_connections", static_cast<std::int64_t>(server_.open_connections())},
          {"grace_ms", static_cast<std::int64_t>(settings_.listen.shutdown_grace.count())}});
     notifier_.stopping();
-    recovery_.stop();
     server_.begin_drain();
+    recovery_.stop();
+    dispatcher_.stop();
     auto deadline = std::chrono::steady_clock::now() + settings_.listen.shutdown_grace;
     while (server_.open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
         co_await sleep_for(std::chrono::milliseconds(20));

@@ -8,6 +8,8 @@
 #include <memory>
 
 #include "config/settings.hpp"
+#include "correspondence/dispatcher.hpp"
+#include "correspondence/transport.hpp"
 #include "daemon/api_clients.hpp"
 #include "daemon/http_server.hpp"
 #include "daemon/payments_api.hpp"
@@ -45,6 +47,7 @@ class service {
     void add_routes();
     boost::asio::awaitable<void> start_up();
     boost::asio::awaitable<bool> probe_database();
+    boost::asio::awaitable<response> metrics(request_context& ctx);
     boost::asio::awaitable<void> probe_loop();
     boost::asio::awaitable<void> watchdog_loop(std::chrono::microseconds interval);
     boost::asio::awaitable<void> shut_down();
@@ -62,6 +65,8 @@ class service {
     std::unique_ptr<gateway::gateway> processor_;
     payments_api payments_api_;
     recovery_worker recovery_;
+    std::unique_ptr<correspondence::transport> transport_;
+    correspondence::dispatcher dispatcher_;
     router routes_;
     http_server server_;
     boost::asio::signal_set signals_;

@@ -3,6 +3,8 @@
 #include <pqxx/pqxx>
 #include <stdexcept>
 
+#include "store/outbox.hpp"
+
 namespace billpay::store {
 namespace {
 
@@ -83,7 +85,7 @@ void insert_payment(pqxx::connection& conn, const payment_record& p,
 }
 
 payment_record finish_payment(pqxx::connection& conn, const std::string& payment_id,
-                              const payment_outcome& outcome, const response_renderer& render) {
+                              const payment_outcome& outcome, const state_writers& writers) {
     if (!payments::can_transition(payments::payment_status::pending, outcome.status)) {
         throw illegal_transition("a pending payment cannot become " +
                                  std::string(payments::to_string(outcome.status)));
@@ -107,16 +109,41 @@ payment_record finish_payment(pqxx::connection& conn, const std::string& payment
         return *current;  // finished by another process (the recovery worker, or a peer)
     }
     auto finished = read_payment(updated[0]);
-    if (render) {
-        auto response = render(finished);
+    if (writers.response) {
+        auto response = writers.response(finished);
         tx.exec_params(
             "UPDATE idempotency_keys SET state = 'finished', response_status = $2,"
             "  response_body = $3, finished_at = now()"
             " WHERE payment_id = $1 AND state = 'in_flight'",
             payment_id, response.status, response.body);
     }
+    if (writers.message) {
+        if (auto message = writers.message(finished)) {
+            enqueue_message(tx, message->id, message->type, payment_id, message->body);
+        }
+    }
     tx.commit();
     return finished;
+}
+
+stored_response record_pending_answer(pqxx::connection& conn, const std::string& payment_id,
+                                      const std::string& client_id, const std::string& key,
+                                      const state_writers& writers) {
+    pqxx::work tx(conn);
+    auto payment = find_in(tx, payment_id, false).value();
+    auto response = writers.response(payment);
+    tx.exec_params(
+        "UPDATE idempotency_keys SET state = 'finished', response_status = $3,"
+        "  response_body = $4, finished_at = now()"
+        " WHERE client_id = $1 AND key = $2 AND state = 'in_flight'",
+        client_id, key, response.status, response.body);
+    if (writers.message) {
+        if (auto message = writers.message(payment)) {
+            enqueue_message(tx, message->id, message->type, payment_id, message->body);
+        }
+    }
+    tx.commit();
+    return response;
 }
 
 std::optional<payment_record> find_payment(pqxx::connection& conn, const std::string& id) {

@@ -66,6 +66,22 @@ struct stored_response {
 /// payment's final status and its stored response are written together.
 using response_renderer = std::function<stored_response(const payment_record&)>;
 
+/// A message for the correspondence system (see store/outbox.hpp).
+struct outbox_entry {
+    std::string id;
+    std::string type;
+    std::string body;
+};
+
+/// Renders the message a payment's new state sends, if any; runs inside the same transaction.
+using message_renderer = std::function<std::optional<outbox_entry>(const payment_record&)>;
+
+/// What is written together with a payment's new state.
+struct state_writers {
+    response_renderer response;  // the response the creating idempotency key replays
+    message_renderer message;    // the outbox message
+};
+
 /// Thrown when a status change breaks the payment state machine (payments/status.hpp).
 class illegal_transition : public std::runtime_error {
   public:
@@ -77,12 +93,19 @@ class illegal_transition : public std::runtime_error {
 void insert_payment(pqxx::connection& conn, const payment_record& payment,
                     const std::string& idempotency_key);
 
-/// Gives a pending payment its final status and stores the response for the idempotency key that
-/// created it (if that key is still in flight), in one transaction. Returns the payment as it
-/// now stands. When another process finished it first, nothing changes and that result is
-/// returned. Throws illegal_transition for a move the state machine forbids.
+/// Gives a pending payment its final status, stores the response for the idempotency key that
+/// created it (if that key is still in flight) and adds its outbox message, in one transaction.
+/// Returns the payment as it now stands. When another process finished it first, nothing
+/// changes and that result is returned. Throws illegal_transition for a move the state machine
+/// forbids.
 payment_record finish_payment(pqxx::connection& conn, const std::string& payment_id,
-                              const payment_outcome& outcome, const response_renderer& render);
+                              const payment_outcome& outcome, const state_writers& writers);
+
+/// Records that a payment was answered 202 (its outcome unknown): the response its key replays
+/// and its "pending" notice, in one transaction. Returns the response.
+stored_response record_pending_answer(pqxx::connection& conn, const std::string& payment_id,
+                                      const std::string& client_id, const std::string& key,
+                                      const state_writers& writers);
 
 std::optional<payment_record> find_payment(pqxx::connection& conn, const std::string& id);
 

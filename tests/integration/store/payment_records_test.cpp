@@ -40,9 +40,10 @@ class PaymentRecords : public ::testing::Test {
 TEST_F(PaymentRecords, FinishingStoresTheStatusAndTheKeysResponseTogether) {
     auto done = store::finish_payment(
         conn, payment.id, {payments::payment_status::succeeded, "ch_1", std::nullopt, {}, {}},
-        [](const store::payment_record& p) {
-            return store::stored_response{201, "{\"id\":\"" + p.id + "\"}"};
-        });
+        {[](const store::payment_record& p) {
+             return store::stored_response{201, "{\"id\":\"" + p.id + "\"}"};
+         },
+         {}});
     EXPECT_EQ(done.status, payments::payment_status::succeeded);
     EXPECT_EQ(done.processor_reference, "ch_1");
     store::key_claim again{"portal", "k1", "POST", "/v1/payments", "fp"};

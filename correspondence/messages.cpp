@@ -1,0 +1,76 @@
+#include "correspondence/messages.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <ctime>
+
+#include "payments/ids.hpp"
+
+namespace billpay::correspondence {
+namespace {
+
+namespace json = boost::json;
+
+std::string now_rfc3339() {
+    auto now = std::chrono::system_clock::now();
+    auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
+    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now - secs).count();
+    std::time_t t = std::chrono::system_clock::to_time_t(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(millis));
+    return buffer;
+}
+
+json::value or_null(const std::optional<std::string>& v) {
+    return v ? json::value(*v) : json::value(nullptr);
+}
+
+}  // namespace
+
+std::optional<store::outbox_entry> render_payment_message(const store::payment_record& p) {
+    using payments::payment_status;
+    std::string type;
+    switch (p.status) {
+        case payment_status::succeeded:
+            type = "payment_receipt";
+            break;
+        case payment_status::declined:
+        case payment_status::failed:
+            type = "payment_declined";
+            break;
+        case payment_status::pending:
+            type = "payment_pending";
+            break;
+        default:
+            return std::nullopt;  // refunds send refund_receipt through the refund's own path
+    }
+    auto id = payments::new_id("rcpt");
+    json::object payment{
+        {"id", p.id},
+        {"status", payments::to_string(p.status)},
+        {"confirmation", p.confirmation},
+        {"amount", p.amount.minor_units},
+        {"currency", p.amount.unit.code()},
+        {"bill_id", or_null(p.bill_id)},
+        {"card", json::object{{"brand", p.card.brand}, {"last4", p.card.last4}}},
+        {"paid_at",
+         p.status == payment_status::succeeded ? json::value(p.updated_at) : json::value(nullptr)},
+        {"created_at", p.created_at},
+        {"processor_reference", or_null(p.processor_reference)},
+        {"decline_code", or_null(p.decline_code)}};
+    json::object message{
+        {"id", id},
+        {"type", type},
+        {"created_at", now_rfc3339()},
+        {"account_number", p.account_number},
+        {"customer", json::object{{"name", p.customer_name}, {"email", p.customer_email}}},
+        {"payment", std::move(payment)}};
+    return store::outbox_entry{id, type, json::serialize(message)};
+}
+
+}  // namespace billpay::correspondence

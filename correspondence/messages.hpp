@@ -1,0 +1,20 @@
+#pragma once
+
+#include <optional>
+
+#include "store/payment_records.hpp"
+
+namespace billpay::correspondence {
+
+/// The message a payment's state sends the correspondence system, rendered once (docs/
+/// correspondence.md documents every field):
+///   succeeded          -> payment_receipt
+///   declined or failed -> payment_declined
+///   pending            -> payment_pending (its receipt follows when the outcome is known)
+/// {"id": "rcpt_…", "type", "created_at", "account_number", "customer": {"name", "email"},
+///  "payment": {"id", "status", "confirmation", "amount", "currency", "bill_id",
+///              "card": {"brand", "last4"}, "paid_at", "processor_reference", "decline_code"}}
+/// Never a card number: only brand and last four.
+std::optional<store::outbox_entry> render_payment_message(const store::payment_record& payment);
+
+}  // namespace billpay::correspondence

@@ -1,0 +1,77 @@
+#include "correspondence/webhook_transport.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <stdexcept>
+
+namespace billpay::correspondence {
+
+std::string signature_header(std::string_view secret, std::time_t timestamp,
+                             std::string_view body) {
+    std::string t = std::to_string(timestamp);
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* ctx = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                           OSSL_PARAM_construct_end()};
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    std::size_t length = 0;
+    bool ok =
+        ctx &&
+        EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+                     params) == 1 &&
+        EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(t.data()), t.size()) == 1 &&
+        EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>("."), 1) == 1 &&
+        EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(body.data()), body.size()) ==
+            1 &&
+        EVP_MAC_final(ctx, digest, &length, sizeof digest) == 1;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    if (!ok) {
+        throw std::runtime_error("HMAC-SHA256 is not available");
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out = "t=" + t + ",v1=";
+    for (std::size_t i = 0; i < length; ++i) {
+        out.push_back(hex[digest[i] >> 4]);
+        out.push_back(hex[digest[i] & 0xf]);
+    }
+    return out;
+}
+
+webhook_transport::webhook_transport(gateway::https_client& client,
+                                     gateway::https_endpoint endpoint,
+                                     config::secret signing_secret,
+                                     std::chrono::milliseconds timeout)
+    : client_(client),
+      endpoint_(std::move(endpoint)),
+      signing_secret_(std::move(signing_secret)),
+      timeout_(timeout) {}
+
+boost::asio::awaitable<delivery> webhook_transport::deliver(const store::outbox_message& message) {
+    namespace http = boost::beast::http;
+    using result = delivery::result;
+    gateway::https_client::request req{http::verb::post, endpoint_.target, 11};
+    req.set(http::field::content_type, "application/json");
+    req.set(http::field::user_agent, "billpayd");
+    req.set("Idempotency-Key", message.id);
+    req.set("Billpay-Signature",
+            signature_header(signing_secret_.reveal(), std::time(nullptr), message.body));
+    req.body() = message.body;
+    auto deadline = std::chrono::steady_clock::now() + timeout_;
+    auto answer = co_await client_.send(endpoint_, req, deadline);
+    if (answer.stage != gateway::send_stage::completed) {
+        co_return delivery{result::retry, std::nullopt, answer.error.message()};
+    }
+    if (answer.status >= 200 && answer.status < 300) {
+        co_return delivery{result::delivered, answer.status, ""};
+    }
+    bool permanent =
+        answer.status >= 400 && answer.status < 500 && answer.status != 408 && answer.status != 429;
+    co_return delivery{permanent ? result::permanent : result::retry, answer.status,
+                       "HTTP " + std::to_string(answer.status)};
+}
+
+}  // namespace billpay::correspondence

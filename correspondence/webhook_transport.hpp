@@ -1,0 +1,35 @@
+#pragma once
+
+#include <chrono>
+#include <ctime>
+#include <string>
+
+#include "config/secret.hpp"
+#include "correspondence/transport.hpp"
+#include "gateway_adapters/https_client.hpp"
+
+namespace billpay::correspondence {
+
+/// `Billpay-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`, Stripe's
+/// webhook scheme. The receiver recomputes it over the raw body and rejects stale timestamps.
+std::string signature_header(std::string_view secret, std::time_t timestamp, std::string_view body);
+
+/// POSTs each message to the correspondence system's URL (config `correspondence.webhook`)
+/// through the shared HTTPS client, with `Idempotency-Key: <message id>` and the signature.
+/// Any 2xx is delivered; 4xx other than 408 and 429 is permanent (the message is dead-lettered
+/// at once and logged loudly); everything else, including no answer, is retried.
+class webhook_transport final : public transport {
+  public:
+    webhook_transport(gateway::https_client& client, gateway::https_endpoint endpoint,
+                      config::secret signing_secret, std::chrono::milliseconds timeout);
+
+    boost::asio::awaitable<delivery> deliver(const store::outbox_message& message) override;
+
+  private:
+    gateway::https_client& client_;
+    gateway::https_endpoint endpoint_;
+    config::secret signing_secret_;
+    std::chrono::milliseconds timeout_;
+};
+
+}  // namespace billpay::correspondence

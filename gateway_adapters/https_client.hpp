@@ -1,0 +1,76 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/system/error_code.hpp>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace billpay::gateway {
+
+/// Where a request goes: from an https:// URL.
+struct https_endpoint {
+    std::string host;
+    std::string port = "443";
+    std::string target = "/";  // path and query
+
+    /// Nullopt unless `url` is an absolute https URL.
+    static std::optional<https_endpoint> parse(std::string_view url);
+};
+
+/// How far a request got before it failed. The difference decides whether it may be sent again.
+enum class send_stage {
+    completed,    // an answer came back (any HTTP status)
+    not_sent,     // resolve, connect or TLS handshake failed: nothing reached the server
+    answer_lost,  // the request was (or may have been) sent, and no complete answer came
+};
+
+struct https_result {
+    send_stage stage = send_stage::not_sent;
+    boost::system::error_code error;
+    int status = 0;
+    std::string body;
+};
+
+/// The one outbound HTTPS client of billpayd (processor adapters and the receipts webhook):
+/// Beast over OpenSSL, TLS 1.2+, SNI, certificate and host name verification against the system
+/// store or a configured CA file, idle keep-alive connections reused per host, and one deadline
+/// for the whole exchange (resolve, connect, handshake, write, read). No proxies.
+class https_client {
+  public:
+    struct options {
+        std::optional<std::filesystem::path> ca_file;  // trust only this CA (tests, private CAs)
+        std::size_t max_idle_per_host = 16;
+    };
+
+    https_client(boost::asio::any_io_executor executor, options opts);
+    ~https_client();
+
+    using request = boost::beast::http::request<boost::beast::http::string_body>;
+
+    /// Sends `req` (its Host header is set here) and reads the answer, all before `deadline`.
+    boost::asio::awaitable<https_result> send(const https_endpoint& to, request& req,
+                                              std::chrono::steady_clock::time_point deadline);
+
+  private:
+    struct connection;
+    std::unique_ptr<connection> take_idle(const std::string& key);
+    void keep_idle(const std::string& key, std::unique_ptr<connection> c);
+
+    boost::asio::any_io_executor executor_;
+    options options_;
+    boost::asio::ssl::context tls_;
+    std::mutex mutex_;
+    std::map<std::string, std::vector<std::unique_ptr<connection>>> idle_;
+};
+
+}  // namespace billpay::gateway
