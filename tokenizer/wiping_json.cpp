@@ -12,12 +12,21 @@ namespace {
 
 /// Heap memory that is overwritten before it is given back.
 class wiping_resource final : public boost::json::memory_resource {
+    // Over-aligned requests take the aligned operator new, the rest the plain one; each block
+    // goes back through the matching delete (ASan checks the pairing).
     void* do_allocate(std::size_t bytes, std::size_t alignment) override {
-        return ::operator new(bytes, std::align_val_t(alignment));
+        if (alignment > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
+            return ::operator new(bytes, std::align_val_t(alignment));
+        }
+        return ::operator new(bytes);
     }
     void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
         OPENSSL_cleanse(p, bytes);
-        ::operator delete(p, bytes, std::align_val_t(alignment));
+        if (alignment > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
+            ::operator delete(p, bytes, std::align_val_t(alignment));
+        } else {
+            ::operator delete(p, bytes);
+        }
     }
     bool do_is_equal(const boost::json::memory_resource& other) const noexcept override {
         return this == &other;
