@@ -47,12 +47,13 @@ correspondence::dispatcher_settings dispatcher_settings_from(const config::setti
     d.retry_base = c.retry_base;
     d.retry_max = c.retry_max;
     d.give_up_after = c.give_up_after;
-    // A claim must outlast the slowest delivery, or a second process could send it meanwhile.
+    // A claim must outlast the slowest delivery (a webhook call ends at its timeout), or a
+    // second process could send the message while the first still is.
     std::chrono::milliseconds slowest{10'000};
     if (const auto* hook = std::get_if<config::webhook_settings>(&c.transport)) {
         slowest = hook->timeout;
     }
-    d.lease = std::max<std::chrono::milliseconds>(std::chrono::seconds(30), 3 * slowest);
+    d.lease = 2 * slowest + std::chrono::seconds(1);
     return d;
 }
 

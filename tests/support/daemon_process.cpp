@@ -44,9 +44,13 @@ std::filesystem::path write_config(const std::filesystem::path& dir, const daemo
     yaml += "  connect_timeout_ms: 2000\n";
     yaml += "tokenizer:\n";
     yaml += "  fingerprint_key_file: fingerprint-key\n";
-    yaml += "correspondence:\n";
-    yaml += "  transport: spool\n";
-    yaml += "  spool: { directory: spool }\n";
+    if (c.correspondence.empty()) {
+        yaml += "correspondence:\n";
+        yaml += "  transport: spool\n";
+        yaml += "  spool: { directory: spool }\n";
+    } else {
+        yaml += c.correspondence;
+    }
     yaml += "logging:\n";
     yaml += "  level: " + c.log_level + "\n";
     yaml += c.extra_root;

@@ -26,6 +26,8 @@ struct daemon_config {
     int shutdown_grace_ms = 5000;
     std::string extra_listen;
     std::string extra_root;
+    /// The `correspondence:` section; empty: spool into <config dir>/spool.
+    std::string correspondence;
     std::string log_level = "debug";
 };
 
