@@ -1,6 +1,7 @@
 // The card-number canary: run every flow with known test card numbers, then search everything
-// billpayd wrote or said (the whole database dump, its log, every response) for them, with and
-// without separators. There must be no hit.
+// billpayd wrote or said (the whole database dump, its log, every response, every receipt it
+// spooled) for them, with and without separators. There must be no hit. (The webhook bodies are
+// the same documents; tests/e2e/receipts_test.cpp checks them as they arrive.)
 #include <gmock/gmock.h>
 
 #include "tests/e2e/payments_fixture.hpp"
@@ -68,12 +69,19 @@ TEST_F(CardCanary, NoCardNumberAppearsInTheDatabaseTheLogOrAnyResponse) {
     daemon->wait_exit();
     auto log = daemon->log();
     ASSERT_GT(log.size(), 1000u);
+    // Every message spooled for the correspondence system (the default transport here).
+    std::string spooled;
+    for (const auto& f : std::filesystem::directory_iterator(dir / "spool")) {
+        spooled += read_file(f.path());
+    }
+    ASSERT_NE(spooled.find("payment_receipt"), std::string::npos);
 
     for (const auto& number : canaries) {
         for (const auto& spelling : spellings(number)) {
             EXPECT_EQ(dump.find(spelling), std::string::npos) << "database holds a card number";
             EXPECT_EQ(log.find(spelling), std::string::npos) << "log holds a card number";
             EXPECT_EQ(said.find(spelling), std::string::npos) << "a response holds a card number";
+            EXPECT_EQ(spooled.find(spelling), std::string::npos) << "a receipt holds a card number";
         }
     }
 }

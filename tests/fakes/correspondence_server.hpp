@@ -25,12 +25,12 @@ namespace billpay::test {
 /// (wrong secret or a timestamp more than 5 minutes off: 400), de-duplicates on the message id
 /// as a real receiver must, and can be told to misbehave.
 class correspondence_server {
-public:
+  public:
     enum class mode {
-        accept,      // 200
-        fail,        // 500
-        reject,      // 400 (a permanent refusal)
-        hang,        // read the request, never answer
+        accept,  // 200
+        fail,    // 500
+        reject,  // 400 (a permanent refusal)
+        hang,    // read the request, never answer
     };
 
     correspondence_server(tls_files certificate, std::string signing_secret);
@@ -58,7 +58,7 @@ public:
     /// Waits until `n` distinct ids were accepted; true if they were in time.
     bool wait_for_distinct(std::size_t n, std::chrono::milliseconds timeout) const;
 
-private:
+  private:
     struct state;
     std::shared_ptr<state> state_;
     tls_files certificate_;
@@ -77,8 +77,7 @@ private:
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
     std::thread thread_;
 
-    bool valid_request(
-        const boost::beast::http::request<boost::beast::http::string_body>& req);
+    bool valid_request(const boost::beast::http::request<boost::beast::http::string_body>& req);
     void record(const boost::beast::http::request<boost::beast::http::string_body>& req);
 
     friend struct fake_session;
