@@ -1,21 +1,14 @@
 #pragma once
 
 #include <atomic>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
-#include <vector>
 
-#include "tests/support/tls_files.hpp"
+#include "tests/fakes/fake_https_server.hpp"
 
 namespace billpay::test {
 
@@ -34,16 +27,15 @@ class correspondence_server {
     };
 
     correspondence_server(tls_files certificate, std::string signing_secret);
-    ~correspondence_server();
 
     /// Starts listening (again, on the same port after stop()).
-    void start();
+    void start() { server_->start(); }
     /// Stops listening and drops every connection: connections are refused until start().
-    void stop();
+    void stop() { server_->stop(); }
     void set_mode(mode m) { mode_ = m; }
     void set_delay(std::chrono::milliseconds d) { delay_ms_ = d.count(); }
 
-    [[nodiscard]] unsigned short port() const { return port_; }
+    [[nodiscard]] unsigned short port() const { return server_->port(); }
     [[nodiscard]] std::string url() const;
 
     /// Every validly signed message accepted (2xx), by id: how many times it arrived.
@@ -51,7 +43,6 @@ class correspondence_server {
     /// The bodies accepted (one per id: later copies must be identical).
     [[nodiscard]] std::map<std::string, std::string> bodies() const;
     [[nodiscard]] int bad_signatures() const { return bad_signatures_; }
-    [[nodiscard]] int requests() const { return requests_; }
     /// Ids that arrived with a different body under the same id (must stay empty).
     [[nodiscard]] std::set<std::string> conflicting_ids() const;
 
@@ -59,28 +50,18 @@ class correspondence_server {
     bool wait_for_distinct(std::size_t n, std::chrono::milliseconds timeout) const;
 
   private:
-    struct state;
-    std::shared_ptr<state> state_;
-    tls_files certificate_;
+    fake_reply handle(const fake_request& req);
+    [[nodiscard]] bool valid_request(const fake_request& req) const;
+
     std::string secret_;
-    unsigned short port_ = 0;
     std::atomic<mode> mode_{mode::accept};
     std::atomic<long> delay_ms_{0};
     std::atomic<int> bad_signatures_{0};
-    std::atomic<int> requests_{0};
     mutable std::mutex mutex_;
     std::map<std::string, int> accepted_;
     std::map<std::string, std::string> bodies_;
     std::set<std::string> conflicts_;
-    std::unique_ptr<boost::asio::io_context> ioc_;
-    std::unique_ptr<boost::asio::ssl::context> tls_;
-    std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
-    std::thread thread_;
-
-    bool valid_request(const boost::beast::http::request<boost::beast::http::string_body>& req);
-    void record(const boost::beast::http::request<boost::beast::http::string_body>& req);
-
-    friend struct fake_session;
+    std::unique_ptr<fake_https_server> server_;  // last: stopped first
 };
 
 /// HMAC-SHA256 hex, as the receiver recomputes it (independent of billpayd's code).
