@@ -394,7 +394,8 @@ void read_clients(map_reader& root, std::vector<client_settings>& clients) {
 
 void read_gateway(map_reader& root, gateway_settings& gateway) {
     map_reader map(root.ctx(), root.take("gateway"), "gateway", root.mark());
-    std::string processor = read_choice(map, "processor", {"simulator"}).value_or("simulator");
+    std::string processor =
+        read_choice(map, "processor", {"simulator", "stripe"}).value_or("simulator");
     read_millis(map, "timeout_ms", gateway.timeout, 100, 600'000);
     map_reader simulator(map.ctx(), map.take("simulator"), map.path("simulator"), map.mark());
     simulator_settings sim;
@@ -402,6 +403,29 @@ void read_gateway(map_reader& root, gateway_settings& gateway) {
     simulator.finish();
     if (processor == "simulator") {
         gateway.processor = sim;
+    }
+
+    YAML::Node stripe_node = map.take("stripe");
+    if (processor == "stripe" || !is_absent(stripe_node)) {
+        map_reader stripe(map.ctx(), stripe_node, map.path("stripe"), map.mark());
+        stripe_settings st;
+        bool required = processor == "stripe";
+        if (auto base = read_string(stripe, "api_base", false)) {
+            if (!base->starts_with("https://")) {
+                stripe.ctx().report(stripe.mark(), stripe.path("api_base"),
+                                    "must be an https:// URL");
+            }
+            st.api_base = *base;
+        }
+        if (auto key = read_secret(stripe, "secret_key", required)) {
+            st.secret_key = std::move(*key);
+        }
+        st.ca_file = read_existing_file(stripe, "ca_file", false);
+        read_millis(stripe, "timeout_ms", st.timeout, 100, 600'000);
+        stripe.finish();
+        if (required) {
+            gateway.processor = std::move(st);
+        }
     }
     map.finish();
 }

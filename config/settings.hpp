@@ -61,9 +61,17 @@ struct simulator_settings {
     std::chrono::milliseconds latency{0};
 };
 
+/// Stripe's API (gateway_adapters/stripe/).
+struct stripe_settings {
+    std::string api_base = "https://api.stripe.com";
+    secret secret_key;                             // sk_live_… / sk_test_…
+    std::optional<std::filesystem::path> ca_file;  // trust only this CA (tests, proxies)
+    std::chrono::milliseconds timeout{30'000};
+};
+
 /// The processor billpayd talks to. One alternative per adapter folder under gateway_adapters/;
 /// the adapter is chosen by std::visit, so an alternative nobody handles does not compile.
-using processor_settings = std::variant<simulator_settings>;
+using processor_settings = std::variant<simulator_settings, stripe_settings>;
 
 struct gateway_settings {
     processor_settings processor = simulator_settings{};

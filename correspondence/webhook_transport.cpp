@@ -59,7 +59,7 @@ boost::asio::awaitable<delivery> webhook_transport::deliver(const store::outbox_
     req.set("Idempotency-Key", message.id);
     req.set("Billpay-Signature",
             signature_header(signing_secret_.reveal(), std::time(nullptr), message.body));
-    req.body() = message.body;
+    req.body().assign(message.body.data(), message.body.size());
     auto deadline = std::chrono::steady_clock::now() + timeout_;
     auto answer = co_await client_.send(endpoint_, req, deadline);
     if (answer.stage != gateway::send_stage::completed) {

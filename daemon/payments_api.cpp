@@ -207,6 +207,12 @@ store::stored_response payments_api::render_payment_response(const store::paymen
     }
 }
 
+gateway::charge_request payments_api::charge_request_for(const store::payment_record& p) {
+    return {p.processor_token, p.amount, p.id,
+            "Utility bill payment, account " + p.account_number +
+                (p.bill_id ? ", bill " + *p.bill_id : std::string())};
+}
+
 store::state_writers payments_api::state_writers_for(std::string request_id) {
     return {[request_id](const store::payment_record& row) {
                 return render_payment_response(row, request_id);
@@ -387,8 +393,7 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
         co_return unavailable(ctx);
     }
 
-    const gateway::charge_request charge{token, p.amount, p.id,
-                                         "Utility bill payment, account " + p.account_number};
+    const gateway::charge_request charge = charge_request_for(p);
     auto charged = co_await processor_.charge(charge, processor_deadline());
     logging::info("charge", {{"request_id", ctx.request_id},
                              {"payment_id", p.id},

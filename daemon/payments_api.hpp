@@ -29,6 +29,11 @@ class payments_api {
     static store::stored_response render_payment_response(const store::payment_record& payment,
                                                           std::string_view request_id);
 
+    /// The processor charge for a payment. The recovery worker's lookup sends exactly the same
+    /// request (processors compare a repeated idempotency key's parameters), so both build it
+    /// here.
+    static gateway::charge_request charge_request_for(const store::payment_record& payment);
+
     /// What is written with a payment's new state: the response its key replays, and its
     /// message for the correspondence system (transactional outbox).
     static store::state_writers state_writers_for(std::string request_id);

@@ -41,7 +41,7 @@ asio::awaitable<int> recovery_worker::recover_due() {
     });
     int finished = 0;
     for (const auto& p : due) {
-        const gateway::charge_request charge{p.processor_token, p.amount, p.id, ""};
+        const gateway::charge_request charge = payments_api::charge_request_for(p);
         auto found = co_await processor_.lookup(
             charge, std::chrono::steady_clock::now() + settings_.gateway.timeout);
         store::payment_outcome outcome;

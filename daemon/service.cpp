@@ -77,7 +77,8 @@ service::service(config::settings settings)
       database_(database_options_from(settings_.database)),
       clients_(settings_.clients),
       fingerprints_(settings_.tokenizer.fingerprint_key.reveal()),
-      processor_(gateway::make_gateway(settings_.gateway.processor, database_)),
+      processor_(
+          gateway::make_gateway(settings_.gateway.processor, database_, ioc_.get_executor())),
       payments_api_(settings_, clients_, database_, *processor_, fingerprints_),
       recovery_(settings_, database_, *processor_),
       transport_(

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "tokenizer/wiping_allocator.hpp"
+
 namespace billpay::gateway {
 
 /// Where a request goes: from an https:// URL.
@@ -55,7 +57,10 @@ class https_client {
     https_client(boost::asio::any_io_executor executor, options opts);
     ~https_client();
 
-    using request = boost::beast::http::request<boost::beast::http::string_body>;
+    /// Request bodies may carry card data (a processor's tokenize call): their string wipes
+    /// every block it frees.
+    using request = boost::beast::http::request<boost::beast::http::basic_string_body<
+        char, std::char_traits<char>, tokenizer::wiping_allocator<char>>>;
 
     /// Sends `req` (its Host header is set here) and reads the answer, all before `deadline`.
     boost::asio::awaitable<https_result> send(const https_endpoint& to, request& req,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <memory>
 
 #include "config/settings.hpp"
@@ -10,8 +11,9 @@ namespace billpay::gateway {
 
 /// The adapter for the configured processor (config `gateway`), chosen by std::visit over the
 /// closed set of processor settings. `database` is for adapters that keep a ledger of their own
-/// (the simulator).
+/// (the simulator); `executor` runs the HTTPS clients of the adapters that have one.
 std::unique_ptr<gateway> make_gateway(const config::processor_settings& settings,
-                                      store::database& database);
+                                      store::database& database,
+                                      boost::asio::any_io_executor executor);
 
 }  // namespace billpay::gateway

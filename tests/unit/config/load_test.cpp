@@ -221,7 +221,7 @@ TEST_F(ConfigLoad, ASyntaxErrorNamesItsLineAndColumn) {
 
 TEST_F(ConfigLoad, AProcessorThatThisBuildLacksIsRefused) {
     EXPECT_THAT(problems_of(valid("", "gateway:\n  processor: paypal\n")),
-                ElementsAre("F:11:14: gateway.processor: must be one of: simulator"));
+                ElementsAre("F:11:14: gateway.processor: must be one of: simulator, stripe"));
 }
 
 TEST_F(ConfigLoad, TheExampleConfigUsesOnlyKnownKeys) {

@@ -1,0 +1,256 @@
+#include "gateway_adapters/stripe/stripe_gateway.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+#include <stdexcept>
+
+#include "gateway_adapters/stripe/stripe_errors.hpp"
+#include "logging/log.hpp"
+
+namespace billpay::gateway::stripe {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    for (auto& c : out) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return out;
+}
+
+/// A field of a JSON object answer, or "".
+std::string field(std::string_view body, const char* key) {
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(body, ec);
+    if (ec || !doc.is_object()) {
+        return {};
+    }
+    auto it = doc.as_object().find(key);
+    return it != doc.as_object().end() && it->value().is_string()
+               ? std::string(it->value().as_string())
+               : std::string();
+}
+
+/// What a Stripe exchange that did not complete means: nothing sent is a failure (safe to try
+/// again); a lost answer is unknown.
+outcome incomplete(const https_result& r) {
+    return r.stage == send_stage::not_sent ? outcome::failed : outcome::unknown;
+}
+
+}  // namespace
+
+void append_form(https_client::request::body_type::value_type& body, std::string_view key,
+                 std::string_view value) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    auto encode = [&body](std::string_view text) {
+        for (unsigned char c : text) {
+            bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
+            if (plain) {
+                body.push_back(static_cast<char>(c));
+            } else {
+                body.push_back('%');
+                body.push_back(hex[c >> 4]);
+                body.push_back(hex[c & 0xf]);
+            }
+        }
+    };
+    if (!body.empty()) {
+        body.push_back('&');
+    }
+    encode(key);
+    body.push_back('=');
+    encode(value);
+}
+
+stripe_gateway::stripe_gateway(const config::stripe_settings& settings,
+                               asio::any_io_executor executor)
+    : settings_(settings),
+      base_([&] {
+          auto parsed = https_endpoint::parse(settings.api_base);
+          if (!parsed) {
+              throw std::invalid_argument("gateway.stripe.api_base is not an https URL");
+          }
+          return *parsed;
+      }()),
+      client_(std::move(executor), https_client::options{settings.ca_file, 64}) {}
+
+asio::awaitable<https_result> stripe_gateway::post(const std::string& path,
+                                                   https_client::request& req,
+                                                   const std::string& idempotency_key,
+                                                   deadline by) {
+    auto cap = std::chrono::steady_clock::now() + settings_.timeout;
+    https_endpoint to = base_;
+    to.target = path;
+    req.method(http::verb::post);
+    req.target(path);
+    req.set(http::field::authorization, "Bearer " + std::string(settings_.secret_key.reveal()));
+    req.set(http::field::content_type, "application/x-www-form-urlencoded");
+    req.set("Stripe-Version", api_version);
+    if (!idempotency_key.empty()) {
+        req.set("Idempotency-Key", idempotency_key);
+    }
+    co_return co_await client_.send(to, req, std::min(by, cap));
+}
+
+asio::awaitable<tokenize_result> stripe_gateway::tokenize(const tokenizer::card_data& card,
+                                                          const std::string&, deadline by) {
+    https_client::request req;
+    auto& body = req.body();
+    append_form(body, "type", "card");
+    append_form(body, "card[number]", card.number());
+    append_form(body, "card[exp_month]", std::to_string(card.exp_month()));
+    append_form(body, "card[exp_year]", std::to_string(card.exp_year()));
+    append_form(body, "card[cvc]", card.cvc());
+    const std::string path = "/v1/payment_methods";
+    const std::string no_key;
+    auto answer = co_await post(path, req, no_key, by);
+    if (answer.stage != send_stage::completed) {
+        co_return tokenize_result{outcome::failed, "", "processing_error", answer.error.message()};
+    }
+    if (answer.status == 200) {
+        auto id = field(answer.body, "id");
+        if (id.starts_with("pm_")) {
+            co_return tokenize_result{outcome::approved, id, "", ""};
+        }
+        co_return tokenize_result{outcome::failed, "", "processing_error",
+                                  "Stripe answered without a payment method id"};
+    }
+    auto e = map_error(answer.status, answer.body);
+    // Nothing is charged by tokenizing: an unknown answer is as good as a failure.
+    co_return tokenize_result{e.result == outcome::declined ? outcome::declined : outcome::failed,
+                              "", e.decline_code, e.message};
+}
+
+asio::awaitable<charge_result> stripe_gateway::charge(const charge_request& request, deadline by) {
+    https_client::request req;
+    auto& body = req.body();
+    append_form(body, "amount", std::to_string(request.amount.minor_units));
+    append_form(body, "currency", lower(request.amount.unit.code()));
+    append_form(body, "payment_method", request.token);
+    append_form(body, "confirm", "true");
+    append_form(body, "payment_method_types[]", "card");
+    append_form(body, "metadata[billpay_payment_id]", request.idempotency_key);
+    if (!request.description.empty()) {
+        append_form(body, "description", request.description);
+    }
+    const std::string path = "/v1/payment_intents";
+    auto answer = co_await post(path, req, request.idempotency_key, by);
+    if (answer.stage != send_stage::completed) {
+        co_return charge_result{incomplete(answer), "", "", answer.error.message()};
+    }
+    if (answer.status == 200) {
+        auto id = field(answer.body, "id");
+        auto status = field(answer.body, "status");
+        if (status == "succeeded") {
+            co_return charge_result{outcome::approved, id, "", ""};
+        }
+        if (status == "processing") {
+            co_return charge_result{outcome::unknown, id, "", "Stripe is still processing"};
+        }
+        // requires_action (3-D Secure) cannot be completed by a server-side charge.
+        co_return charge_result{outcome::declined, id, "authentication_required",
+                                "Stripe answered status " + status};
+    }
+    auto e = map_error(answer.status, answer.body);
+    co_return charge_result{e.result, "", e.decline_code, e.message};
+}
+
+asio::awaitable<lookup_result> stripe_gateway::lookup(const charge_request& request, deadline by) {
+    // Resending with the same Idempotency-Key returns the first attempt's result if Stripe ever
+    // received it, and otherwise makes the charge now, once. Either way the answer is the truth.
+    auto result = co_await charge(request, by);
+    if (result.result == outcome::failed) {
+        // Stripe did not take it (not sent, rate limited, or refused the request): no charge.
+        co_return lookup_result{false, result};
+    }
+    if (result.result != outcome::unknown) {
+        co_return lookup_result{true, result};
+    }
+    // Stripe replays a 500 under its key as it first answered it: ask its search instead.
+    // (Search may lag by a minute: finding nothing leaves the outcome unknown, never failed.)
+    https_client::request req{http::verb::get, "", 11};
+    https_endpoint to = base_;
+    to.target =
+        "/v1/payment_intents/search?query=" +
+        boost::urls::encode("metadata['billpay_payment_id']:'" + request.idempotency_key + "'",
+                            boost::urls::unreserved_chars);
+    req.target(to.target);
+    req.set(http::field::authorization, "Bearer " + std::string(settings_.secret_key.reveal()));
+    req.set("Stripe-Version", api_version);
+    auto answer = co_await client_.send(
+        to, req, std::min(by, std::chrono::steady_clock::now() + settings_.timeout));
+    if (answer.stage == send_stage::completed && answer.status == 200) {
+        boost::system::error_code ec;
+        auto doc = boost::json::parse(answer.body, ec);
+        if (!ec && doc.is_object() && doc.as_object().contains("data") &&
+            doc.at("data").is_array()) {
+            for (const auto& intent : doc.at("data").as_array()) {
+                if (intent.is_object() && intent.as_object().contains("status") &&
+                    intent.at("status") == "succeeded") {
+                    co_return lookup_result{
+                        true,
+                        {outcome::approved, std::string(intent.at("id").as_string()), "", ""}};
+                }
+            }
+        }
+    }
+    logging::warn("stripe search did not find the charge", {{"payment_id", request.idempotency_key},
+                                                            {"http_status", answer.status},
+                                                            {"error", answer.error.message()}});
+    co_return lookup_result{true, result};
+}
+
+asio::awaitable<refund_result> stripe_gateway::refund(const refund_request& request, deadline by) {
+    https_client::request req;
+    append_form(req.body(), "payment_intent", request.processor_reference);
+    append_form(req.body(), "amount", std::to_string(request.amount.minor_units));
+    const std::string path = "/v1/refunds";
+    auto answer = co_await post(path, req, request.idempotency_key, by);
+    if (answer.stage != send_stage::completed) {
+        co_return refund_result{incomplete(answer), "", "", answer.error.message()};
+    }
+    if (answer.status == 200) {
+        co_return refund_result{outcome::approved, field(answer.body, "id"), "", ""};
+    }
+    auto e = map_error(answer.status, answer.body);
+    co_return refund_result{e.result, "", e.decline_code, e.message};
+}
+
+asio::awaitable<refund_result> stripe_gateway::void_charge(const refund_request& request,
+                                                           deadline by) {
+    https_client::request req;
+    const std::string path = "/v1/payment_intents/" + request.processor_reference + "/cancel";
+    auto answer = co_await post(path, req, request.idempotency_key, by);
+    if (answer.stage != send_stage::completed) {
+        co_return refund_result{incomplete(answer), "", "", answer.error.message()};
+    }
+    if (answer.status == 200) {
+        co_return refund_result{outcome::approved, field(answer.body, "id"), "", ""};
+    }
+    auto e = map_error(answer.status, answer.body);
+    co_return refund_result{e.result, "", e.decline_code, e.message};
+}
+
+asio::awaitable<delete_result> stripe_gateway::delete_token(const std::string& token, deadline by) {
+    https_client::request req;
+    const std::string path = "/v1/payment_methods/" + token + "/detach";
+    const std::string no_key;
+    auto answer = co_await post(path, req, no_key, by);
+    if (answer.stage != send_stage::completed) {
+        co_return delete_result{incomplete(answer), answer.error.message()};
+    }
+    if (answer.status == 200) {
+        co_return delete_result{outcome::approved, ""};
+    }
+    auto e = map_error(answer.status, answer.body);
+    co_return delete_result{e.result, e.message};
+}
+
+}  // namespace billpay::gateway::stripe

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "config/settings.hpp"
+#include "gateway_adapters/gateway.hpp"
+#include "gateway_adapters/https_client.hpp"
+
+namespace billpay::gateway::stripe {
+
+/// The Stripe API version billpayd is written against, sent as Stripe-Version on every call.
+inline constexpr const char* api_version = "2024-06-20";
+
+/// Encodes one `key=value` pair of an application/x-www-form-urlencoded body (Stripe's request
+/// format, with bracket nesting written out: `card[number]`), appending to `body`.
+void append_form(https_client::request::body_type::value_type& body, std::string_view key,
+                 std::string_view value);
+
+/// Stripe over HTTPS (config `gateway.stripe`): API v1, form-encoded requests, the secret key as
+/// a Bearer token, our key as Idempotency-Key on every call that changes something.
+///   tokenize     POST /v1/payment_methods (type=card, card[number], card[exp_month], …)
+///   charge       POST /v1/payment_intents (amount, currency, payment_method, confirm=true,
+///                payment_method_types[]=card, metadata[billpay_payment_id])
+///   lookup       the same request with the same Idempotency-Key: Stripe answers with what it
+///                did the first time, or does it now, once (its documented recovery)
+///   refund       POST /v1/refunds; void: POST /v1/payment_intents/{id}/cancel
+///   delete_token POST /v1/payment_methods/{id}/detach
+class stripe_gateway final : public gateway {
+  public:
+    stripe_gateway(const config::stripe_settings& settings, boost::asio::any_io_executor executor);
+
+    [[nodiscard]] std::string_view name() const noexcept override { return "stripe"; }
+    boost::asio::awaitable<tokenize_result> tokenize(const tokenizer::card_data& card,
+                                                     const std::string& customer_reference,
+                                                     deadline by) override;
+    boost::asio::awaitable<charge_result> charge(const charge_request& request,
+                                                 deadline by) override;
+    boost::asio::awaitable<lookup_result> lookup(const charge_request& request,
+                                                 deadline by) override;
+    boost::asio::awaitable<refund_result> refund(const refund_request& request,
+                                                 deadline by) override;
+    boost::asio::awaitable<refund_result> void_charge(const refund_request& request,
+                                                      deadline by) override;
+    boost::asio::awaitable<delete_result> delete_token(const std::string& token,
+                                                       deadline by) override;
+
+  private:
+    /// POSTs a form to `path` under `idempotency_key` (empty: none), by the earlier of `by` and
+    /// the configured timeout.
+    boost::asio::awaitable<https_result> post(const std::string& path, https_client::request& req,
+                                              const std::string& idempotency_key, deadline by);
+
+    config::stripe_settings settings_;
+    https_endpoint base_;
+    https_client client_;
+};
+
+}  // namespace billpay::gateway::stripe

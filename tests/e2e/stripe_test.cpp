@@ -1,0 +1,160 @@
+// billpayd with gateway.processor: stripe, against a fake Stripe that checks requests as Stripe
+// documents them: every test card's outcome, and recovery through late answers, 500s and resets.
+#include <gmock/gmock.h>
+
+#include <atomic>
+#include <future>
+#include <sstream>
+
+#include "gateway_adapters/stripe/stripe_gateway.hpp"
+#include "tests/e2e/payments_fixture.hpp"
+#include "tests/fakes/stripe_server.hpp"
+
+namespace {
+
+using namespace billpay::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+const std::string secret_key = "sk_test_billpay_fake_0123456789abcdef";
+
+class Stripe : public payments_fixture {
+  protected:
+    void SetUp() override {
+        payments_fixture::SetUp();
+        stripe_cert = make_certificate(dir.path(), "stripe", "localhost", ca);
+        stripe = std::make_unique<stripe_server>(stripe_cert, secret_key,
+                                                 billpay::gateway::stripe::api_version);
+        config.extra_root = clients_yaml() +
+                            "gateway:\n"
+                            "  processor: stripe\n"
+                            "  timeout_ms: 500\n"
+                            "  stripe:\n"
+                            "    api_base: " +
+                            stripe->api_base() +
+                            "\n"
+                            "    secret_key: \"" +
+                            secret_key +
+                            "\"\n"
+                            "    ca_file: " +
+                            ca.certificate.string() +
+                            "\n"
+                            "    timeout_ms: 500\n" +
+                            payments_yaml(1000, 20);
+    }
+
+    tls_files stripe_cert;
+    std::unique_ptr<stripe_server> stripe;
+};
+
+TEST_F(Stripe, EachTestCardMeetsItsOutcome) {
+    start();
+    auto c = client();
+    auto ok = pay(c, payment_body("4242424242424242", "ok"), "ok");
+    ASSERT_EQ(ok.result(), http::status::created) << ok.body();
+    EXPECT_EQ(json_of(ok).at("processor"), "stripe");
+    auto id = std::string(json_of(ok).at("id").as_string());
+    EXPECT_EQ(json_of(ok).at("processor_reference"), json::value(stripe->intents().at(id)));
+
+    struct expected {
+        const char* number;
+        const char* decline_code;
+        const char* status;
+    };
+    int n = 0;
+    for (auto e : {expected{"4000000000000002", "generic_decline", "declined"},
+                   expected{"4000000000009995", "insufficient_funds", "declined"},
+                   expected{"4000000000000069", "expired_card", "declined"},
+                   expected{"4000000000000127", "incorrect_cvc", "declined"},
+                   expected{"4000000000000119", "processing_error", "failed"}}) {
+        auto key = "card-" + std::to_string(n++);
+        auto res = pay(c, payment_body(e.number, key), key);
+        ASSERT_EQ(res.result(), http::status::payment_required) << e.number << res.body();
+        EXPECT_EQ(json_of(res).at("error").at("decline_code"), e.decline_code) << e.number;
+        EXPECT_EQ(json_of(res).at("error").at("payment").at("status"), e.status) << e.number;
+    }
+    EXPECT_EQ(stripe->rejected_requests(), 0);  // every request was well formed
+    EXPECT_EQ(stripe->charges().size(), 1u);
+}
+
+TEST_F(Stripe, AWrongSecretKeyChargesNothingAndSaysSo) {
+    config.extra_root.replace(config.extra_root.find(secret_key), secret_key.size(),
+                              "sk_test_wrong");
+    start();
+    auto c = client();
+    auto res = pay(c, payment_body("4242424242424242"), "k");
+    EXPECT_EQ(res.result(), http::status::bad_gateway) << res.body();
+    EXPECT_TRUE(stripe->charges().empty());
+}
+
+TEST_F(Stripe, AThousandPaymentsThroughLateAnswers500sAndResetsEndAsStripeHoldsThem) {
+    stripe->set_late_by(800ms);  // past billpayd's 500 ms deadline
+    stripe->set_fault_plan([](const std::string& payment_id) {
+        auto bucket = std::hash<std::string>{}(payment_id) % 100;
+        if (bucket < 30) return stripe_server::fault::late;
+        if (bucket < 35) return stripe_server::fault::error_500;
+        if (bucket < 40) return stripe_server::fault::reset;
+        return stripe_server::fault::none;
+    });
+    start();
+    constexpr int total = 1000;
+    std::atomic<int> next{0};
+    std::atomic<int> accepted_202{0};
+    std::vector<std::future<void>> workers;
+    for (int w = 0; w < 16; ++w) {
+        workers.push_back(std::async(std::launch::async, [&] {
+            https_client c(daemon->port());
+            for (int i = next++; i < total; i = next++) {
+                auto res =
+                    pay(c, payment_body("4242424242424242", "b" + std::to_string(i), 100 + i),
+                        "k" + std::to_string(i));
+                if (res.result() == http::status::accepted) {
+                    ++accepted_202;
+                } else {
+                    EXPECT_EQ(res.result(), http::status::created) << res.body();
+                }
+            }
+        }));
+    }
+    for (auto& w : workers) {
+        w.get();
+    }
+    EXPECT_GT(accepted_202.load(), total / 5);  // the faults did bite
+
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (count("SELECT count(*) FROM payments WHERE status = 'pending'") > 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(200ms);
+    }
+    if (count("SELECT count(*) FROM payments WHERE status = 'pending'") > 0) {
+        // Say why, from billpayd's own account of its lookups.
+        std::istringstream lines(daemon->log());
+        int shown = 0;
+        for (std::string line; std::getline(lines, line) && shown < 5;) {
+            if (line.find("\"level\":\"error\"") != std::string::npos ||
+                line.find("\"level\":\"warn\"") != std::string::npos) {
+                ADD_FAILURE() << line;
+                ++shown;
+            }
+        }
+    }
+    EXPECT_EQ(count("SELECT count(*) FROM payments WHERE status = 'pending'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM payments WHERE status = 'succeeded'"), total);
+
+    // Stripe's ledger and billpayd's agree one to one, and nobody was charged twice.
+    auto charges = stripe->charges();
+    auto intents = stripe->intents();
+    EXPECT_EQ(charges.size(), static_cast<std::size_t>(total));
+    for (const auto& [payment_id, times] : charges) {
+        EXPECT_EQ(times, 1) << payment_id;
+    }
+    pqxx::connection conn(database.dsn());
+    pqxx::read_transaction tx(conn);
+    for (const auto& row : tx.exec("SELECT id, processor_reference FROM payments")) {
+        auto it = intents.find(row[0].as<std::string>());
+        ASSERT_NE(it, intents.end()) << row[0].as<std::string>();
+        EXPECT_EQ(row[1].as<std::string>(), it->second);
+    }
+}
+
+}  // namespace

@@ -1,0 +1,259 @@
+#include "tests/fakes/stripe_server.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/url/decode_view.hpp>
+#include <boost/url/parse.hpp>
+
+#include "tokenizer/luhn.hpp"
+
+namespace billpay::test {
+namespace {
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+std::string decode(std::string_view text) {
+    std::string plus_as_space(text);
+    for (auto& c : plus_as_space) {
+        if (c == '+') {
+            c = ' ';
+        }
+    }
+    boost::urls::decode_view decoded(plus_as_space);
+    return std::string(decoded.begin(), decoded.end());
+}
+
+/// application/x-www-form-urlencoded -> key/value (repeated keys: the last wins, but
+/// payment_method_types[] is kept as a list joined by ',').
+std::map<std::string, std::string> parse_form(std::string_view body) {
+    std::map<std::string, std::string> form;
+    while (!body.empty()) {
+        auto amp = body.find('&');
+        auto pair = body.substr(0, amp);
+        auto eq = pair.find('=');
+        auto key = decode(pair.substr(0, eq));
+        auto value = eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1));
+        if (key.ends_with("[]") && form.contains(key)) {
+            form[key] += "," + value;
+        } else {
+            form[key] = value;
+        }
+        body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+    }
+    return form;
+}
+
+fake_reply stripe_error(int status, const char* type, const std::string& code,
+                        const std::string& message, const std::string& decline_code = "",
+                        const std::string& param = "") {
+    json::object error{{"type", type}, {"message", message}};
+    if (!code.empty()) {
+        error["code"] = code;
+    }
+    if (!decline_code.empty()) {
+        error["decline_code"] = decline_code;
+    }
+    if (!param.empty()) {
+        error["param"] = param;
+    }
+    return fake_reply::json(status, json::serialize(json::object{{"error", error}}));
+}
+
+/// Stripe's test cards: what confirming a PaymentIntent with this number does.
+std::string outcome_of(const std::string& number) {
+    if (number == "4000000000000002") return "generic_decline";
+    if (number == "4000000000009995") return "insufficient_funds";
+    if (number == "4000000000000069") return "expired_card";
+    if (number == "4000000000000127") return "incorrect_cvc";
+    if (number == "4000000000000119") return "processing_error";
+    return "";
+}
+
+}  // namespace
+
+stripe_server::stripe_server(tls_files certificate, std::string secret_key, std::string api_version)
+    : secret_key_(std::move(secret_key)),
+      api_version_(std::move(api_version)),
+      server_(std::make_unique<fake_https_server>(
+          std::move(certificate), [this](const fake_request& req) { return handle(req); })) {}
+
+void stripe_server::set_fault_plan(fault_plan plan) {
+    std::lock_guard lock(mutex_);
+    plan_ = std::move(plan);
+}
+
+std::string stripe_server::api_base() const {
+    return "https://localhost:" + std::to_string(server_->port());
+}
+
+std::map<std::string, int> stripe_server::charges() const {
+    std::lock_guard lock(mutex_);
+    return charges_;
+}
+
+std::map<std::string, std::string> stripe_server::intents() const {
+    std::lock_guard lock(mutex_);
+    return intents_;
+}
+
+fake_reply stripe_server::handle(const fake_request& req) {
+    if (req[http::field::authorization] != "Bearer " + secret_key_) {
+        ++rejected_;
+        return stripe_error(401, "invalid_request_error", "", "Invalid API Key provided.");
+    }
+    if (req["Stripe-Version"] != api_version_) {
+        ++rejected_;
+        return stripe_error(400, "invalid_request_error", "", "Unexpected Stripe-Version.");
+    }
+    std::string target(req.target());
+    if (req.method() == http::verb::get && target.starts_with("/v1/payment_intents/search?")) {
+        return search(target);
+    }
+    if (req.method() != http::verb::post ||
+        req[http::field::content_type] != "application/x-www-form-urlencoded") {
+        ++rejected_;
+        return stripe_error(400, "invalid_request_error", "", "Unexpected request.");
+    }
+    auto form = parse_form(req.body());
+    std::string key(req["Idempotency-Key"]);
+    std::lock_guard lock(mutex_);
+    if (!key.empty()) {
+        auto it = idempotent_.find(key);
+        if (it != idempotent_.end()) {
+            if (it->second.params != target + "?" + req.body()) {
+                return stripe_error(400, "idempotency_error", "",
+                                    "Keys for idempotent requests can only be used with the same "
+                                    "parameters they were first used with.");
+            }
+            auto replay = it->second.reply;
+            replay.delay = {};
+            replay.action = fake_reply::kind::respond;
+            return replay;
+        }
+    }
+    fake_reply reply;
+    if (target == "/v1/payment_methods") {
+        reply = create_payment_method(form);
+    } else if (target == "/v1/payment_intents") {
+        reply = create_payment_intent(form, key);
+    } else if (target.starts_with("/v1/payment_methods/") && target.ends_with("/detach")) {
+        reply = fake_reply::json(200, R"({"object":"payment_method"})");
+    } else {
+        ++rejected_;
+        reply = stripe_error(404, "invalid_request_error", "", "Unrecognized request URL.");
+    }
+    if (!key.empty()) {
+        idempotent_[key] = stored{target + "?" + req.body(), reply};
+    }
+    return reply;
+}
+
+fake_reply stripe_server::create_payment_method(const std::map<std::string, std::string>& form) {
+    for (const char* required :
+         {"type", "card[number]", "card[exp_month]", "card[exp_year]", "card[cvc]"}) {
+        if (!form.contains(required)) {
+            ++rejected_;
+            return stripe_error(400, "invalid_request_error", "parameter_missing",
+                                std::string("Missing required param: ") + required, "", required);
+        }
+    }
+    const auto& number = form.at("card[number]");
+    if (form.at("type") != "card" || !tokenizer::luhn_valid(number)) {
+        return stripe_error(402, "card_error", "incorrect_number", "Your card number is incorrect.",
+                            "", "number");
+    }
+    std::string id = "pm_fake" + std::to_string(++next_id_);
+    methods_[id] = outcome_of(number);
+    json::object card{{"brand", number.starts_with("4") ? "visa" : "other"},
+                      {"last4", number.substr(number.size() - 4)},
+                      {"exp_month", std::stoi(form.at("card[exp_month]"))},
+                      {"exp_year", std::stoi(form.at("card[exp_year]"))}};
+    return fake_reply::json(
+        200, json::serialize(json::object{
+                 {"id", id}, {"object", "payment_method"}, {"type", "card"}, {"card", card}}));
+}
+
+fake_reply stripe_server::create_payment_intent(const std::map<std::string, std::string>& form,
+                                                const std::string& key) {
+    for (const char* required : {"amount", "currency", "payment_method", "confirm",
+                                 "payment_method_types[]", "metadata[billpay_payment_id]"}) {
+        if (!form.contains(required)) {
+            ++rejected_;
+            return stripe_error(400, "invalid_request_error", "parameter_missing",
+                                std::string("Missing required param: ") + required, "", required);
+        }
+    }
+    if (key.empty() || form.at("confirm") != "true" ||
+        form.at("payment_method_types[]") != "card") {
+        ++rejected_;
+        return stripe_error(400, "invalid_request_error", "", "Unexpected parameters.");
+    }
+    auto method = methods_.find(form.at("payment_method"));
+    if (method == methods_.end()) {
+        return stripe_error(400, "invalid_request_error", "resource_missing",
+                            "No such PaymentMethod.", "", "payment_method");
+    }
+    const auto& payment_id = form.at("metadata[billpay_payment_id]");
+    std::string pi = "pi_fake" + std::to_string(++next_id_);
+    json::object intent{{"id", pi},
+                        {"object", "payment_intent"},
+                        {"amount", std::stoll(form.at("amount"))},
+                        {"currency", form.at("currency")},
+                        {"metadata", json::object{{"billpay_payment_id", payment_id}}}};
+    const auto& outcome = method->second;
+    if (outcome == "processing_error") {
+        return stripe_error(402, "card_error", "processing_error",
+                            "An error occurred while processing your card.");
+    }
+    if (!outcome.empty()) {
+        std::string code = outcome == "expired_card" || outcome == "incorrect_cvc"
+                               ? outcome
+                               : std::string("card_declined");
+        return stripe_error(402, "card_error", code, "Your card was declined.", outcome);
+    }
+    intent["status"] = "succeeded";
+    ++charges_[payment_id];
+    intents_[payment_id] = pi;
+    auto reply = fake_reply::json(200, json::serialize(intent));
+    switch (plan_ ? plan_(payment_id) : fault::none) {
+        case fault::late:
+            reply.delay = std::chrono::milliseconds(late_ms_.load());
+            break;
+        case fault::reset:
+            reply.action = fake_reply::kind::reset;
+            break;
+        case fault::error_500: {
+            // Stripe keeps and replays a 500 under its key: the charge is found by search.
+            return stripe_error(500, "api_error", "", "An unknown error occurred.");
+        }
+        case fault::none:
+            break;
+    }
+    return reply;
+}
+
+fake_reply stripe_server::search(const std::string& target) {
+    auto url = boost::urls::parse_origin_form(target);
+    std::string query;
+    for (auto param : url->params()) {
+        if (param.key == "query") {
+            query = param.value;
+        }
+    }
+    // metadata['billpay_payment_id']:'pay_…'
+    auto last = query.rfind('\'');
+    auto first = last == std::string::npos ? last : query.rfind('\'', last - 1);
+    json::array data;
+    if (first != std::string::npos && query.starts_with("metadata['billpay_payment_id']:")) {
+        auto payment_id = query.substr(first + 1, last - first - 1);
+        std::lock_guard lock(mutex_);
+        if (auto it = intents_.find(payment_id); it != intents_.end()) {
+            data.push_back(json::object{
+                {"id", it->second}, {"object", "payment_intent"}, {"status", "succeeded"}});
+        }
+    }
+    return fake_reply::json(
+        200, json::serialize(json::object{{"object", "search_result"}, {"data", data}}));
+}
+
+}  // namespace billpay::test

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "tests/fakes/fake_https_server.hpp"
+
+namespace billpay::test {
+
+/// A stand-in for Stripe's API v1 as billpayd uses it, on loopback TLS. It checks requests as
+/// Stripe documents them (Bearer secret key, Stripe-Version, form encoding, required fields,
+/// Idempotency-Key semantics: the same key with the same parameters replays the first answer,
+/// status and body, even a 500; with other parameters it is a 400 idempotency_error), answers
+/// with Stripe's shapes, and decides outcomes by Stripe's test cards. Faults on command, per
+/// charge: answer too late, reset the connection, or answer 500 — each after charging.
+class stripe_server {
+  public:
+    enum class fault { none, late, reset, error_500 };
+    /// Which fault the first request for a payment (by its billpay payment id) meets.
+    using fault_plan = std::function<fault(const std::string& payment_id)>;
+
+    stripe_server(tls_files certificate, std::string secret_key, std::string api_version);
+
+    void set_fault_plan(fault_plan plan);
+    void set_late_by(std::chrono::milliseconds d) { late_ms_ = d.count(); }
+    void stop() { server_->stop(); }
+    void start() { server_->start(); }
+
+    [[nodiscard]] std::string api_base() const;
+    /// Successful charges per billpay payment id (the processor's ledger).
+    [[nodiscard]] std::map<std::string, int> charges() const;
+    /// Charged PaymentIntent ids per billpay payment id.
+    [[nodiscard]] std::map<std::string, std::string> intents() const;
+    [[nodiscard]] int rejected_requests() const { return rejected_; }
+
+  private:
+    struct stored {
+        std::string params;
+        fake_reply reply;
+    };
+    fake_reply handle(const fake_request& req);
+    fake_reply create_payment_method(const std::map<std::string, std::string>& form);
+    fake_reply create_payment_intent(const std::map<std::string, std::string>& form,
+                                     const std::string& key);
+    fake_reply search(const std::string& target);
+
+    std::string secret_key_;
+    std::string api_version_;
+    std::atomic<long> late_ms_{1500};
+    std::atomic<int> rejected_{0};
+    mutable std::mutex mutex_;
+    fault_plan plan_;
+    std::map<std::string, stored> idempotent_;  // Idempotency-Key -> first answer
+    /// pm_ -> the outcome its test card chose at creation ("" approves; else the decline code,
+    /// or "processing_error"). The fake keeps no card number, as billpayd keeps none.
+    std::map<std::string, std::string> methods_;
+    std::map<std::string, int> charges_;          // payment id -> successful charges
+    std::map<std::string, std::string> intents_;  // payment id -> pi_ (succeeded)
+    int next_id_ = 0;
+    std::unique_ptr<fake_https_server> server_;  // last: stopped first
+};
+
+}  // namespace billpay::test
