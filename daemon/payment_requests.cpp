@@ -238,10 +238,10 @@ bool valid_account_number(std::string_view text) {
 std::variant<payment_request, field_error> parse_payment_request(std::string_view body) {
     BILLPAY_TAKE(value, parse_object(body));
     const auto& object = value.get_object();
-    if (auto e =
-            check_keys(object, "",
-                       {"account_number", "bill_id", "amount", "currency", "card", "payment_method",
-                        "customer", "save_payment_method", "metadata", "confirm_duplicate"})) {
+    if (auto e = check_keys(object, "",
+                            {"account_number", "bill_id", "amount", "currency", "card",
+                             "payment_method", "processor_token", "customer", "save_payment_method",
+                             "metadata", "confirm_duplicate"})) {
         return *e;
     }
     payment_request request;
@@ -269,18 +269,23 @@ std::variant<payment_request, field_error> parse_payment_request(std::string_vie
     auto card = object.find("card");
     bool has_card = card != object.end() && !card->value().is_null();
     BILLPAY_TAKE(method, string_field(object, "payment_method", "payment_method", false, 64));
-    if (has_card == method.has_value()) {
-        return has_card ? invalid("payment_method", "Give either card or payment_method, not both.")
-                        : missing("card");
+    BILLPAY_TAKE(token, string_field(object, "processor_token", "processor_token", false, 255));
+    int sources = int{has_card} + int{method.has_value()} + int{token.has_value()};
+    if (sources != 1) {
+        return sources == 0 ? missing("card")
+                            : invalid(token ? "processor_token" : "payment_method",
+                                      "Give one of card, payment_method or processor_token.");
     }
     if (has_card) {
         BILLPAY_TAKE(data, read_card(card->value()));
         request.card.emplace(std::move(data));
-    } else {
+    } else if (method) {
         if (!method->starts_with("pm_")) {
             return invalid("payment_method", "The payment method must be a pm_ id.");
         }
         request.payment_method = method;
+    } else {
+        request.processor_token = token;
     }
 
     auto customer = object.find("customer");
@@ -332,7 +337,7 @@ std::variant<payment_method_request, field_error> parse_payment_method_request(
     std::string_view body) {
     BILLPAY_TAKE(value, parse_object(body));
     const auto& object = value.get_object();
-    if (auto e = check_keys(object, "", {"account_number", "card"})) {
+    if (auto e = check_keys(object, "", {"account_number", "card", "processor_token"})) {
         return *e;
     }
     payment_method_request request;
@@ -340,8 +345,15 @@ std::variant<payment_method_request, field_error> parse_payment_method_request(
         return *e;
     }
     auto card = object.find("card");
-    if (card == object.end() || card->value().is_null()) {
-        return missing("card");
+    bool has_card = card != object.end() && !card->value().is_null();
+    BILLPAY_TAKE(token, string_field(object, "processor_token", "processor_token", false, 255));
+    if (has_card == token.has_value()) {
+        return has_card ? invalid("processor_token", "Give either card or processor_token.")
+                        : missing("card");
+    }
+    if (token) {
+        request.processor_token = token;
+        return request;
     }
     BILLPAY_TAKE(data, read_card(card->value()));
     request.card.emplace(std::move(data));
@@ -401,6 +413,8 @@ std::string request_fingerprint(const payment_request& r, std::string_view card_
     canonical["card"] = card_fingerprint;
     canonical["payment_method"] =
         r.payment_method ? json::value(*r.payment_method) : json::value(nullptr);
+    canonical["processor_token"] =
+        r.processor_token ? json::value(*r.processor_token) : json::value(nullptr);
     canonical["customer"] = json::array{r.customer.name, r.customer.email};
     canonical["save_payment_method"] = r.save_payment_method;
     canonical["confirm_duplicate"] = r.confirm_duplicate;

@@ -35,6 +35,9 @@ struct payment_request {
     std::string currency;  // upper case
     std::optional<tokenizer::card_data> card;
     std::optional<std::string> payment_method;
+    /// A token the portal made in the customer's browser with the processor's own script
+    /// (Stripe.js `pm_…`): billpayd never sees that card's number.
+    std::optional<std::string> processor_token;
     customer_fields customer;
     bool save_payment_method = false;
     bool confirm_duplicate = false;
@@ -45,6 +48,7 @@ struct payment_request {
 struct payment_method_request {
     std::string account_number;
     std::optional<tokenizer::card_data> card;
+    std::optional<std::string> processor_token;
 };
 
 /// Parses a JSON body that may carry card data: the body is parsed into wiped memory and the

@@ -255,7 +255,7 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
                                         std::to_string(settings_.payments.max_amount) + ")."});
     }
 
-    std::optional<tokenizer::stored_card> card_summary;
+    std::optional<store::card_record> new_card;  // a card not saved before: what is kept of it
     std::optional<store::payment_method_record> method;
     std::string card_fingerprint;
     if (pr.card) {
@@ -264,8 +264,13 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
                                      problem->code, problem->message, ctx.request_id,
                                      problem->param);
         }
-        card_summary = fingerprints_.describe(*pr.card);
+        auto summary = fingerprints_.describe(*pr.card);
+        new_card =
+            store::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
+                               summary.exp_month, summary.exp_year, summary.fingerprint};
         card_fingerprint = fingerprints_.of_request_fields(*pr.card);
+    } else if (pr.processor_token) {
+        card_fingerprint = "token:" + *pr.processor_token;
     } else {
         try {
             const std::string& id = *pr.payment_method;
@@ -341,6 +346,38 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
             co_return res;
         }
         token = tokenized.token;
+    } else if (pr.processor_token) {
+        // The portal tokenized the card in the browser: ask the processor what card it is.
+        auto described =
+            co_await processor_.describe_token(*pr.processor_token, processor_deadline());
+        if (described.result != gateway::outcome::approved) {
+            try {
+                co_await database_.run([&](pqxx::connection& conn) {
+                    store::release_key(conn, client.id, key);
+                    return true;
+                });
+            } catch (const std::exception&) {
+                // The key's lease runs out instead.
+            }
+            if (described.result == gateway::outcome::declined) {
+                co_return bad_request(ctx, {"processor_token", "resource_missing",
+                                            "The processor does not know this card token."});
+            }
+            co_return card_refused(http::status::bad_gateway, error_type::api_error,
+                                   "processor_unavailable", "",
+                                   "The payment processor could not be reached; nothing was "
+                                   "charged.",
+                                   ctx);
+        }
+        auto brand = tokenizer::parse_card_brand(described.brand);
+        new_card = store::card_record{
+            brand ? std::string(tokenizer::to_string(*brand)) : std::string("unknown"),
+            described.last4, described.exp_month, described.exp_year,
+            fingerprints_.of_processor_fingerprint(processor_.name(),
+                                                   described.processor_fingerprint.empty()
+                                                       ? *pr.processor_token
+                                                       : described.processor_fingerprint)};
+        token = *pr.processor_token;
     } else {
         token = method->processor_token;
     }
@@ -352,10 +389,8 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
     p.bill_id = pr.bill_id;
     p.amount = payments::money{pr.amount, *currency};
     p.confirmation = payments::new_confirmation_code();
-    if (card_summary) {
-        p.card = store::card_record{std::string(tokenizer::to_string(card_summary->brand)),
-                                    card_summary->last4, card_summary->exp_month,
-                                    card_summary->exp_year, card_summary->fingerprint};
+    if (new_card) {
+        p.card = *new_card;
     } else {
         p.card = method->card;
         p.payment_method_id = method->id;
@@ -441,7 +476,7 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
 
     try {
         if (result.status == payments::payment_status::succeeded && pr.save_payment_method &&
-            card_summary) {
+            new_card) {
             store::payment_method_record m{payments::new_id("pm"),
                                            client.id,
                                            p.account_number,
@@ -604,13 +639,21 @@ asio::awaitable<response> payments_api::create_payment_method(request_context& c
         co_return bad_request(ctx, *e);
     }
     auto& pr = std::get<payment_method_request>(parsed);
-    if (auto problem = tokenizer::check_card(*pr.card, tokenizer::current_year_month())) {
-        co_return error_response(http::status::bad_request, error_type::invalid_request_error,
-                                 problem->code, problem->message, ctx.request_id, problem->param);
+    std::optional<store::card_record> card;
+    std::string fingerprint_input = pr.account_number + "\n";
+    if (pr.card) {
+        if (auto problem = tokenizer::check_card(*pr.card, tokenizer::current_year_month())) {
+            co_return error_response(http::status::bad_request, error_type::invalid_request_error,
+                                     problem->code, problem->message, ctx.request_id,
+                                     problem->param);
+        }
+        auto summary = fingerprints_.describe(*pr.card);
+        card = store::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
+                                  summary.exp_month, summary.exp_year, summary.fingerprint};
+        fingerprint_input += fingerprints_.of_request_fields(*pr.card);
+    } else {
+        fingerprint_input += "token:" + *pr.processor_token;
     }
-    auto summary = fingerprints_.describe(*pr.card);
-    std::string fingerprint_input =
-        pr.account_number + "\n" + fingerprints_.of_request_fields(*pr.card);
     payment_request for_fingerprint;
     for_fingerprint.account_number = pr.account_number;
     store::key_claim claim{client.id,
@@ -631,12 +674,37 @@ asio::awaitable<response> payments_api::create_payment_method(request_context& c
         co_return claim_refusal(claimed, ctx);
     }
 
-    const std::string customer_reference = pr.account_number;
-    auto tokenized =
-        co_await processor_.tokenize(*pr.card, customer_reference, processor_deadline());
-    pr.card->wipe();
+    gateway::tokenize_result tokenized;
+    bool unknown_token = false;
+    if (pr.card) {
+        const std::string customer_reference = pr.account_number;
+        tokenized =
+            co_await processor_.tokenize(*pr.card, customer_reference, processor_deadline());
+        pr.card->wipe();
+    } else {
+        // Made in the customer's browser: the processor tells what card it is.
+        auto described =
+            co_await processor_.describe_token(*pr.processor_token, processor_deadline());
+        if (described.result == gateway::outcome::approved) {
+            auto brand = tokenizer::parse_card_brand(described.brand);
+            card = store::card_record{
+                brand ? std::string(tokenizer::to_string(*brand)) : std::string("unknown"),
+                described.last4, described.exp_month, described.exp_year,
+                fingerprints_.of_processor_fingerprint(processor_.name(),
+                                                       described.processor_fingerprint.empty()
+                                                           ? *pr.processor_token
+                                                           : described.processor_fingerprint)};
+            tokenized = {gateway::outcome::approved, *pr.processor_token, "", ""};
+        } else {
+            unknown_token = described.result == gateway::outcome::declined;
+            tokenized = {gateway::outcome::failed, "", "", described.message};
+        }
+    }
     response res;
-    if (tokenized.result != gateway::outcome::approved) {
+    if (unknown_token) {
+        res = bad_request(ctx, {"processor_token", "resource_missing",
+                                "The processor does not know this card token."});
+    } else if (tokenized.result != gateway::outcome::approved) {
         res = tokenized.result == gateway::outcome::declined
                   ? card_refused(http::status::payment_required, error_type::card_error,
                                  "card_declined", tokenized.decline_code, "The card was declined.",
@@ -646,20 +714,19 @@ asio::awaitable<response> payments_api::create_payment_method(request_context& c
                                  "The payment processor could not be reached.", ctx);
     } else {
         bool save_failed = false;
-        store::payment_method_record m{
-            payments::new_id("pm"),
-            client.id,
-            pr.account_number,
-            std::string(processor_.name()),
-            tokenized.token,
-            store::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
-                               summary.exp_month, summary.exp_year, summary.fingerprint},
-            ""};
+        store::payment_method_record m{payments::new_id("pm"),
+                                       client.id,
+                                       pr.account_number,
+                                       std::string(processor_.name()),
+                                       tokenized.token,
+                                       *card,
+                                       ""};
         try {
             auto saved = co_await database_.run(
                 [&m](pqxx::connection& conn) { return store::save_payment_method(conn, m); });
-            if (!saved.created) {
-                // The account already has this card: keep one token at the processor.
+            if (!saved.created && pr.card) {
+                // The account already has this card: keep one token at the processor. (A
+                // browser token is the portal's, not ours to delete.)
                 co_await processor_.delete_token(tokenized.token, processor_deadline());
             }
             res = json_response(saved.created ? http::status::created : http::status::ok,
@@ -670,7 +737,9 @@ asio::awaitable<response> payments_api::create_payment_method(request_context& c
             save_failed = true;
         }
         if (save_failed) {
-            co_await processor_.delete_token(tokenized.token, processor_deadline());
+            if (pr.card) {
+                co_await processor_.delete_token(tokenized.token, processor_deadline());
+            }
             try {
                 co_await database_.run([&](pqxx::connection& conn) {
                     store::release_key(conn, client.id, key);

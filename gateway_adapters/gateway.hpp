@@ -74,6 +74,19 @@ struct delete_result {
     std::string message;
 };
 
+/// What the processor knows of a card behind a token made in the customer's browser (Stripe.js
+/// PaymentMethods): enough to store brand, last 4 and expiry, and the processor's own card
+/// fingerprint, which billpayd keys again before keeping it.
+struct token_description {
+    outcome result = outcome::failed;  // approved: the fields below are filled
+    std::string brand;                 // billpayd's brand names (visa, mastercard, …)
+    std::string last4;
+    int exp_month = 0;
+    int exp_year = 0;
+    std::string processor_fingerprint;
+    std::string message;
+};
+
 /// A payment processor, as billpayd needs it (in the spirit of ActiveMerchant's gateways and
 /// Hyperswitch's connectors). Implementations live one per folder below this one. Every call
 /// returns the processor's answer as a value and never throws for it: declines, errors,
@@ -114,6 +127,12 @@ class gateway {
     /// Forgets a saved card's token at the processor.
     virtual boost::asio::awaitable<delete_result> delete_token(const std::string& token,
                                                                deadline by) = 0;
+
+    /// Describes a token the portal obtained in the customer's browser, so that billpayd never
+    /// sees the card number at all. `declined` when the processor does not know it (or, like the
+    /// simulator, does not make browser tokens).
+    virtual boost::asio::awaitable<token_description> describe_token(const std::string& token,
+                                                                     deadline by) = 0;
 };
 
 }  // namespace billpay::gateway

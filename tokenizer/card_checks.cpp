@@ -215,6 +215,11 @@ std::string fingerprinter::of_request_fields(const card_data& card) const {
     return out;
 }
 
+std::string fingerprinter::of_processor_fingerprint(std::string_view processor,
+                                                    std::string_view fingerprint) const {
+    return hmac_hex("billpay-processor-card-v1", {processor, fingerprint});
+}
+
 stored_card fingerprinter::describe(const card_data& card) const {
     auto number = card.number();
     return stored_card{brand_of(number).value_or(card_brand::visa),

@@ -71,6 +71,11 @@ class fingerprinter {
     /// code), for telling an idempotent replay from a different request under the same key.
     [[nodiscard]] std::string of_request_fields(const card_data& card) const;
 
+    /// A fingerprint for a card billpayd never saw, from the processor's own fingerprint of it
+    /// (a browser token): keyed again, so the stored value means nothing outside billpayd.
+    [[nodiscard]] std::string of_processor_fingerprint(std::string_view processor,
+                                                       std::string_view fingerprint) const;
+
     /// Brand, last 4, expiry and fingerprint of a card that passed check_card.
     [[nodiscard]] stored_card describe(const card_data& card) const;
 

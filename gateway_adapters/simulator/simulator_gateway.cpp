@@ -234,4 +234,9 @@ asio::awaitable<delete_result> simulator_gateway::delete_token(const std::string
     }
 }
 
+asio::awaitable<token_description> simulator_gateway::describe_token(const std::string&, deadline) {
+    co_return token_description{
+        outcome::declined, "", "", 0, 0, "", "the simulator makes no browser tokens"};
+}
+
 }  // namespace billpay::gateway::simulator

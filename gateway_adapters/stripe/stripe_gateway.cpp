@@ -1,8 +1,10 @@
 #include "gateway_adapters/stripe/stripe_gateway.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
+#include <cctype>
 #include <stdexcept>
 
 #include "gateway_adapters/stripe/stripe_errors.hpp"
@@ -251,6 +253,69 @@ asio::awaitable<delete_result> stripe_gateway::delete_token(const std::string& t
     }
     auto e = map_error(answer.status, answer.body);
     co_return delete_result{e.result, e.message};
+}
+
+asio::awaitable<token_description> stripe_gateway::describe_token(const std::string& token,
+                                                                  deadline by) {
+    token_description out;
+    bool well_formed = token.starts_with("pm_") && token.size() < 256 &&
+                       std::all_of(token.begin(), token.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                       });
+    if (!well_formed) {
+        out.result = outcome::declined;
+        out.message = "not a Stripe PaymentMethod id";
+        co_return out;
+    }
+    https_client::request req{http::verb::get, "", 11};
+    https_endpoint to = base_;
+    to.target = "/v1/payment_methods/" + token;
+    req.target(to.target);
+    req.set(http::field::authorization, "Bearer " + std::string(settings_.secret_key.reveal()));
+    req.set("Stripe-Version", api_version);
+    auto answer = co_await client_.send(
+        to, req, std::min(by, std::chrono::steady_clock::now() + settings_.timeout));
+    if (answer.stage != send_stage::completed) {
+        out.result = outcome::failed;
+        out.message = answer.error.message();
+        co_return out;
+    }
+    if (answer.status != 200) {
+        auto e = map_error(answer.status, answer.body);
+        out.result = answer.status == 404 ? outcome::declined : e.result;
+        out.message = e.message;
+        co_return out;
+    }
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(answer.body, ec);
+    if (ec || !doc.is_object() || !doc.as_object().contains("card") ||
+        !doc.at("card").is_object()) {
+        out.result = outcome::declined;
+        out.message = "the PaymentMethod is not a card";
+        co_return out;
+    }
+    const auto& card = doc.at("card").as_object();
+    auto text = [&card](const char* key) {
+        auto it = card.find(key);
+        return it != card.end() && it->value().is_string() ? std::string(it->value().as_string())
+                                                           : std::string();
+    };
+    auto number = [&card](const char* key) {
+        auto it = card.find(key);
+        return it != card.end() && it->value().is_int64() ? static_cast<int>(it->value().as_int64())
+                                                          : 0;
+    };
+    out.result = outcome::approved;
+    out.brand = text("brand");
+    out.last4 = text("last4");
+    out.exp_month = number("exp_month");
+    out.exp_year = number("exp_year");
+    out.processor_fingerprint = text("fingerprint");
+    if (out.last4.size() != 4 || out.exp_month < 1 || out.exp_year < 2000) {
+        out.result = outcome::declined;
+        out.message = "the PaymentMethod's card is incomplete";
+    }
+    co_return out;
 }
 
 }  // namespace billpay::gateway::stripe

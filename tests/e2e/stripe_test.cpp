@@ -158,3 +158,46 @@ TEST_F(Stripe, AThousandPaymentsThroughLateAnswers500sAndResetsEndAsStripeHoldsT
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Stripe, ACardTokenizedInTheBrowserPaysWithoutBillpaydSeeingTheNumber) {
+    start();
+    auto c = client();
+    // Stripe.js, in the customer's browser, turns the card into a pm_…; the portal sends that.
+    auto pm = stripe->browser_payment_method("5555555555554444", 11, 2031);
+    auto body = payment_body("");
+    body.erase("card");
+    body["processor_token"] = pm;
+    body["save_payment_method"] = true;
+    auto res = pay(c, body, "browser");
+    ASSERT_EQ(res.result(), http::status::created) << res.body();
+    auto p = json_of(res);
+    EXPECT_EQ(p.at("card").at("brand"), "mastercard");
+    EXPECT_EQ(p.at("card").at("last4"), "4444");
+    EXPECT_EQ(p.at("card").at("exp_month"), 11);
+    auto saved = p.at("payment_method");
+    ASSERT_TRUE(saved.is_string());
+
+    // Saving the same card again, from a new browser token, finds the saved one.
+    auto again = stripe->browser_payment_method("5555555555554444", 11, 2031);
+    json::object method{{"account_number", "1001-2002"}, {"processor_token", again}};
+    auto res2 = post(c, "/v1/payment_methods", method, portal_key, "browser-save");
+    EXPECT_EQ(res2.result(), http::status::ok) << res2.body();
+    EXPECT_EQ(json_of(res2).at("id"), saved);
+}
+
+TEST_F(Stripe, AnUnknownBrowserTokenIs400AndChangesNothing) {
+    start();
+    auto c = client();
+    auto body = payment_body("");
+    body.erase("card");
+    body["processor_token"] = "pm_doesnotexist";
+    auto res = pay(c, body, "unknown-token");
+    EXPECT_EQ(res.result(), http::status::bad_request) << res.body();
+    EXPECT_EQ(json_of(res).at("error").at("param"), "processor_token");
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM idempotency_keys"), 0);  // the key is free again
+}
+
+}  // namespace

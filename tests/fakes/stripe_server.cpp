@@ -109,6 +109,15 @@ fake_reply stripe_server::handle(const fake_request& req) {
     if (req.method() == http::verb::get && target.starts_with("/v1/payment_intents/search?")) {
         return search(target);
     }
+    if (req.method() == http::verb::get && target.starts_with("/v1/payment_methods/")) {
+        std::lock_guard lock(mutex_);
+        auto id = target.substr(std::string("/v1/payment_methods/").size());
+        if (!methods_.contains(id)) {
+            return stripe_error(404, "invalid_request_error", "resource_missing",
+                                "No such PaymentMethod: '" + id + "'");
+        }
+        return method_json(id);
+    }
     if (req.method() != http::verb::post ||
         req[http::field::content_type] != "application/x-www-form-urlencoded") {
         ++rejected_;
@@ -162,15 +171,40 @@ fake_reply stripe_server::create_payment_method(const std::map<std::string, std:
         return stripe_error(402, "card_error", "incorrect_number", "Your card number is incorrect.",
                             "", "number");
     }
+    auto id = add_method(number, std::stoi(form.at("card[exp_month]")),
+                         std::stoi(form.at("card[exp_year]")));
+    return method_json(id);
+}
+
+std::string stripe_server::add_method(const std::string& number, int exp_month, int exp_year) {
     std::string id = "pm_fake" + std::to_string(++next_id_);
-    methods_[id] = outcome_of(number);
-    json::object card{{"brand", number.starts_with("4") ? "visa" : "other"},
-                      {"last4", number.substr(number.size() - 4)},
-                      {"exp_month", std::stoi(form.at("card[exp_month]"))},
-                      {"exp_year", std::stoi(form.at("card[exp_year]"))}};
+    std::string brand = number.starts_with("4")    ? "visa"
+                        : number.starts_with("5")  ? "mastercard"
+                        : number.starts_with("37") ? "amex"
+                                                   : "discover";
+    // Stripe's fingerprint: the same for the same number, meaningless elsewhere.
+    std::string fingerprint = "fp" + std::to_string(std::hash<std::string>{}(number) % 1000000007);
+    methods_[id] = method{outcome_of(number), brand,    number.substr(number.size() - 4),
+                          exp_month,          exp_year, fingerprint};
+    return id;
+}
+
+fake_reply stripe_server::method_json(const std::string& id) const {
+    const auto& m = methods_.at(id);
+    json::object card{{"brand", m.brand},
+                      {"last4", m.last4},
+                      {"exp_month", m.exp_month},
+                      {"exp_year", m.exp_year},
+                      {"fingerprint", m.fingerprint}};
     return fake_reply::json(
         200, json::serialize(json::object{
                  {"id", id}, {"object", "payment_method"}, {"type", "card"}, {"card", card}}));
+}
+
+std::string stripe_server::browser_payment_method(const std::string& number, int exp_month,
+                                                  int exp_year) {
+    std::lock_guard lock(mutex_);
+    return add_method(number, exp_month, exp_year);
 }
 
 fake_reply stripe_server::create_payment_intent(const std::map<std::string, std::string>& form,
@@ -200,7 +234,7 @@ fake_reply stripe_server::create_payment_intent(const std::map<std::string, std:
                         {"amount", std::stoll(form.at("amount"))},
                         {"currency", form.at("currency")},
                         {"metadata", json::object{{"billpay_payment_id", payment_id}}}};
-    const auto& outcome = method->second;
+    const auto& outcome = method->second.outcome;
     if (outcome == "processing_error") {
         return stripe_error(402, "card_error", "processing_error",
                             "An error occurred while processing your card.");

@@ -37,6 +37,10 @@ class stripe_server {
     [[nodiscard]] std::map<std::string, std::string> intents() const;
     [[nodiscard]] int rejected_requests() const { return rejected_; }
 
+    /// What Stripe.js does in the customer's browser: makes a PaymentMethod from the card the
+    /// customer typed, and hands the portal only its id.
+    std::string browser_payment_method(const std::string& number, int exp_month, int exp_year);
+
   private:
     struct stored {
         std::string params;
@@ -55,9 +59,20 @@ class stripe_server {
     mutable std::mutex mutex_;
     fault_plan plan_;
     std::map<std::string, stored> idempotent_;  // Idempotency-Key -> first answer
-    /// pm_ -> the outcome its test card chose at creation ("" approves; else the decline code,
-    /// or "processing_error"). The fake keeps no card number, as billpayd keeps none.
-    std::map<std::string, std::string> methods_;
+    /// A PaymentMethod: the outcome its test card chose at creation ("" approves; else the
+    /// decline code, or "processing_error") and what GET /v1/payment_methods/{id} shows. The
+    /// fake keeps no card number, as billpayd keeps none.
+    struct method {
+        std::string outcome;
+        std::string brand;
+        std::string last4;
+        int exp_month = 0;
+        int exp_year = 0;
+        std::string fingerprint;
+    };
+    fake_reply method_json(const std::string& id) const;
+    std::string add_method(const std::string& number, int exp_month, int exp_year);
+    std::map<std::string, method> methods_;
     std::map<std::string, int> charges_;          // payment id -> successful charges
     std::map<std::string, std::string> intents_;  // payment id -> pi_ (succeeded)
     int next_id_ = 0;
