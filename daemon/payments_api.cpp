@@ -80,6 +80,25 @@ std::variant<std::string, response> idempotency_key(const request& req,
     return std::string(key);
 }
 
+/// The portal's POST: authenticated, role portal, with an Idempotency-Key.
+struct post_caller {
+    api_client client;
+    std::string key;
+};
+
+std::variant<post_caller, response> portal_post(const api_clients& clients, const request& req,
+                                                const request_context& ctx) {
+    auto who = caller(clients, req, ctx, {client_role::portal});
+    if (auto* refusal = std::get_if<response>(&who)) {
+        return std::move(*refusal);
+    }
+    auto key = idempotency_key(req, ctx);
+    if (auto* refusal = std::get_if<response>(&key)) {
+        return std::move(*refusal);
+    }
+    return post_caller{std::get<api_client>(who), std::get<std::string>(key)};
+}
+
 response claim_refusal(const store::claim_result& claim, const request_context& ctx) {
     switch (claim.status) {
         case store::claim_status::replay: {
@@ -175,6 +194,33 @@ void payments_api::add_routes(router& routes) {
                bind(&payments_api::delete_payment_method));
 }
 
+asio::awaitable<void> payments_api::release_key(const std::string& client_id,
+                                                const std::string& key) {
+    try {
+        co_await database_.run([&](pqxx::connection& conn) {
+            store::release_key(conn, client_id, key);
+            return true;
+        });
+    } catch (const std::exception&) {
+        // The key's lease runs out instead, and a retry may take it over then.
+    }
+}
+
+asio::awaitable<void> payments_api::record_response(const std::string& client_id,
+                                                    const std::string& key, const response& res,
+                                                    const request_context& ctx) {
+    auto stored = to_stored(res);
+    try {
+        co_await database_.run([&](pqxx::connection& conn) {
+            store::finish_key(conn, client_id, key, stored);
+            return true;
+        });
+    } catch (const std::exception& e) {
+        logging::error("could not record a response",
+                       {{"request_id", ctx.request_id}, {"error", e.what()}});
+    }
+}
+
 gateway::deadline payments_api::processor_deadline() const {
     return std::chrono::steady_clock::now() + settings_.gateway.timeout;
 }
@@ -221,16 +267,13 @@ store::state_writers payments_api::state_writers_for(std::string request_id) {
 }
 
 asio::awaitable<response> payments_api::create_payment(request_context& ctx, request& req) {
-    auto who = caller(clients_, req, ctx, {client_role::portal});
+    auto who = portal_post(clients_, req, ctx);
     if (auto* refusal = std::get_if<response>(&who)) {
         co_return std::move(*refusal);
     }
-    const auto client = std::get<api_client>(who);
-    auto key_or_error = idempotency_key(req, ctx);
-    if (auto* refusal = std::get_if<response>(&key_or_error)) {
-        co_return std::move(*refusal);
-    }
-    const auto key = std::get<std::string>(key_or_error);
+    const post_caller post = std::get<post_caller>(who);
+    const api_client& client = post.client;
+    const std::string& key = post.key;
 
     auto parsed = parse_payment_request(req.body());
     if (auto* e = std::get_if<field_error>(&parsed)) {
@@ -333,16 +376,7 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
                                           "The payment processor could not be reached; "
                                           "nothing was charged.",
                                           ctx);
-            auto stored = to_stored(res);
-            try {
-                co_await database_.run([&](pqxx::connection& conn) {
-                    store::finish_key(conn, client.id, key, stored);
-                    return true;
-                });
-            } catch (const std::exception& e) {
-                logging::error("could not record a response",
-                               {{"request_id", ctx.request_id}, {"error", e.what()}});
-            }
+            co_await record_response(client.id, key, res, ctx);
             co_return res;
         }
         token = tokenized.token;
@@ -351,14 +385,7 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
         auto described =
             co_await processor_.describe_token(*pr.processor_token, processor_deadline());
         if (described.result != gateway::outcome::approved) {
-            try {
-                co_await database_.run([&](pqxx::connection& conn) {
-                    store::release_key(conn, client.id, key);
-                    return true;
-                });
-            } catch (const std::exception&) {
-                // The key's lease runs out instead.
-            }
+            co_await release_key(client.id, key);
             if (described.result == gateway::outcome::declined) {
                 co_return bad_request(ctx, {"processor_token", "resource_missing",
                                             "The processor does not know this card token."});
@@ -417,14 +444,7 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
     }
     if (!recorded) {
         // Nothing was charged; the token alone is harmless. Give the key back for a retry.
-        try {
-            co_await database_.run([&](pqxx::connection& conn) {
-                store::release_key(conn, client.id, key);
-                return true;
-            });
-        } catch (const std::exception&) {
-            // The key's lease runs out and a retry may take it over then.
-        }
+        co_await release_key(client.id, key);
         co_return unavailable(ctx);
     }
 
@@ -624,16 +644,13 @@ asio::awaitable<response> payments_api::list_payments(request_context& ctx, requ
 }
 
 asio::awaitable<response> payments_api::create_payment_method(request_context& ctx, request& req) {
-    auto who = caller(clients_, req, ctx, {client_role::portal});
+    auto who = portal_post(clients_, req, ctx);
     if (auto* refusal = std::get_if<response>(&who)) {
         co_return std::move(*refusal);
     }
-    const auto client = std::get<api_client>(who);
-    auto key_or_error = idempotency_key(req, ctx);
-    if (auto* refusal = std::get_if<response>(&key_or_error)) {
-        co_return std::move(*refusal);
-    }
-    const auto key = std::get<std::string>(key_or_error);
+    const post_caller post = std::get<post_caller>(who);
+    const api_client& client = post.client;
+    const std::string& key = post.key;
     auto parsed = parse_payment_method_request(req.body());
     if (auto* e = std::get_if<field_error>(&parsed)) {
         co_return bad_request(ctx, *e);
@@ -740,26 +757,11 @@ asio::awaitable<response> payments_api::create_payment_method(request_context& c
             if (pr.card) {
                 co_await processor_.delete_token(tokenized.token, processor_deadline());
             }
-            try {
-                co_await database_.run([&](pqxx::connection& conn) {
-                    store::release_key(conn, client.id, key);
-                    return true;
-                });
-            } catch (const std::exception&) {
-            }
+            co_await release_key(client.id, key);
             co_return unavailable(ctx);
         }
     }
-    try {
-        auto stored = to_stored(res);
-        co_await database_.run([&](pqxx::connection& conn) {
-            store::finish_key(conn, client.id, key, stored);
-            return true;
-        });
-    } catch (const std::exception& e) {
-        logging::error("could not record a response",
-                       {{"request_id", ctx.request_id}, {"error", e.what()}});
-    }
+    co_await record_response(client.id, key, res, ctx);
     co_return res;
 }
 

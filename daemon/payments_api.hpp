@@ -47,6 +47,12 @@ class payments_api {
     boost::asio::awaitable<response> delete_payment_method(request_context& ctx, request& req);
 
     [[nodiscard]] gateway::deadline processor_deadline() const;
+    /// Gives an idempotency key back (nothing happened outside billpayd): best effort.
+    boost::asio::awaitable<void> release_key(const std::string& client_id, const std::string& key);
+    /// Stores the response a key replays, for a request that ended without a payment row.
+    boost::asio::awaitable<void> record_response(const std::string& client_id,
+                                                 const std::string& key, const response& res,
+                                                 const request_context& ctx);
 
     const config::settings& settings_;
     const api_clients& clients_;

@@ -246,7 +246,10 @@ TEST_F(Receipts, TheSpoolTransportWritesOneFilePerMessage) {
     while (files.size() < 2 && std::chrono::steady_clock::now() < deadline) {
         files.clear();
         for (const auto& f : std::filesystem::directory_iterator(dir / "spool")) {
-            files.push_back(f.path());
+            // A reader takes *.json only: a file being written is a hidden *.json.tmp.
+            if (f.path().extension() == ".json" && !f.path().filename().string().starts_with(".")) {
+                files.push_back(f.path());
+            }
         }
         std::this_thread::sleep_for(100ms);
     }
