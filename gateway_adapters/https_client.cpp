@@ -51,6 +51,8 @@ https_client::https_client(asio::any_io_executor executor, options opts)
       options_(std::move(opts)),
       tls_(asio::ssl::context::tls_client) {
     SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_2_VERSION);
+    // A processor request may carry card data: OpenSSL wipes its plaintext copies.
+    SSL_CTX_set_options(tls_.native_handle(), SSL_OP_CLEANSE_PLAINTEXT | SSL_OP_NO_COMPRESSION);
     if (options_.ca_file) {
         tls_.load_verify_file(options_.ca_file->string());
     } else {

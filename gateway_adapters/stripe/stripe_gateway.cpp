@@ -1,10 +1,13 @@
 #include "gateway_adapters/stripe/stripe_gateway.hpp"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <cctype>
+#include <cstdio>
 #include <stdexcept>
 
 #include "gateway_adapters/stripe/stripe_errors.hpp"
@@ -107,8 +110,15 @@ asio::awaitable<tokenize_result> stripe_gateway::tokenize(const tokenizer::card_
     auto& body = req.body();
     append_form(body, "type", "card");
     append_form(body, "card[number]", card.number());
-    append_form(body, "card[exp_month]", std::to_string(card.exp_month()));
-    append_form(body, "card[exp_year]", std::to_string(card.exp_year()));
+    // The expiry is card data too: formatted into a buffer that is wiped, not a std::string.
+    char month[4];
+    char year[8];
+    std::snprintf(month, sizeof month, "%d", card.exp_month());
+    std::snprintf(year, sizeof year, "%d", card.exp_year());
+    append_form(body, "card[exp_month]", month);
+    append_form(body, "card[exp_year]", year);
+    OPENSSL_cleanse(month, sizeof month);
+    OPENSSL_cleanse(year, sizeof year);
     append_form(body, "card[cvc]", card.cvc());
     const std::string path = "/v1/payment_methods";
     const std::string no_key;
