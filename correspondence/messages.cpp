@@ -5,26 +5,13 @@
 #include <chrono>
 #include <ctime>
 
+#include "logging/log.hpp"
 #include "payments/ids.hpp"
 
 namespace billpay::correspondence {
 namespace {
 
 namespace json = boost::json;
-
-std::string now_rfc3339() {
-    auto now = std::chrono::system_clock::now();
-    auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
-    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now - secs).count();
-    std::time_t t = std::chrono::system_clock::to_time_t(secs);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(millis));
-    return buffer;
-}
 
 json::value or_null(const std::optional<std::string>& v) {
     return v ? json::value(*v) : json::value(nullptr);
@@ -66,7 +53,7 @@ std::optional<store::outbox_entry> render_payment_message(const store::payment_r
     json::object message{
         {"id", id},
         {"type", type},
-        {"created_at", now_rfc3339()},
+        {"created_at", logging::rfc3339_utc(std::chrono::system_clock::now())},
         {"account_number", p.account_number},
         {"customer", json::object{{"name", p.customer_name}, {"email", p.customer_email}}},
         {"payment", std::move(payment)}};

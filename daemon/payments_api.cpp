@@ -221,6 +221,18 @@ asio::awaitable<void> payments_api::record_response(const std::string& client_id
     }
 }
 
+store::card_record payments_api::card_from_token(const gateway::token_description& described,
+                                                 const std::string& token) const {
+    auto brand = tokenizer::parse_card_brand(described.brand);
+    // The processor's card fingerprint is keyed again: stored, it means nothing elsewhere.
+    const std::string& seen =
+        described.processor_fingerprint.empty() ? token : described.processor_fingerprint;
+    return store::card_record{
+        brand ? std::string(tokenizer::to_string(*brand)) : std::string("unknown"), described.last4,
+        described.exp_month, described.exp_year,
+        fingerprints_.of_processor_fingerprint(processor_.name(), seen)};
+}
+
 gateway::deadline payments_api::processor_deadline() const {
     return std::chrono::steady_clock::now() + settings_.gateway.timeout;
 }
@@ -396,14 +408,7 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
                                    "charged.",
                                    ctx);
         }
-        auto brand = tokenizer::parse_card_brand(described.brand);
-        new_card = store::card_record{
-            brand ? std::string(tokenizer::to_string(*brand)) : std::string("unknown"),
-            described.last4, described.exp_month, described.exp_year,
-            fingerprints_.of_processor_fingerprint(processor_.name(),
-                                                   described.processor_fingerprint.empty()
-                                                       ? *pr.processor_token
-                                                       : described.processor_fingerprint)};
+        new_card = card_from_token(described, *pr.processor_token);
         token = *pr.processor_token;
     } else {
         token = method->processor_token;
@@ -703,14 +708,7 @@ asio::awaitable<response> payments_api::create_payment_method(request_context& c
         auto described =
             co_await processor_.describe_token(*pr.processor_token, processor_deadline());
         if (described.result == gateway::outcome::approved) {
-            auto brand = tokenizer::parse_card_brand(described.brand);
-            card = store::card_record{
-                brand ? std::string(tokenizer::to_string(*brand)) : std::string("unknown"),
-                described.last4, described.exp_month, described.exp_year,
-                fingerprints_.of_processor_fingerprint(processor_.name(),
-                                                       described.processor_fingerprint.empty()
-                                                           ? *pr.processor_token
-                                                           : described.processor_fingerprint)};
+            card = card_from_token(described, *pr.processor_token);
             tokenized = {gateway::outcome::approved, *pr.processor_token, "", ""};
         } else {
             unknown_token = described.result == gateway::outcome::declined;

@@ -47,6 +47,9 @@ class payments_api {
     boost::asio::awaitable<response> delete_payment_method(request_context& ctx, request& req);
 
     [[nodiscard]] gateway::deadline processor_deadline() const;
+    /// What billpayd keeps of a card tokenized in the browser, from the processor's description.
+    [[nodiscard]] store::card_record card_from_token(const gateway::token_description& described,
+                                                     const std::string& token) const;
     /// Gives an idempotency key back (nothing happened outside billpayd): best effort.
     boost::asio::awaitable<void> release_key(const std::string& client_id, const std::string& key);
     /// Stores the response a key replays, for a request that ended without a payment row.

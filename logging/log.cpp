@@ -56,7 +56,9 @@ std::string_view level_name(spdlog::level::level_enum lvl) {
     }
 }
 
-std::string rfc3339(std::chrono::system_clock::time_point time) {
+}  // namespace
+
+std::string rfc3339_utc(std::chrono::system_clock::time_point time) {
     using namespace std::chrono;
     auto secs = time_point_cast<seconds>(time);
     auto millis = duration_cast<milliseconds>(time - secs).count();
@@ -69,8 +71,6 @@ std::string rfc3339(std::chrono::system_clock::time_point time) {
                   static_cast<int>(millis));
     return buf;
 }
-
-}  // namespace
 
 void init(std::string_view level) {
     auto lvl = parse_level(level);
@@ -98,7 +98,7 @@ std::string format_line(std::chrono::system_clock::time_point time, spdlog::leve
                         std::string_view message, std::initializer_list<field> fields) {
     boost::json::object line;
     line.reserve(3 + fields.size());
-    line["time"] = rfc3339(time);
+    line["time"] = rfc3339_utc(time);
     line["level"] = level_name(lvl);
     line["message"] = message;
     for (const auto& f : fields) {

@@ -219,12 +219,10 @@ asio::awaitable<lookup_result> stripe_gateway::lookup(const charge_request& requ
     co_return lookup_result{true, result};
 }
 
-asio::awaitable<refund_result> stripe_gateway::refund(const refund_request& request, deadline by) {
-    https_client::request req;
-    append_form(req.body(), "payment_intent", request.processor_reference);
-    append_form(req.body(), "amount", std::to_string(request.amount.minor_units));
-    const std::string path = "/v1/refunds";
-    auto answer = co_await post(path, req, request.idempotency_key, by);
+asio::awaitable<refund_result> stripe_gateway::reverse(const std::string& path,
+                                                       https_client::request& req,
+                                                       const std::string& key, deadline by) {
+    auto answer = co_await post(path, req, key, by);
     if (answer.stage != send_stage::completed) {
         co_return refund_result{incomplete(answer), "", "", answer.error.message()};
     }
@@ -235,19 +233,19 @@ asio::awaitable<refund_result> stripe_gateway::refund(const refund_request& requ
     co_return refund_result{e.result, "", e.decline_code, e.message};
 }
 
+asio::awaitable<refund_result> stripe_gateway::refund(const refund_request& request, deadline by) {
+    https_client::request req;
+    append_form(req.body(), "payment_intent", request.processor_reference);
+    append_form(req.body(), "amount", std::to_string(request.amount.minor_units));
+    const std::string path = "/v1/refunds";
+    co_return co_await reverse(path, req, request.idempotency_key, by);
+}
+
 asio::awaitable<refund_result> stripe_gateway::void_charge(const refund_request& request,
                                                            deadline by) {
     https_client::request req;
     const std::string path = "/v1/payment_intents/" + request.processor_reference + "/cancel";
-    auto answer = co_await post(path, req, request.idempotency_key, by);
-    if (answer.stage != send_stage::completed) {
-        co_return refund_result{incomplete(answer), "", "", answer.error.message()};
-    }
-    if (answer.status == 200) {
-        co_return refund_result{outcome::approved, field(answer.body, "id"), "", ""};
-    }
-    auto e = map_error(answer.status, answer.body);
-    co_return refund_result{e.result, "", e.decline_code, e.message};
+    co_return co_await reverse(path, req, request.idempotency_key, by);
 }
 
 asio::awaitable<delete_result> stripe_gateway::delete_token(const std::string& token, deadline by) {

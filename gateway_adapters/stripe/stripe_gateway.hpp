@@ -53,6 +53,11 @@ class stripe_gateway final : public gateway {
     boost::asio::awaitable<https_result> post(const std::string& path, https_client::request& req,
                                               const std::string& idempotency_key, deadline by);
 
+    /// A refund or a void: POST, then Stripe's answer as a refund_result.
+    boost::asio::awaitable<refund_result> reverse(const std::string& path,
+                                                  https_client::request& req,
+                                                  const std::string& key, deadline by);
+
     config::stripe_settings settings_;
     https_endpoint base_;
     https_client client_;
