@@ -388,7 +388,11 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
                                           "The payment processor could not be reached; "
                                           "nothing was charged.",
                                           ctx);
-            co_await record_response(client.id, key, res, ctx);
+            if (declined) {
+                co_await record_response(client.id, key, res, ctx);  // the card's answer stands
+            } else {
+                co_await release_key(client.id, key);  // nothing happened: retry with this key
+            }
             co_return res;
         }
         token = tokenized.token;
@@ -759,7 +763,15 @@ asio::awaitable<response> payments_api::create_payment_method(request_context& c
             co_return unavailable(ctx);
         }
     }
-    co_await record_response(client.id, key, res, ctx);
+    // A decline or a saved card is the answer this key replays; an unknown token or an
+    // unreachable processor changed nothing, and the key is free for a retry.
+    bool nothing_happened = unknown_token || (tokenized.result != gateway::outcome::approved &&
+                                              tokenized.result != gateway::outcome::declined);
+    if (nothing_happened) {
+        co_await release_key(client.id, key);
+    } else {
+        co_await record_response(client.id, key, res, ctx);
+    }
     co_return res;
 }
 

@@ -85,6 +85,9 @@ TEST_F(Stripe, AWrongSecretKeyChargesNothingAndSaysSo) {
     auto res = pay(c, payment_body("4242424242424242"), "k");
     EXPECT_EQ(res.result(), http::status::bad_gateway) << res.body();
     EXPECT_TRUE(stripe->charges().empty());
+    // Nothing happened: no payment, and the key is free for a retry once the key is fixed.
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM idempotency_keys"), 0);
 }
 
 TEST_F(Stripe, AThousandPaymentsThroughLateAnswers500sAndResetsEndAsStripeHoldsThem) {
@@ -198,6 +201,12 @@ TEST_F(Stripe, AnUnknownBrowserTokenIs400AndChangesNothing) {
     EXPECT_EQ(json_of(res).at("error").at("param"), "processor_token");
     EXPECT_EQ(count("SELECT count(*) FROM payments"), 0);
     EXPECT_EQ(count("SELECT count(*) FROM idempotency_keys"), 0);  // the key is free again
+
+    json::object method{{"account_number", "1001-2002"}, {"processor_token", "pm_doesnotexist"}};
+    auto saved = post(c, "/v1/payment_methods", method, portal_key, "unknown-token-pm");
+    EXPECT_EQ(saved.result(), http::status::bad_request) << saved.body();
+    EXPECT_EQ(count("SELECT count(*) FROM payment_methods"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM idempotency_keys"), 0);
 }
 
 }  // namespace
