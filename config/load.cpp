@@ -394,8 +394,8 @@ void read_clients(map_reader& root, std::vector<client_settings>& clients) {
 
 void read_gateway(map_reader& root, gateway_settings& gateway) {
     map_reader map(root.ctx(), root.take("gateway"), "gateway", root.mark());
-    std::string processor =
-        read_choice(map, "processor", {"simulator", "stripe"}).value_or("simulator");
+    std::string processor = read_choice(map, "processor", {"simulator", "stripe", "authorizenet"})
+                                .value_or("simulator");
     read_millis(map, "timeout_ms", gateway.timeout, 100, 600'000);
     map_reader simulator(map.ctx(), map.take("simulator"), map.path("simulator"), map.mark());
     simulator_settings sim;
@@ -425,6 +425,31 @@ void read_gateway(map_reader& root, gateway_settings& gateway) {
         stripe.finish();
         if (required) {
             gateway.processor = std::move(st);
+        }
+    }
+
+    YAML::Node authorizenet_node = map.take("authorizenet");
+    if (processor == "authorizenet" || !is_absent(authorizenet_node)) {
+        map_reader anet(map.ctx(), authorizenet_node, map.path("authorizenet"), map.mark());
+        authorizenet_settings an;
+        bool required = processor == "authorizenet";
+        if (auto base = read_string(anet, "api_base", false)) {
+            if (!base->starts_with("https://")) {
+                anet.ctx().report(anet.mark(), anet.path("api_base"), "must be an https:// URL");
+            }
+            an.api_base = *base;
+        }
+        if (auto name = read_secret(anet, "api_login_id", required)) {
+            an.api_login_id = std::move(*name);
+        }
+        if (auto key = read_secret(anet, "transaction_key", required)) {
+            an.transaction_key = std::move(*key);
+        }
+        an.ca_file = read_existing_file(anet, "ca_file", false);
+        read_millis(anet, "timeout_ms", an.timeout, 100, 600'000);
+        anet.finish();
+        if (required) {
+            gateway.processor = std::move(an);
         }
     }
     map.finish();

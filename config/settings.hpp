@@ -69,9 +69,20 @@ struct stripe_settings {
     std::chrono::milliseconds timeout{30'000};
 };
 
+/// Authorize.Net's JSON API (gateway_adapters/authorizenet/).
+struct authorizenet_settings {
+    /// Production; the sandbox is https://apitest.authorize.net. Requests go to
+    /// {api_base}/xml/v1/request.api.
+    std::string api_base = "https://api.authorize.net";
+    secret api_login_id;     // merchantAuthentication.name
+    secret transaction_key;  // merchantAuthentication.transactionKey
+    std::optional<std::filesystem::path> ca_file;
+    std::chrono::milliseconds timeout{30'000};
+};
+
 /// The processor billpayd talks to. One alternative per adapter folder under gateway_adapters/;
 /// the adapter is chosen by std::visit, so an alternative nobody handles does not compile.
-using processor_settings = std::variant<simulator_settings, stripe_settings>;
+using processor_settings = std::variant<simulator_settings, stripe_settings, authorizenet_settings>;
 
 struct gateway_settings {
     processor_settings processor = simulator_settings{};

@@ -72,6 +72,46 @@ std::variant<std::optional<std::string>, field_error> string_field(const json::o
     return std::optional<std::string>(std::string(text));
 }
 
+/// `processor_token`: a string (Stripe.js: pm_…) or Accept.js's opaqueData as
+/// {"data_descriptor", "data_value"}.
+std::variant<std::optional<gateway::browser_token>, field_error> browser_token_field(
+    const json::object& object) {
+    auto it = object.find("processor_token");
+    if (it == object.end() || it->value().is_null()) {
+        return std::optional<gateway::browser_token>();
+    }
+    gateway::browser_token token;
+    if (it->value().is_string()) {
+        auto id = string_field(object, "processor_token", "processor_token", true, 255);
+        if (auto* e = std::get_if<field_error>(&id)) {
+            return *e;
+        }
+        token.id = *std::get<0>(id);
+        return std::optional<gateway::browser_token>(std::move(token));
+    }
+    if (!it->value().is_object()) {
+        return invalid("processor_token",
+                       "The field processor_token must be a string (Stripe.js) or an object "
+                       "with data_descriptor and data_value (Accept.js opaqueData).");
+    }
+    const auto& opaque = it->value().get_object();
+    if (auto e = check_keys(opaque, "processor_token.", {"data_descriptor", "data_value"})) {
+        return *e;
+    }
+    auto descriptor =
+        string_field(opaque, "data_descriptor", "processor_token.data_descriptor", true, 128);
+    if (auto* e = std::get_if<field_error>(&descriptor)) {
+        return *e;
+    }
+    auto value = string_field(opaque, "data_value", "processor_token.data_value", true, 8192);
+    if (auto* e = std::get_if<field_error>(&value)) {
+        return *e;
+    }
+    token.descriptor = *std::get<0>(descriptor);
+    token.value = *std::get<0>(value);
+    return std::optional<gateway::browser_token>(std::move(token));
+}
+
 std::variant<std::optional<std::int64_t>, field_error> integer_field(const json::object& object,
                                                                      std::string_view key,
                                                                      std::string param,
@@ -269,7 +309,7 @@ std::variant<payment_request, field_error> parse_payment_request(std::string_vie
     auto card = object.find("card");
     bool has_card = card != object.end() && !card->value().is_null();
     BILLPAY_TAKE(method, string_field(object, "payment_method", "payment_method", false, 64));
-    BILLPAY_TAKE(token, string_field(object, "processor_token", "processor_token", false, 255));
+    BILLPAY_TAKE(token, browser_token_field(object));
     int sources = int{has_card} + int{method.has_value()} + int{token.has_value()};
     if (sources != 1) {
         return sources == 0 ? missing("card")
@@ -346,7 +386,7 @@ std::variant<payment_method_request, field_error> parse_payment_method_request(
     }
     auto card = object.find("card");
     bool has_card = card != object.end() && !card->value().is_null();
-    BILLPAY_TAKE(token, string_field(object, "processor_token", "processor_token", false, 255));
+    BILLPAY_TAKE(token, browser_token_field(object));
     if (has_card == token.has_value()) {
         return has_card ? invalid("processor_token", "Give either card or processor_token.")
                         : missing("card");
@@ -414,7 +454,7 @@ std::string request_fingerprint(const payment_request& r, std::string_view card_
     canonical["payment_method"] =
         r.payment_method ? json::value(*r.payment_method) : json::value(nullptr);
     canonical["processor_token"] =
-        r.processor_token ? json::value(*r.processor_token) : json::value(nullptr);
+        r.processor_token ? json::value(r.processor_token->canonical()) : json::value(nullptr);
     canonical["customer"] = json::array{r.customer.name, r.customer.email};
     canonical["save_payment_method"] = r.save_payment_method;
     canonical["confirm_duplicate"] = r.confirm_duplicate;

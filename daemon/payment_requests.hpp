@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "gateway_adapters/gateway.hpp"
 #include "store/payment_methods.hpp"
 #include "store/payment_records.hpp"
 #include "tokenizer/card_data.hpp"
@@ -36,8 +37,8 @@ struct payment_request {
     std::optional<tokenizer::card_data> card;
     std::optional<std::string> payment_method;
     /// A token the portal made in the customer's browser with the processor's own script
-    /// (Stripe.js `pm_…`): billpayd never sees that card's number.
-    std::optional<std::string> processor_token;
+    /// (Stripe.js `pm_…`, Accept.js opaqueData): billpayd never sees that card's number.
+    std::optional<gateway::browser_token> processor_token;
     customer_fields customer;
     bool save_payment_method = false;
     bool confirm_duplicate = false;
@@ -48,7 +49,7 @@ struct payment_request {
 struct payment_method_request {
     std::string account_number;
     std::optional<tokenizer::card_data> card;
-    std::optional<std::string> processor_token;
+    std::optional<gateway::browser_token> processor_token;
 };
 
 /// Parses a JSON body that may carry card data: the body is parsed into wiped memory and the

@@ -221,12 +221,12 @@ asio::awaitable<void> payments_api::record_response(const std::string& client_id
     }
 }
 
-store::card_record payments_api::card_from_token(const gateway::token_description& described,
-                                                 const std::string& token) const {
+store::card_record payments_api::card_from_token(
+    const gateway::token_description& described) const {
     auto brand = tokenizer::parse_card_brand(described.brand);
     // The processor's card fingerprint is keyed again: stored, it means nothing elsewhere.
     const std::string& seen =
-        described.processor_fingerprint.empty() ? token : described.processor_fingerprint;
+        described.processor_fingerprint.empty() ? described.token : described.processor_fingerprint;
     return store::card_record{
         brand ? std::string(tokenizer::to_string(*brand)) : std::string("unknown"), described.last4,
         described.exp_month, described.exp_year,
@@ -325,7 +325,7 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
                                summary.exp_month, summary.exp_year, summary.fingerprint};
         card_fingerprint = fingerprints_.of_request_fields(*pr.card);
     } else if (pr.processor_token) {
-        card_fingerprint = "token:" + *pr.processor_token;
+        card_fingerprint = "token:" + pr.processor_token->canonical();
     } else {
         try {
             const std::string& id = *pr.payment_method;
@@ -397,9 +397,11 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
         }
         token = tokenized.token;
     } else if (pr.processor_token) {
-        // The portal tokenized the card in the browser: ask the processor what card it is.
-        auto described =
-            co_await processor_.describe_token(*pr.processor_token, processor_deadline());
+        // The portal tokenized the card in the browser: the processor makes it chargeable and
+        // says what card it is.
+        const std::string customer_reference = pr.account_number;
+        auto described = co_await processor_.adopt_token(*pr.processor_token, customer_reference,
+                                                         processor_deadline());
         if (described.result != gateway::outcome::approved) {
             co_await release_key(client.id, key);
             if (described.result == gateway::outcome::declined) {
@@ -412,8 +414,8 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
                                    "charged.",
                                    ctx);
         }
-        new_card = card_from_token(described, *pr.processor_token);
-        token = *pr.processor_token;
+        new_card = card_from_token(described);
+        token = described.token;
     } else {
         token = method->processor_token;
     }
@@ -678,7 +680,7 @@ asio::awaitable<response> payments_api::create_payment_method(request_context& c
                                   summary.exp_month, summary.exp_year, summary.fingerprint};
         fingerprint_input += fingerprints_.of_request_fields(*pr.card);
     } else {
-        fingerprint_input += "token:" + *pr.processor_token;
+        fingerprint_input += "token:" + pr.processor_token->canonical();
     }
     payment_request for_fingerprint;
     for_fingerprint.account_number = pr.account_number;
@@ -709,11 +711,12 @@ asio::awaitable<response> payments_api::create_payment_method(request_context& c
         pr.card->wipe();
     } else {
         // Made in the customer's browser: the processor tells what card it is.
-        auto described =
-            co_await processor_.describe_token(*pr.processor_token, processor_deadline());
+        const std::string customer_reference = pr.account_number;
+        auto described = co_await processor_.adopt_token(*pr.processor_token, customer_reference,
+                                                         processor_deadline());
         if (described.result == gateway::outcome::approved) {
-            card = card_from_token(described, *pr.processor_token);
-            tokenized = {gateway::outcome::approved, *pr.processor_token, "", ""};
+            card = card_from_token(described);
+            tokenized = {gateway::outcome::approved, described.token, "", "", described.reused};
         } else {
             unknown_token = described.result == gateway::outcome::declined;
             tokenized = {gateway::outcome::failed, "", "", described.message};
@@ -732,6 +735,10 @@ asio::awaitable<response> payments_api::create_payment_method(request_context& c
                                  "processor_unavailable", "",
                                  "The payment processor could not be reached.", ctx);
     } else {
+        // A token billpayd had made just now may be deleted if it is not kept; one the portal
+        // made (Stripe.js), or one the processor already held for this card, may not.
+        bool spare =
+            !tokenized.reused && (pr.card.has_value() || tokenized.token != pr.processor_token->id);
         bool save_failed = false;
         store::payment_method_record m{payments::new_id("pm"),
                                        client.id,
@@ -743,9 +750,8 @@ asio::awaitable<response> payments_api::create_payment_method(request_context& c
         try {
             auto saved = co_await database_.run(
                 [&m](pqxx::connection& conn) { return store::save_payment_method(conn, m); });
-            if (!saved.created && pr.card) {
-                // The account already has this card: keep one token at the processor. (A
-                // browser token is the portal's, not ours to delete.)
+            if (!saved.created && spare && tokenized.token != saved.method.processor_token) {
+                // The account already has this card: keep one token at the processor.
                 co_await processor_.delete_token(tokenized.token, processor_deadline());
             }
             res = json_response(saved.created ? http::status::created : http::status::ok,
@@ -756,7 +762,7 @@ asio::awaitable<response> payments_api::create_payment_method(request_context& c
             save_failed = true;
         }
         if (save_failed) {
-            if (pr.card) {
+            if (spare) {
                 co_await processor_.delete_token(tokenized.token, processor_deadline());
             }
             co_await release_key(client.id, key);

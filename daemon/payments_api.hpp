@@ -48,8 +48,8 @@ class payments_api {
 
     [[nodiscard]] gateway::deadline processor_deadline() const;
     /// What billpayd keeps of a card tokenized in the browser, from the processor's description.
-    [[nodiscard]] store::card_record card_from_token(const gateway::token_description& described,
-                                                     const std::string& token) const;
+    [[nodiscard]] store::card_record card_from_token(
+        const gateway::token_description& described) const;
     /// Gives an idempotency key back (nothing happened outside billpayd): best effort.
     boost::asio::awaitable<void> release_key(const std::string& client_id, const std::string& key);
     /// Stores the response a key replays, for a request that ended without a payment row.

@@ -2,6 +2,7 @@
 
 #include <type_traits>
 
+#include "gateway_adapters/authorizenet/authorizenet_gateway.hpp"
 #include "gateway_adapters/make_gateway.hpp"
 #include "gateway_adapters/simulator/simulator_gateway.hpp"
 #include "gateway_adapters/stripe/stripe_gateway.hpp"
@@ -33,6 +34,8 @@ std::unique_ptr<gateway> make_gateway(const config::processor_settings& settings
                 return std::make_unique<simulator::simulator_gateway>(s, database);
             } else if constexpr (std::is_same_v<settings_type, config::stripe_settings>) {
                 return std::make_unique<stripe::stripe_gateway>(s, executor);
+            } else if constexpr (std::is_same_v<settings_type, config::authorizenet_settings>) {
+                return std::make_unique<authorizenet::authorizenet_gateway>(s, executor);
             } else {
                 static_assert(sizeof(settings_type) == 0, "a processor without an adapter");
             }

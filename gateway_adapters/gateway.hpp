@@ -33,6 +33,10 @@ struct tokenize_result {
     std::string token;         // the processor's reusable reference to the card
     std::string decline_code;  // e.g. "incorrect_number"
     std::string message;       // for the log; never card data
+    /// The processor answered with a token it already held for this card (Authorize.Net keeps
+    /// one payment profile per card and customer): it may be a saved card's, so it is never
+    /// deleted as a spare.
+    bool reused = false;
 };
 
 struct charge_request {
@@ -60,6 +64,8 @@ struct refund_request {
     std::string processor_reference;  // the charge
     payments::money amount;
     std::string idempotency_key;
+    std::string token;       // the card token the charge was made with
+    std::string card_last4;  // the charged card's last 4 (Authorize.Net refunds name it)
 };
 
 struct refund_result {
@@ -67,6 +73,8 @@ struct refund_result {
     std::string processor_reference;  // the refund's (or void's) id
     std::string decline_code;
     std::string message;
+    /// The processor cancelled the unsettled charge instead of refunding it: nothing moved.
+    bool voided = false;
 };
 
 struct delete_result {
@@ -74,17 +82,34 @@ struct delete_result {
     std::string message;
 };
 
-/// What the processor knows of a card behind a token made in the customer's browser (Stripe.js
-/// PaymentMethods): enough to store brand, last 4 and expiry, and the processor's own card
+/// A card tokenized in the customer's browser by the processor's own script, so that billpayd
+/// never sees its number. One of the two forms, by processor.
+struct browser_token {
+    std::string id;          // Stripe.js: a PaymentMethod id, pm_…
+    std::string descriptor;  // Accept.js: opaqueData.dataDescriptor
+    std::string value;       // Accept.js: opaqueData.dataValue (a one-time nonce, 15 minutes)
+
+    [[nodiscard]] bool is_opaque_data() const noexcept { return id.empty(); }
+    /// One string for the idempotency fingerprint of a request.
+    [[nodiscard]] std::string canonical() const {
+        return is_opaque_data() ? descriptor + "\n" + value : id;
+    }
+};
+
+/// What the processor knows of a card behind a browser token, once billpayd has adopted it:
+/// the reusable token to charge (Stripe: the pm_ itself; Authorize.Net: a customer payment
+/// profile made from the nonce), brand, last 4 and expiry, and the processor's own card
 /// fingerprint, which billpayd keys again before keeping it.
 struct token_description {
     outcome result = outcome::failed;  // approved: the fields below are filled
-    std::string brand;                 // billpayd's brand names (visa, mastercard, …)
+    std::string token;
+    std::string brand;  // billpayd's brand names (visa, mastercard, …)
     std::string last4;
     int exp_month = 0;
     int exp_year = 0;
     std::string processor_fingerprint;
     std::string message;
+    bool reused = false;  // as tokenize_result::reused
 };
 
 /// A payment processor, as billpayd needs it (in the spirit of ActiveMerchant's gateways and
@@ -128,11 +153,13 @@ class gateway {
     virtual boost::asio::awaitable<delete_result> delete_token(const std::string& token,
                                                                deadline by) = 0;
 
-    /// Describes a token the portal obtained in the customer's browser, so that billpayd never
-    /// sees the card number at all. `declined` when the processor does not know it (or, like the
-    /// simulator, does not make browser tokens).
-    virtual boost::asio::awaitable<token_description> describe_token(const std::string& token,
-                                                                     deadline by) = 0;
+    /// Takes a token the portal obtained in the customer's browser, so that billpayd never sees
+    /// the card number at all: makes it reusable where the processor needs that (for
+    /// `customer_reference`, as tokenize does) and describes its card. `declined` when the
+    /// processor does not know it, it has expired, or it is not this processor's kind of token
+    /// (the simulator makes none).
+    virtual boost::asio::awaitable<token_description> adopt_token(
+        const browser_token& token, const std::string& customer_reference, deadline by) = 0;
 };
 
 }  // namespace billpay::gateway

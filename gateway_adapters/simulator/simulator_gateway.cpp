@@ -234,9 +234,12 @@ asio::awaitable<delete_result> simulator_gateway::delete_token(const std::string
     }
 }
 
-asio::awaitable<token_description> simulator_gateway::describe_token(const std::string&, deadline) {
-    co_return token_description{
-        outcome::declined, "", "", 0, 0, "", "the simulator makes no browser tokens"};
+asio::awaitable<token_description> simulator_gateway::adopt_token(const browser_token&,
+                                                                  const std::string&, deadline) {
+    token_description refused;
+    refused.result = outcome::declined;
+    refused.message = "the simulator makes no browser tokens";
+    co_return refused;
 }
 
 }  // namespace billpay::gateway::simulator

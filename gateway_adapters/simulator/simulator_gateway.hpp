@@ -53,8 +53,9 @@ class simulator_gateway final : public gateway {
     boost::asio::awaitable<delete_result> delete_token(const std::string& token,
                                                        deadline by) override;
     /// The simulator makes no browser tokens: always declined.
-    boost::asio::awaitable<token_description> describe_token(const std::string& token,
-                                                             deadline by) override;
+    boost::asio::awaitable<token_description> adopt_token(const browser_token& token,
+                                                          const std::string& customer_reference,
+                                                          deadline by) override;
 
   private:
     /// Waits the configured latency; false when the deadline comes first (it waits until then).

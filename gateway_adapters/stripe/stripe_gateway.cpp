@@ -263,9 +263,10 @@ asio::awaitable<delete_result> stripe_gateway::delete_token(const std::string& t
     co_return delete_result{e.result, e.message};
 }
 
-asio::awaitable<token_description> stripe_gateway::describe_token(const std::string& token,
-                                                                  deadline by) {
+asio::awaitable<token_description> stripe_gateway::adopt_token(const browser_token& browser,
+                                                               const std::string&, deadline by) {
     token_description out;
+    const std::string& token = browser.id;
     bool well_formed = token.starts_with("pm_") && token.size() < 256 &&
                        std::all_of(token.begin(), token.end(), [](char c) {
                            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
@@ -314,6 +315,7 @@ asio::awaitable<token_description> stripe_gateway::describe_token(const std::str
                                                           : 0;
     };
     out.result = outcome::approved;
+    out.token = token;
     out.brand = text("brand");
     out.last4 = text("last4");
     out.exp_month = number("exp_month");

@@ -43,9 +43,11 @@ class stripe_gateway final : public gateway {
                                                       deadline by) override;
     boost::asio::awaitable<delete_result> delete_token(const std::string& token,
                                                        deadline by) override;
-    /// GET /v1/payment_methods/{id}: a PaymentMethod made by Stripe.js in the browser.
-    boost::asio::awaitable<token_description> describe_token(const std::string& token,
-                                                             deadline by) override;
+    /// GET /v1/payment_methods/{id}: a PaymentMethod made by Stripe.js in the browser, charged
+    /// as it is.
+    boost::asio::awaitable<token_description> adopt_token(const browser_token& token,
+                                                          const std::string& customer_reference,
+                                                          deadline by) override;
 
   private:
     /// POSTs a form to `path` under `idempotency_key` (empty: none), by the earlier of `by` and

@@ -132,6 +132,19 @@ TEST_F(BadInput, EachBadRequestIs400NamingTheFieldAndTheDatabaseIsUnchanged) {
         {"too deep", body("100", R"(, "metadata": {"a": [[[[[[[[[[1]]]]]]]]]]})"), ""},
         {"invalid UTF-8", body("100", ", \"metadata\": {\"a\": \"\xff\xfe\"}"), ""},
         {"card and payment method", body("100", R"(, "payment_method": "pm_x")"), "payment_method"},
+        {"processor token a number", body("100", "", R"("processor_token": 12)"),
+         "processor_token"},
+        {"opaque data without its value",
+         body("100", "",
+              R"("processor_token": {"data_descriptor": "COMMON.ACCEPT.INAPP.PAYMENT"})"),
+         "processor_token.data_value"},
+        {"opaque data with an unknown field",
+         body("100", "",
+              R"("processor_token": {"data_descriptor": "d", "data_value": "v", "data_key": "k"})"),
+         "processor_token.data_key"},
+        {"opaque data value empty",
+         body("100", "", R"("processor_token": {"data_descriptor": "d", "data_value": ""})"),
+         "processor_token.data_value"},
     };
     for (const auto& bad : cases) {
         std::string key = "bad-" + bad.name;

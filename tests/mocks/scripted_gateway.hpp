@@ -46,8 +46,9 @@ class scripted_gateway final : public gateway::gateway {
         const std::string&, ::billpay::gateway::deadline) override {
         co_return ::billpay::gateway::delete_result{};
     }
-    boost::asio::awaitable<::billpay::gateway::token_description> describe_token(
-        const std::string&, ::billpay::gateway::deadline) override {
+    boost::asio::awaitable<::billpay::gateway::token_description> adopt_token(
+        const ::billpay::gateway::browser_token&, const std::string&,
+        ::billpay::gateway::deadline) override {
         co_return ::billpay::gateway::token_description{};
     }
 };

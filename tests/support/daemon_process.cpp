@@ -82,6 +82,9 @@ daemon_process::daemon_process(const std::filesystem::path& config_file,
             ::dup2(fd, STDERR_FILENO);
             ::dup2(fd, STDOUT_FILENO);
         }
+        // Nothing else of the test process goes along: an inherited listening socket of a fake
+        // would keep its port bound (and its connections unanswered) after the fake stops.
+        ::close_range(3, ~0U, 0);
         for (const auto& [key, value] : extra_env) {
             ::setenv(key.c_str(), value.c_str(), 1);
         }

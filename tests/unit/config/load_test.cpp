@@ -11,6 +11,7 @@ namespace {
 using namespace billpay;
 using test::temp_dir;
 using test::write_file;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -220,8 +221,32 @@ TEST_F(ConfigLoad, ASyntaxErrorNamesItsLineAndColumn) {
 }
 
 TEST_F(ConfigLoad, AProcessorThatThisBuildLacksIsRefused) {
-    EXPECT_THAT(problems_of(valid("", "gateway:\n  processor: paypal\n")),
-                ElementsAre("F:11:14: gateway.processor: must be one of: simulator, stripe"));
+    EXPECT_THAT(
+        problems_of(valid("", "gateway:\n  processor: paypal\n")),
+        ElementsAre("F:11:14: gateway.processor: must be one of: simulator, stripe, authorizenet"));
+}
+
+TEST_F(ConfigLoad, AuthorizeNetReadsItsTwoCredentialsFromFiles) {
+    write_file(dir / "login", "5KP3u95bQpv\n");
+    write_file(dir / "txkey", "346HZ32z3fP4hTG2\n");
+    auto s = load(valid("",
+                        "gateway:\n  processor: authorizenet\n  authorizenet:\n"
+                        "    api_base: https://apitest.authorize.net\n"
+                        "    api_login_id_file: login\n    transaction_key_file: txkey\n"));
+    const auto* a = std::get_if<config::authorizenet_settings>(&s.gateway.processor);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->api_base, "https://apitest.authorize.net");
+    EXPECT_EQ(a->api_login_id.reveal(), "5KP3u95bQpv");
+    EXPECT_EQ(a->transaction_key.reveal(), "346HZ32z3fP4hTG2");
+    EXPECT_EQ(a->timeout, std::chrono::milliseconds(30'000));
+
+    auto problems = problems_of(valid("",
+                                      "gateway:\n  processor: authorizenet\n"
+                                      "  authorizenet:\n    api_base: http://x\n"));
+    EXPECT_THAT(problems,
+                Contains(HasSubstr("gateway.authorizenet.api_base: must be an https://")));
+    EXPECT_THAT(problems, Contains(HasSubstr("gateway.authorizenet.api_login_id")));
+    EXPECT_THAT(problems, Contains(HasSubstr("gateway.authorizenet.transaction_key")));
 }
 
 TEST_F(ConfigLoad, TheExampleConfigUsesOnlyKnownKeys) {

@@ -62,3 +62,42 @@ TEST(Currency, IsThreeUpperCaseLetters) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace billpay::payments;
+
+currency code(const char* c) { return *currency::parse(c); }
+
+TEST(Money, DecimalStringsAreExactInBothDirections) {
+    EXPECT_EQ(to_decimal({1234, code("USD")}), "12.34");
+    EXPECT_EQ(to_decimal({10, code("USD")}), "0.10");
+    EXPECT_EQ(to_decimal({5, code("USD")}), "0.05");
+    EXPECT_EQ(to_decimal({-10, code("USD")}), "-0.10");
+    EXPECT_EQ(to_decimal({0, code("USD")}), "0.00");
+    EXPECT_EQ(to_decimal({500, code("JPY")}), "500");
+    EXPECT_EQ(to_decimal({1234, code("KWD")}), "1.234");
+    EXPECT_EQ(to_decimal({INT64_MIN, code("USD")}), "-92233720368547758.08");
+
+    EXPECT_EQ(parse_decimal("12.34", code("USD")), 1234);
+    EXPECT_EQ(parse_decimal("0.10", code("USD")), 10);
+    EXPECT_EQ(parse_decimal("0.1", code("USD")), 10);
+    EXPECT_EQ(parse_decimal("-0.10", code("USD")), -10);
+    EXPECT_EQ(parse_decimal("1,234.56", code("USD")), 123456);
+    EXPECT_EQ(parse_decimal("1,234,567", code("USD")), 123456700);
+    EXPECT_EQ(parse_decimal("7", code("USD")), 700);
+    EXPECT_EQ(parse_decimal("500", code("JPY")), 500);
+    // 0.1 + 0.2 in binary floating point is 0.30000000000000004; here it is 30 cents.
+    EXPECT_EQ(*parse_decimal("0.1", code("USD")) + *parse_decimal("0.2", code("USD")), 30);
+}
+
+TEST(Money, MalformedDecimalsAreRefused) {
+    for (const char* bad :
+         {"", "-", ".5", "5.", "1.234", "12,34", "1,2,4", "1,,234", ",123", "1234,567", "1.2.3",
+          "12a", "1e3", " 1", "(1.00)", "$1.00", "99999999999999999999", "92233720368547758.08"}) {
+        EXPECT_EQ(parse_decimal(bad, code("USD")), std::nullopt) << bad;
+    }
+    EXPECT_EQ(parse_decimal("1.5", code("JPY")), std::nullopt);
+}
+
+}  // namespace

@@ -1,0 +1,593 @@
+#include "gateway_adapters/authorizenet/authorizenet_gateway.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+#include <stdexcept>
+
+#include "logging/log.hpp"
+#include "payments/money.hpp"
+
+namespace billpay::gateway::authorizenet {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+constexpr std::string_view api_path = "/xml/v1/request.api";
+constexpr int page_size = 1000;  // the largest page Authorize.Net gives
+constexpr int max_pages = 50;    // 50,000 transactions: more than a utility makes in a day
+
+std::string text_of(const json::object& object, std::string_view key) {
+    auto it = object.find(key);
+    return it != object.end() && it->value().is_string() ? std::string(it->value().as_string())
+                                                         : std::string();
+}
+
+/// A repeated element, written by Authorize.Net as an array (or, for one, as an object).
+std::vector<const json::object*> all_of_element(const json::value* v) {
+    std::vector<const json::object*> out;
+    if (v == nullptr) {
+        return out;
+    }
+    if (v->is_array()) {
+        for (const auto& item : v->as_array()) {
+            if (item.is_object()) {
+                out.push_back(&item.as_object());
+            }
+        }
+    } else if (v->is_object()) {
+        out.push_back(&v->as_object());
+    }
+    return out;
+}
+
+/// The numeric id in "A duplicate record with ID 1234 already exists." (E00039 on
+/// createCustomerProfileRequest, which names the existing profile only in its text).
+std::string duplicate_profile_id(std::string_view text) {
+    auto at = text.find("ID ");
+    if (at == std::string_view::npos) {
+        return {};
+    }
+    auto digits = text.substr(at + 3);
+    auto end = digits.find_first_not_of("0123456789");
+    return std::string(digits.substr(0, end));
+}
+
+/// What a transaction's status says of a charge.
+std::optional<outcome> charge_state(std::string_view status) {
+    static const std::set<std::string_view> charged = {"authorizedPendingCapture",
+                                                       "capturedPendingSettlement",
+                                                       "settledSuccessfully",
+                                                       "approvedReview",
+                                                       "pendingFinalSettlement",
+                                                       "pendingSettlement",
+                                                       "couldNotVoid"};
+    static const std::set<std::string_view> undecided = {
+        "FDSPendingReview", "FDSAuthorizedPendingReview", "underReview"};
+    static const std::set<std::string_view> refused = {"declined", "failedReview", "expired"};
+    static const std::set<std::string_view> not_charged = {"voided", "generalError",
+                                                           "communicationError", "settlementError"};
+    if (charged.contains(status)) return outcome::approved;
+    if (undecided.contains(status)) return outcome::unknown;
+    if (refused.contains(status)) return outcome::declined;
+    if (not_charged.contains(status)) return outcome::failed;
+    return std::nullopt;  // a refund, or a status billpayd does not know: not a charge
+}
+
+transaction_summary summary_of(const json::object& t) {
+    transaction_summary s{text_of(t, "transId"),
+                          text_of(t, "transactionStatus"),
+                          text_of(t, "invoiceNumber"),
+                          text_of(t, "submitTimeUTC"),
+                          "",
+                          text_of(t, "accountType"),
+                          "",
+                          ""};
+    // A JSON number in Authorize.Net's answer, kept as its text by parse_response.
+    s.settle_amount = text_of(t, "settleAmount");
+    if (auto* profile = t.if_contains("profile"); profile && profile->is_object()) {
+        s.customer_profile_id = text_of(profile->as_object(), "customerProfileId");
+        s.payment_profile_id = text_of(profile->as_object(), "customerPaymentProfileId");
+    }
+    return s;
+}
+
+outcome incomplete(send_stage stage) {
+    return stage == send_stage::not_sent ? outcome::failed : outcome::unknown;
+}
+
+}  // namespace
+
+authorizenet_gateway::authorizenet_gateway(const config::authorizenet_settings& settings,
+                                           asio::any_io_executor executor)
+    : settings_(settings),
+      endpoint_([&] {
+          auto parsed = https_endpoint::parse(settings.api_base);
+          if (!parsed) {
+              throw std::invalid_argument("gateway.authorizenet.api_base is not an https URL");
+          }
+          parsed->target = std::string(api_path);
+          return *parsed;
+      }()),
+      client_(std::move(executor), https_client::options{settings.ca_file, 64}) {}
+
+asio::awaitable<authorizenet_gateway::exchange> authorizenet_gateway::call(
+    std::string_view request_name, const write_fn& write, deadline by) {
+    https_client::request req;
+    req.method(http::verb::post);
+    req.target(std::string(api_path));
+    req.set(http::field::content_type, "application/json");
+    {
+        request_writer w(req.body(), request_name, settings_.api_login_id.reveal(),
+                         settings_.transaction_key.reveal());
+        write(w);
+        w.finish();
+    }
+    auto cap = std::chrono::steady_clock::now() + settings_.timeout;
+    auto answer = co_await client_.send(endpoint_, req, std::min(by, cap));
+    exchange e;
+    e.stage = answer.stage;
+    e.http_status = answer.status;
+    e.error = answer.error ? answer.error.message() : std::string();
+    if (answer.stage == send_stage::completed) {
+        e.answer = parse_response(answer.body);
+        if (answer.status != 200) {
+            e.error = "HTTP " + std::to_string(answer.status);
+        } else if (!e.answer.parsed) {
+            e.error = "the answer was not Authorize.Net JSON";
+        }
+    }
+    co_return e;
+}
+
+asio::awaitable<tokenize_result> authorizenet_gateway::make_payment_profile(
+    const std::string& customer_reference, const write_fn& write_payment, deadline by) {
+    const std::string merchant_customer_id = merchant_customer_id_for(customer_reference);
+    auto failure = [](const exchange& e, const char* what) {
+        if (e.stage != send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
+            return tokenize_result{outcome::failed, "", "processing_error",
+                                   std::string(what) + ": " + e.error};
+        }
+        auto m = map_message_code(e.answer.code, e.answer.text, false);
+        return tokenize_result{m.result == outcome::declined ? outcome::declined : outcome::failed,
+                               "", m.decline_code, m.message};
+    };
+
+    // A new customer profile with the card as its first payment profile.
+    const write_fn new_profile = [&](request_writer& w) {
+        w.open("profile").field("merchantCustomerId", merchant_customer_id);
+        w.field("description", "billpayd account");
+        w.open("paymentProfiles").field("customerType", "individual");
+        w.open("payment");
+        write_payment(w);
+        w.close().close().close();
+        w.field("validationMode", "none");
+    };
+    auto created = co_await call("createCustomerProfileRequest", new_profile, by);
+    if (created.answer.result_ok) {
+        const auto& body = created.answer.body;
+        std::string profile_id = text_of(body, "customerProfileId");
+        std::string payment_profile_id;
+        if (auto* list = body.if_contains("customerPaymentProfileIdList");
+            list && list->is_array() && !list->as_array().empty() &&
+            list->as_array().front().is_string()) {
+            payment_profile_id = std::string(list->as_array().front().as_string());
+        }
+        profile_token token{profile_id, payment_profile_id};
+        if (!profile_token::parse(token.to_string())) {
+            co_return tokenize_result{outcome::failed, "", "processing_error",
+                                      "Authorize.Net answered without profile ids"};
+        }
+        co_return tokenize_result{outcome::approved, token.to_string(), "", ""};
+    }
+    if (created.answer.code != "E00039") {
+        co_return failure(created, "createCustomerProfileRequest");
+    }
+
+    // The account has a profile already: add the card to it (Authorize.Net answers E00039 with
+    // the existing payment profile when the card is in it already).
+    const std::string profile_id = duplicate_profile_id(created.answer.text);
+    if (profile_id.empty()) {
+        co_return tokenize_result{outcome::failed, "", "processing_error",
+                                  "E00039 without a profile id: " + created.answer.text};
+    }
+    const write_fn add_payment_profile = [&](request_writer& w) {
+        w.field("customerProfileId", profile_id);
+        w.open("paymentProfile").field("customerType", "individual");
+        w.open("payment");
+        write_payment(w);
+        w.close().close();
+        w.field("validationMode", "none");
+    };
+    auto added = co_await call("createCustomerPaymentProfileRequest", add_payment_profile, by);
+    bool duplicate = added.answer.code == "E00039";
+    if (!added.answer.result_ok && !duplicate) {
+        co_return failure(added, "createCustomerPaymentProfileRequest");
+    }
+    profile_token token{profile_id, text_of(added.answer.body, "customerPaymentProfileId")};
+    if (!profile_token::parse(token.to_string())) {
+        co_return tokenize_result{outcome::failed, "", "processing_error",
+                                  "Authorize.Net answered without a payment profile id"};
+    }
+    tokenize_result result{outcome::approved, token.to_string(), "", ""};
+    result.reused = duplicate;
+    co_return result;
+}
+
+asio::awaitable<tokenize_result> authorizenet_gateway::tokenize(
+    const tokenizer::card_data& card, const std::string& customer_reference, deadline by) {
+    const write_fn write_card = [&card](request_writer& w) {
+        // The expiry is card data too: formatted into a buffer that is wiped.
+        char expiry[16];
+        std::snprintf(expiry, sizeof expiry, "%04d-%02d", card.exp_year(), card.exp_month());
+        w.open("creditCard")
+            .field("cardNumber", card.number())
+            .field("expirationDate", expiry)
+            .field("cardCode", card.cvc())
+            .close();
+        OPENSSL_cleanse(expiry, sizeof expiry);
+    };
+    co_return co_await make_payment_profile(customer_reference, write_card, by);
+}
+
+asio::awaitable<token_description> authorizenet_gateway::adopt_token(
+    const browser_token& browser, const std::string& customer_reference, deadline by) {
+    token_description out;
+    if (!browser.is_opaque_data() || browser.descriptor.empty() || browser.value.empty()) {
+        out.result = outcome::declined;
+        out.message = "Authorize.Net takes Accept.js opaqueData, not a token id";
+        co_return out;
+    }
+    const write_fn write_opaque = [&browser](request_writer& w) {
+        w.open("opaqueData")
+            .field("dataDescriptor", browser.descriptor)
+            .field("dataValue", browser.value)
+            .close();
+    };
+    auto made = co_await make_payment_profile(customer_reference, write_opaque, by);
+    if (made.result != outcome::approved) {
+        out.result = made.result;
+        out.message = made.message;
+        co_return out;
+    }
+    auto token = *profile_token::parse(made.token);
+    const write_fn read_profile = [&token](request_writer& w) {
+        w.field("customerProfileId", token.customer_profile_id)
+            .field("customerPaymentProfileId", token.payment_profile_id)
+            .flag("unmaskExpirationDate", true);
+    };
+    auto described = co_await call("getCustomerPaymentProfileRequest", read_profile, by);
+    const json::object* credit_card = nullptr;
+    if (described.answer.result_ok) {
+        if (auto* p = described.answer.body.if_contains("paymentProfile"); p && p->is_object()) {
+            if (auto* pay = p->as_object().if_contains("payment"); pay && pay->is_object()) {
+                if (auto* cc = pay->as_object().if_contains("creditCard"); cc && cc->is_object()) {
+                    credit_card = &cc->as_object();
+                }
+            }
+        }
+    }
+    if (credit_card == nullptr) {
+        out.result = outcome::failed;
+        out.message = "getCustomerPaymentProfileRequest: " + described.error + " " +
+                      described.answer.code + " " + described.answer.text;
+        co_return out;
+    }
+    auto masked = text_of(*credit_card, "cardNumber");      // "XXXX1111"
+    auto expiry = text_of(*credit_card, "expirationDate");  // "2031-11" (unmasked)
+    out.token = made.token;
+    out.reused = made.reused;
+    out.brand = brand_of_card_type(text_of(*credit_card, "cardType"));
+    out.last4 = masked.size() >= 4 ? masked.substr(masked.size() - 4) : "";
+    if (expiry.size() == 7 && expiry[4] == '-') {
+        out.exp_year = std::atoi(expiry.substr(0, 4).c_str());
+        out.exp_month = std::atoi(expiry.substr(5, 2).c_str());
+    }
+    // Authorize.Net keeps one payment profile per card in a customer's profile: that id is the
+    // card's identity within the account.
+    out.processor_fingerprint = made.token;
+    out.result = outcome::approved;
+    if (out.last4.size() != 4 || out.exp_month < 1 || out.exp_month > 12 || out.exp_year < 2000) {
+        out.result = outcome::failed;
+        out.message = "the payment profile's card is incomplete";
+    }
+    co_return out;
+}
+
+asio::awaitable<charge_result> authorizenet_gateway::charge(const charge_request& request,
+                                                            deadline by) {
+    auto token = profile_token::parse(request.token);
+    if (!token) {
+        co_return charge_result{outcome::failed, "", "resource_missing",
+                                "not an Authorize.Net profile token"};
+    }
+    const std::string amount = payments::to_decimal(request.amount);
+    const std::string invoice = invoice_number_for(request.idempotency_key);
+    const std::string description = request.description.substr(0, 255);
+    const write_fn write = [&](request_writer& w) {
+        w.field("refId", invoice);
+        w.open("transactionRequest")
+            .field("transactionType", "authCaptureTransaction")
+            .field("amount", amount)
+            .field("currencyCode", request.amount.unit.code());
+        w.open("profile").field("customerProfileId", token->customer_profile_id);
+        w.open("paymentProfile").field("paymentProfileId", token->payment_profile_id);
+        w.close().close();
+        w.open("order").field("invoiceNumber", invoice);
+        if (!description.empty()) {
+            w.field("description", description);
+        }
+        w.close();
+        w.open("userFields").open_array("userField");
+        w.open_element()
+            .field("name", "billpay_payment_id")
+            .field("value", request.idempotency_key)
+            .close();
+        w.close().close();
+        w.close();
+    };
+    auto e = co_await call("createTransactionRequest", write, by);
+    if (e.stage != send_stage::completed) {
+        co_return charge_result{incomplete(e.stage), "", "", e.error};
+    }
+    if (e.http_status != 200) {
+        // A front end's error page: whether the charge went through is not known from it.
+        co_return charge_result{e.http_status >= 500 ? outcome::unknown : outcome::failed, "",
+                                e.http_status >= 500 ? "" : "processor_error", e.error};
+    }
+    auto m = map_transaction(e.answer);
+    co_return charge_result{m.result, m.trans_id, m.decline_code, m.message};
+}
+
+asio::awaitable<transaction_list> authorizenet_gateway::list_transactions(
+    std::string_view request_name, const write_fn& write_filter, deadline by) {
+    transaction_list out;
+    for (int page = 1; page <= max_pages; ++page) {
+        const std::string offset = std::to_string(page);
+        const std::string limit = std::to_string(page_size);
+        const write_fn write = [&](request_writer& w) {
+            write_filter(w);
+            w.open("sorting")
+                .field("orderBy", "submitTimeUTC")
+                .flag("orderDescending", true)
+                .close();
+            w.open("paging").field("limit", limit).field("offset", offset).close();
+        };
+        auto e = co_await call(request_name, write, by);
+        if (e.stage != send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
+            out.result = outcome::failed;
+            out.message = std::string(request_name) + ": " + e.error;
+            co_return out;
+        }
+        if (!e.answer.result_ok) {
+            out.result = outcome::failed;
+            out.message = std::string(request_name) + ": " + e.answer.code + " " + e.answer.text;
+            co_return out;
+        }
+        auto items = all_of_element(e.answer.body.if_contains("transactions"));
+        for (const auto* t : items) {
+            out.transactions.push_back(summary_of(*t));
+        }
+        if (items.size() < static_cast<std::size_t>(page_size)) {
+            out.result = outcome::approved;
+            co_return out;
+        }
+    }
+    out.result = outcome::failed;
+    out.message = std::string(request_name) + ": more than " +
+                  std::to_string(max_pages * page_size) + " transactions";
+    co_return out;
+}
+
+asio::awaitable<lookup_result> authorizenet_gateway::lookup(const charge_request& request,
+                                                            deadline by) {
+    const std::string invoice = invoice_number_for(request.idempotency_key);
+    auto decide = [&](const transaction_list& list) -> std::optional<charge_result> {
+        std::optional<charge_result> found;
+        int charged = 0;
+        for (const auto& t : list.transactions) {
+            if (t.invoice_number != invoice) {
+                continue;
+            }
+            auto state = charge_state(t.status);
+            if (!state) {
+                continue;
+            }
+            charge_result r{*state, t.trans_id, "", "transactionStatus " + t.status};
+            if (*state == outcome::declined) {
+                r.decline_code = "generic_decline";
+            }
+            if (*state == outcome::approved) {
+                ++charged;
+            }
+            // A charge that went through outweighs any attempt that did not.
+            if (!found || *state == outcome::approved) {
+                found = r;
+            }
+        }
+        if (charged > 1) {
+            logging::error("Authorize.Net holds more than one charge for a payment",
+                           {{"payment_id", request.idempotency_key}, {"charges", charged}});
+        }
+        return found;
+    };
+    auto unknown = [](const std::string& why) {
+        return lookup_result{true, charge_result{outcome::unknown, "", "", why}};
+    };
+
+    const write_fn unsettled_filter = [](request_writer&) {};
+    auto unsettled =
+        co_await list_transactions("getUnsettledTransactionListRequest", unsettled_filter, by);
+    if (unsettled.result != outcome::approved) {
+        co_return unknown(unsettled.message);
+    }
+    if (auto r = decide(unsettled)) {
+        co_return lookup_result{true, *r};
+    }
+    // Settled since? The customer's own transactions include settled ones.
+    auto token = profile_token::parse(request.token);
+    if (!token) {
+        co_return unknown("not an Authorize.Net profile token");
+    }
+    const write_fn customer_filter = [&token](request_writer& w) {
+        w.field("customerProfileId", token->customer_profile_id)
+            .field("customerPaymentProfileId", token->payment_profile_id);
+    };
+    auto customer =
+        co_await list_transactions("getTransactionListForCustomerRequest", customer_filter, by);
+    if (customer.result != outcome::approved) {
+        co_return unknown(customer.message);
+    }
+    if (auto r = decide(customer)) {
+        co_return lookup_result{true, *r};
+    }
+    // Neither list has it: the request never reached Authorize.Net.
+    co_return lookup_result{false, charge_result{outcome::failed, "", "", "no such invoice"}};
+}
+
+asio::awaitable<refund_result> authorizenet_gateway::reverse(const write_fn& write_transaction,
+                                                             deadline by) {
+    auto e = co_await call("createTransactionRequest", write_transaction, by);
+    if (e.stage != send_stage::completed) {
+        co_return refund_result{incomplete(e.stage), "", "", e.error};
+    }
+    if (e.http_status != 200) {
+        co_return refund_result{e.http_status >= 500 ? outcome::unknown : outcome::failed, "",
+                                "processor_error", e.error};
+    }
+    auto m = map_transaction(e.answer);
+    co_return refund_result{m.result, m.trans_id, m.decline_code, m.message};
+}
+
+asio::awaitable<refund_result> authorizenet_gateway::void_charge(const refund_request& request,
+                                                                 deadline by) {
+    const std::string invoice = invoice_number_for(request.idempotency_key);
+    const write_fn write = [&](request_writer& w) {
+        w.field("refId", invoice);
+        w.open("transactionRequest")
+            .field("transactionType", "voidTransaction")
+            .field("refTransId", request.processor_reference)
+            .close();
+    };
+    auto result = co_await reverse(write, by);
+    result.voided = result.result == outcome::approved;
+    co_return result;
+}
+
+asio::awaitable<refund_result> authorizenet_gateway::refund(const refund_request& request,
+                                                            deadline by) {
+    // Authorize.Net refunds only settled charges; an unsettled one can only be voided, whole.
+    const write_fn details = [&request](request_writer& w) {
+        w.field("transId", request.processor_reference);
+    };
+    auto e = co_await call("getTransactionDetailsRequest", details, by);
+    const json::object* transaction = nullptr;
+    if (e.answer.result_ok) {
+        if (auto* t = e.answer.body.if_contains("transaction"); t && t->is_object()) {
+            transaction = &t->as_object();
+        }
+    }
+    if (transaction == nullptr) {
+        auto m = e.answer.parsed
+                     ? map_message_code(e.answer.code, e.answer.text, false)
+                     : mapped_transaction{outcome::failed, "processing_error", e.error, ""};
+        co_return refund_result{m.result == outcome::declined ? outcome::declined : outcome::failed,
+                                "", m.decline_code, "getTransactionDetailsRequest: " + m.message};
+    }
+    auto status = text_of(*transaction, "transactionStatus");
+    if (status != "settledSuccessfully") {
+        if (charge_state(status) != outcome::approved) {
+            co_return refund_result{outcome::declined, "", "charge_not_refundable",
+                                    "the charge's transactionStatus is " + status};
+        }
+        auto charged =
+            payments::parse_decimal(text_of(*transaction, "authAmount"), request.amount.unit);
+        if (!charged || *charged != request.amount.minor_units) {
+            co_return refund_result{outcome::declined, "", "charge_not_settled",
+                                    "Authorize.Net refunds only settled charges; until it "
+                                    "settles this one can only be voided whole"};
+        }
+        co_return co_await void_charge(request, by);
+    }
+    // A refund names the card by its last 4 digits and a masked expiry (Authorize.Net's way for
+    // a refund of a settled charge), so it does not depend on the payment profile still existing.
+    if (request.card_last4.size() != 4) {
+        co_return refund_result{outcome::failed, "", "processor_error",
+                                "a refund needs the card's last 4 digits"};
+    }
+    const std::string amount = payments::to_decimal(request.amount);
+    const std::string invoice = invoice_number_for(request.idempotency_key);
+    const write_fn write = [&](request_writer& w) {
+        w.field("refId", invoice);
+        w.open("transactionRequest")
+            .field("transactionType", "refundTransaction")
+            .field("amount", amount)
+            .field("currencyCode", request.amount.unit.code());
+        w.open("payment").open("creditCard");
+        w.field("cardNumber", request.card_last4).field("expirationDate", "XXXX");
+        w.close().close();
+        w.field("refTransId", request.processor_reference);
+        w.open("order").field("invoiceNumber", invoice).close();
+        w.close();
+    };
+    co_return co_await reverse(write, by);
+}
+
+asio::awaitable<delete_result> authorizenet_gateway::delete_token(const std::string& token_text,
+                                                                  deadline by) {
+    auto token = profile_token::parse(token_text);
+    if (!token) {
+        co_return delete_result{outcome::declined, "not an Authorize.Net profile token"};
+    }
+    const write_fn write = [&token](request_writer& w) {
+        w.field("customerProfileId", token->customer_profile_id)
+            .field("customerPaymentProfileId", token->payment_profile_id);
+    };
+    auto e = co_await call("deleteCustomerPaymentProfileRequest", write, by);
+    if (e.stage != send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
+        co_return delete_result{incomplete(e.stage), e.error};
+    }
+    if (e.answer.result_ok) {
+        co_return delete_result{outcome::approved, ""};
+    }
+    co_return delete_result{e.answer.code == "E00040" ? outcome::declined : outcome::failed,
+                            e.answer.code + " " + e.answer.text};
+}
+
+asio::awaitable<batch_list> authorizenet_gateway::settled_batches(
+    const std::string& first_settlement, const std::string& last_settlement, deadline by) {
+    const write_fn write = [&](request_writer& w) {
+        w.flag("includeStatistics", false)
+            .field("firstSettlementDate", first_settlement)
+            .field("lastSettlementDate", last_settlement);
+    };
+    auto e = co_await call("getSettledBatchListRequest", write, by);
+    batch_list out;
+    if (e.stage != send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
+        out.message = "getSettledBatchListRequest: " + e.error;
+        co_return out;
+    }
+    if (!e.answer.result_ok) {
+        out.message = "getSettledBatchListRequest: " + e.answer.code + " " + e.answer.text;
+        co_return out;
+    }
+    for (const auto* b : all_of_element(e.answer.body.if_contains("batchList"))) {
+        out.batches.push_back(batch{text_of(*b, "batchId"), text_of(*b, "settlementTimeUTC"),
+                                    text_of(*b, "settlementState")});
+    }
+    out.result = outcome::approved;
+    co_return out;
+}
+
+asio::awaitable<transaction_list> authorizenet_gateway::batch_transactions(
+    const std::string& batch_id, deadline by) {
+    const write_fn filter = [&batch_id](request_writer& w) { w.field("batchId", batch_id); };
+    co_return co_await list_transactions("getTransactionListRequest", filter, by);
+}
+
+}  // namespace billpay::gateway::authorizenet

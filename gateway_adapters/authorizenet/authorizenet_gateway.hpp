@@ -1,0 +1,126 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <functional>
+#include <vector>
+
+#include "config/settings.hpp"
+#include "gateway_adapters/authorizenet/authorizenet_protocol.hpp"
+#include "gateway_adapters/gateway.hpp"
+#include "gateway_adapters/https_client.hpp"
+
+namespace billpay::gateway::authorizenet {
+
+/// One transaction of a list answer (getUnsettledTransactionListRequest,
+/// getTransactionListRequest, getTransactionListForCustomerRequest).
+struct transaction_summary {
+    std::string trans_id;
+    std::string status;  // transactionStatus: capturedPendingSettlement, settledSuccessfully, …
+    std::string invoice_number;
+    std::string submit_time_utc;
+    std::string settle_amount;  // a decimal string in major units, as Authorize.Net writes it
+    std::string account_type;   // Visa, MasterCard, …
+    std::string customer_profile_id;
+    std::string payment_profile_id;
+};
+
+struct transaction_list {
+    outcome result = outcome::failed;  // approved: `transactions` is complete
+    std::string message;
+    std::vector<transaction_summary> transactions;
+};
+
+/// A settlement batch (getSettledBatchListRequest).
+struct batch {
+    std::string batch_id;
+    std::string settlement_time_utc;
+    std::string settlement_state;  // settledSuccessfully, settlementError, pendingSettlement
+};
+
+struct batch_list {
+    outcome result = outcome::failed;
+    std::string message;
+    std::vector<batch> batches;
+};
+
+/// Authorize.Net's JSON API (config `gateway.authorizenet`): every call is a POST of one JSON
+/// request object to {api_base}/xml/v1/request.api, signed in with merchantAuthentication (API
+/// login id and transaction key, from credential files). Customer profiles hold the cards:
+///   tokenize     createCustomerProfileRequest (merchantCustomerId from the account), or
+///                createCustomerPaymentProfileRequest when the account already has a profile;
+///                the token is customerProfileId/customerPaymentProfileId
+///   adopt_token  the same, with Accept.js opaqueData instead of a card, then
+///                getCustomerPaymentProfileRequest for the card's type, last 4 and expiry
+///   charge       createTransactionRequest authCaptureTransaction against the profile, with
+///                order.invoiceNumber from the payment id (invoice_number_for)
+///   lookup       getUnsettledTransactionListRequest by invoice number, then the customer's
+///                transactions (getTransactionListForCustomerRequest) for settled ones
+///   refund       getTransactionDetailsRequest, then voidTransaction if the charge has not
+///                settled (and the whole amount is refunded) or refundTransaction (the card by
+///                its last 4 digits, the charge by refTransId) if it has
+///   void_charge  voidTransaction; delete_token: deleteCustomerPaymentProfileRequest
+/// Authorize.Net has no idempotency keys: a charge whose answer was lost is never sent again,
+/// only looked up.
+class authorizenet_gateway final : public gateway {
+  public:
+    authorizenet_gateway(const config::authorizenet_settings& settings,
+                         boost::asio::any_io_executor executor);
+
+    [[nodiscard]] std::string_view name() const noexcept override { return "authorizenet"; }
+    boost::asio::awaitable<tokenize_result> tokenize(const tokenizer::card_data& card,
+                                                     const std::string& customer_reference,
+                                                     deadline by) override;
+    boost::asio::awaitable<charge_result> charge(const charge_request& request,
+                                                 deadline by) override;
+    boost::asio::awaitable<lookup_result> lookup(const charge_request& request,
+                                                 deadline by) override;
+    boost::asio::awaitable<refund_result> refund(const refund_request& request,
+                                                 deadline by) override;
+    boost::asio::awaitable<refund_result> void_charge(const refund_request& request,
+                                                      deadline by) override;
+    boost::asio::awaitable<delete_result> delete_token(const std::string& token,
+                                                       deadline by) override;
+    boost::asio::awaitable<token_description> adopt_token(const browser_token& token,
+                                                          const std::string& customer_reference,
+                                                          deadline by) override;
+
+    /// Settlement batches between two UTC times ("2026-11-01T00:00:00Z"; Authorize.Net allows
+    /// at most 31 days), for finance's settlement import.
+    boost::asio::awaitable<batch_list> settled_batches(const std::string& first_settlement,
+                                                       const std::string& last_settlement,
+                                                       deadline by);
+    /// Every transaction of one settled batch (getTransactionListRequest, all pages).
+    boost::asio::awaitable<transaction_list> batch_transactions(const std::string& batch_id,
+                                                                deadline by);
+
+  private:
+    struct exchange {
+        send_stage stage = send_stage::not_sent;
+        int http_status = 0;
+        response answer;
+        std::string error;
+    };
+    using write_fn = std::function<void(request_writer&)>;
+
+    /// POSTs the request `write` fills in (after merchantAuthentication), by the earlier of `by`
+    /// and the configured timeout.
+    boost::asio::awaitable<exchange> call(std::string_view request_name, const write_fn& write,
+                                          deadline by);
+    /// Makes (or finds) the customer's profile and a payment profile in it for what
+    /// `write_payment` writes (a card or opaqueData).
+    boost::asio::awaitable<tokenize_result> make_payment_profile(
+        const std::string& customer_reference, const write_fn& write_payment, deadline by);
+    /// Every page of a transaction list request; `write_filter` writes its fields before
+    /// sorting and paging.
+    boost::asio::awaitable<transaction_list> list_transactions(std::string_view request_name,
+                                                               const write_fn& write_filter,
+                                                               deadline by);
+    /// A createTransactionRequest's answer as a refund_result.
+    boost::asio::awaitable<refund_result> reverse(const write_fn& write_transaction, deadline by);
+
+    config::authorizenet_settings settings_;
+    https_endpoint endpoint_;
+    https_client client_;
+};
+
+}  // namespace billpay::gateway::authorizenet

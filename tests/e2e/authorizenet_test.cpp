@@ -1,0 +1,451 @@
+// billpayd with gateway.processor: authorizenet, against a fake Authorize.Net that checks requests
+// as Authorize.Net does (credentials, element order, required elements): the sandbox's outcomes,
+// customer profiles, Accept.js nonces, recovery through late answers, 500s and resets, and the
+// adapter's refunds, voids and settled batches.
+#include <gmock/gmock.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <future>
+#include <sstream>
+
+#include "gateway_adapters/authorizenet/authorizenet_gateway.hpp"
+#include "tests/e2e/payments_fixture.hpp"
+#include "tests/fakes/authorizenet_server.hpp"
+
+namespace {
+
+using namespace billpay::test;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+namespace anet = billpay::gateway::authorizenet;
+
+const std::string login_id = "5KP3u95bQpv";
+const std::string transaction_key = "346HZ32z3fP4hTG2";
+const char* accept_descriptor = "COMMON.ACCEPT.INAPP.PAYMENT";
+
+class AuthorizeNet : public payments_fixture {
+  protected:
+    void SetUp() override {
+        payments_fixture::SetUp();
+        anet_cert = make_certificate(dir.path(), "authorizenet", "localhost", ca);
+        fake = std::make_unique<authorizenet_server>(anet_cert, login_id, transaction_key);
+        config.extra_root =
+            clients_yaml() + gateway_yaml(transaction_key) + payments_yaml(1000, 20);
+    }
+
+    std::string gateway_yaml(const std::string& key) const {
+        return "gateway:\n"
+               "  processor: authorizenet\n"
+               "  timeout_ms: 500\n"
+               "  authorizenet:\n"
+               "    api_base: " +
+               fake->api_base() +
+               "\n"
+               "    api_login_id: \"" +
+               login_id +
+               "\"\n"
+               "    transaction_key: \"" +
+               key +
+               "\"\n"
+               "    ca_file: " +
+               ca.certificate.string() +
+               "\n"
+               "    timeout_ms: 500\n";
+    }
+
+    /// A payment body paying with Accept.js's opaqueData instead of a card.
+    static json::object accept_body(const std::string& nonce, const std::string& bill) {
+        auto body = payment_body("", bill);
+        body.erase("card");
+        body["processor_token"] =
+            json::object{{"data_descriptor", accept_descriptor}, {"data_value", nonce}};
+        return body;
+    }
+
+    tls_files anet_cert;
+    std::unique_ptr<authorizenet_server> fake;
+};
+
+TEST_F(AuthorizeNet, TheSandboxTestCardMeetsEachDocumentedOutcome) {
+    start();
+    auto c = client();
+    auto ok = pay(c, payment_body("4111111111111111", "ok"), "ok");
+    ASSERT_EQ(ok.result(), http::status::created) << ok.body();
+    auto p = json_of(ok);
+    EXPECT_EQ(p.at("processor"), "authorizenet");
+    auto id = std::string(p.at("id").as_string());
+    EXPECT_EQ(p.at("processor_reference"),
+              json::value(fake->charge_ids().at(anet::invoice_number_for(id))));
+
+    // 4222222222222: the amount's whole dollars are the response reason code.
+    struct expected {
+        std::int64_t dollars;
+        http::status http;
+        const char* status;
+        const char* decline_code;  // "" for none
+    };
+    int n = 0;
+    for (auto e : {expected{2, http::status::payment_required, "declined", "generic_decline"},
+                   expected{3, http::status::payment_required, "declined", "call_issuer"},
+                   expected{4, http::status::payment_required, "declined", "pickup_card"},
+                   expected{27, http::status::payment_required, "declined", "incorrect_address"},
+                   expected{44, http::status::payment_required, "declined", "incorrect_cvc"},
+                   expected{65, http::status::payment_required, "declined", "incorrect_cvc"},
+                   expected{250, http::status::payment_required, "declined", "fraudulent"},
+                   expected{19, http::status::payment_required, "failed", "processing_error"},
+                   expected{252, http::status::accepted, "pending", ""},
+                   expected{120, http::status::accepted, "pending", ""}}) {
+        auto key = "reason-" + std::to_string(n++);
+        auto res = pay(c, payment_body("4222222222222", key, e.dollars * 100), key);
+        ASSERT_EQ(res.result(), e.http) << e.dollars << " " << res.body();
+        auto body = json_of(res);
+        if (e.http == http::status::accepted) {
+            EXPECT_EQ(body.at("status"), e.status) << e.dollars;
+        } else {
+            EXPECT_EQ(body.at("error").at("decline_code"), e.decline_code) << e.dollars;
+            EXPECT_EQ(body.at("error").at("payment").at("status"), e.status) << e.dollars;
+        }
+    }
+    EXPECT_EQ(fake->rejected_requests(), 0);  // every request was well formed and in order
+    EXPECT_EQ(fake->charges().size(), 1u);
+    // The cards went to Authorize.Net and nowhere else: not billpayd's log, not its tables.
+    for (const char* number : {"4111111111111111", "4222222222222"}) {
+        EXPECT_EQ(daemon->log().find(number), std::string::npos) << number;
+        EXPECT_EQ(count(std::string("SELECT count(*) FROM payments p WHERE p::text LIKE '%") +
+                        number + "%'"),
+                  0);
+    }
+}
+
+TEST_F(AuthorizeNet, AnAccountKeepsOneCustomerProfileAndOnePaymentProfilePerCard) {
+    start();
+    auto c = client();
+    json::object card{
+        {"number", "4111111111111111"}, {"exp_month", 12}, {"exp_year", 2031}, {"cvc", "123"}};
+    json::object method{{"account_number", "1001-2002"}, {"card", card}};
+    auto first = post(c, "/v1/payment_methods", method, portal_key, "save-1");
+    ASSERT_EQ(first.result(), http::status::created) << first.body();
+    // The same card again: Authorize.Net answers with the payment profile it has (E00039), and
+    // billpayd must not delete it as a spare.
+    auto again = post(c, "/v1/payment_methods", method, portal_key, "save-2");
+    ASSERT_EQ(again.result(), http::status::ok) << again.body();
+    EXPECT_EQ(json_of(again).at("id"), json_of(first).at("id"));
+    EXPECT_EQ(fake->payment_profiles(), 1u);
+
+    // Another card for the account goes into the same customer profile.
+    json::object other{
+        {"number", "5424000000000015"}, {"exp_month", 4}, {"exp_year", 2030}, {"cvc", "900"}};
+    json::object method2{{"account_number", "1001-2002"}, {"card", other}};
+    auto second = post(c, "/v1/payment_methods", method2, portal_key, "save-3");
+    ASSERT_EQ(second.result(), http::status::created) << second.body();
+    EXPECT_EQ(fake->payment_profiles(), 2u);
+
+    // Paying with the saved card charges its profile; deleting it removes it at Authorize.Net.
+    auto body = payment_body("");
+    body.erase("card");
+    body["payment_method"] = json_of(first).at("id");
+    auto paid = pay(c, body, "pay-saved");
+    ASSERT_EQ(paid.result(), http::status::created) << paid.body();
+    auto del = c.request(http::verb::delete_,
+                         "/v1/payment_methods/" + std::string(json_of(first).at("id").as_string()) +
+                             "?account_number=1001-2002",
+                         "", auth(portal_key));
+    EXPECT_EQ(del.result(), http::status::ok) << del.body();
+    EXPECT_EQ(fake->payment_profiles(), 1u);
+    EXPECT_EQ(fake->rejected_requests(), 0);
+}
+
+TEST_F(AuthorizeNet, WrongCredentialsChargeNothingAndSaySo) {
+    config.extra_root = clients_yaml() + gateway_yaml("wrong-key") + payments_yaml();
+    start();
+    auto c = client();
+    auto res = pay(c, payment_body("4111111111111111"), "k");
+    EXPECT_EQ(res.result(), http::status::bad_gateway) << res.body();
+    EXPECT_TRUE(fake->charges().empty());
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM idempotency_keys"), 0);
+    EXPECT_GT(fake->rejected_requests(), 0);
+}
+
+TEST_F(AuthorizeNet, ARefusedConnectionChargesNothingAndTheKeyCanBeRetried) {
+    start();
+    fake->stop();
+    auto c = client();
+    auto res = pay(c, payment_body("4111111111111111"), "refused");
+    EXPECT_EQ(res.result(), http::status::bad_gateway) << res.body();
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 0);
+    fake->start();
+    auto retry = pay(c, payment_body("4111111111111111"), "refused");
+    EXPECT_EQ(retry.result(), http::status::created) << retry.body();
+    EXPECT_EQ(fake->charges().size(), 1u);
+}
+
+TEST_F(AuthorizeNet, AnAcceptJsNonceMakesAProfileAndPaysWithoutBillpaydSeeingTheCard) {
+    start();
+    auto c = client();
+    auto nonce = fake->browser_nonce("4007000000027", 9, 2032);
+    auto body = accept_body(nonce, "accept");
+    body["save_payment_method"] = true;
+    auto res = pay(c, body, "accept");
+    ASSERT_EQ(res.result(), http::status::created) << res.body();
+    auto p = json_of(res);
+    EXPECT_EQ(p.at("card").at("brand"), "visa");
+    EXPECT_EQ(p.at("card").at("last4"), "0027");
+    EXPECT_EQ(p.at("card").at("exp_month"), 9);
+    EXPECT_EQ(p.at("card").at("exp_year"), 2032);
+    EXPECT_TRUE(p.at("payment_method").is_string());
+    EXPECT_EQ(fake->charges().size(), 1u);
+
+    // A nonce is good once: used again (under a new key) it is an unknown token, and nothing
+    // is recorded.
+    auto again = pay(c, accept_body(nonce, "accept-2"), "accept-2");
+    EXPECT_EQ(again.result(), http::status::bad_request) << again.body();
+    EXPECT_EQ(json_of(again).at("error").at("param"), "processor_token");
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 1);
+
+    // A Stripe-style id means nothing to Authorize.Net.
+    auto body2 = payment_body("", "pm-id");
+    body2.erase("card");
+    body2["processor_token"] = "pm_123";
+    auto wrong = pay(c, body2, "pm-id");
+    EXPECT_EQ(wrong.result(), http::status::bad_request) << wrong.body();
+    EXPECT_EQ(fake->rejected_requests(), 0);
+}
+
+TEST_F(AuthorizeNet, AThousandPaymentsThroughLateAnswers500sAndResetsEndAsAuthorizeNetHoldsThem) {
+    fake->set_late_by(800ms);  // past billpayd's 500 ms deadline
+    fake->set_fault_plan([](const std::string& invoice) {
+        auto bucket = std::hash<std::string>{}(invoice) % 100;
+        if (bucket < 30) return authorizenet_server::fault::late;
+        if (bucket < 35) return authorizenet_server::fault::error_500;
+        if (bucket < 40) return authorizenet_server::fault::reset;
+        return authorizenet_server::fault::none;
+    });
+    start();
+    constexpr int total = 1000;
+    std::atomic<int> next{0};
+    std::atomic<int> accepted_202{0};
+    std::vector<std::future<void>> workers;
+    for (int w = 0; w < 16; ++w) {
+        workers.push_back(std::async(std::launch::async, [&] {
+            https_client c(daemon->port());
+            for (int i = next++; i < total; i = next++) {
+                auto res =
+                    pay(c, payment_body("4111111111111111", "b" + std::to_string(i), 100 + i),
+                        "k" + std::to_string(i));
+                if (res.result() == http::status::accepted) {
+                    ++accepted_202;
+                } else {
+                    EXPECT_EQ(res.result(), http::status::created) << res.body();
+                }
+            }
+        }));
+    }
+    for (auto& w : workers) {
+        w.get();
+    }
+    EXPECT_GT(accepted_202.load(), total / 5);  // the faults did bite
+
+    auto deadline = std::chrono::steady_clock::now() + 90s;
+    while (count("SELECT count(*) FROM payments WHERE status = 'pending'") > 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(200ms);
+    }
+    if (count("SELECT count(*) FROM payments WHERE status = 'pending'") > 0) {
+        std::istringstream lines(daemon->log());
+        int shown = 0;
+        for (std::string line; std::getline(lines, line) && shown < 5;) {
+            if (line.find("\"level\":\"error\"") != std::string::npos ||
+                line.find("\"level\":\"warn\"") != std::string::npos) {
+                ADD_FAILURE() << line;
+                ++shown;
+            }
+        }
+    }
+    EXPECT_EQ(count("SELECT count(*) FROM payments WHERE status = 'pending'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM payments WHERE status = 'succeeded'"), total);
+
+    // Authorize.Net's ledger and billpayd's agree one to one, and nobody was charged twice.
+    auto charges = fake->charges();
+    auto ids = fake->charge_ids();
+    EXPECT_EQ(charges.size(), static_cast<std::size_t>(total));
+    for (const auto& [invoice, times] : charges) {
+        EXPECT_EQ(times, 1) << invoice;
+    }
+    pqxx::connection conn(database.dsn());
+    pqxx::read_transaction tx(conn);
+    for (const auto& row : tx.exec("SELECT id, processor_reference FROM payments")) {
+        auto it = ids.find(anet::invoice_number_for(row[0].as<std::string>()));
+        ASSERT_NE(it, ids.end()) << row[0].as<std::string>();
+        EXPECT_EQ(row[1].as<std::string>(), it->second);
+    }
+    EXPECT_EQ(fake->rejected_requests(), 0);
+}
+
+}  // namespace
+
+namespace {
+
+/// The adapter on its own, for what finance uses next: refunds that choose between void and
+/// refund, and settled batches.
+class AuthorizeNetAdapter : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        ca = make_ca(dir.path(), "test-ca");
+        auto cert = make_certificate(dir.path(), "authorizenet", "localhost", ca);
+        fake = std::make_unique<authorizenet_server>(cert, login_id, transaction_key);
+        billpay::config::authorizenet_settings s;
+        s.api_base = fake->api_base();
+        s.api_login_id = billpay::config::secret(login_id);
+        s.transaction_key = billpay::config::secret(transaction_key);
+        s.ca_file = ca.certificate;
+        s.timeout = 5s;
+        adapter = std::make_unique<anet::authorizenet_gateway>(s, ioc.get_executor());
+    }
+
+    template <class T>
+    T run(boost::asio::awaitable<T> work) {
+        auto done = boost::asio::co_spawn(ioc, std::move(work), boost::asio::use_future);
+        ioc.restart();
+        ioc.run();
+        return done.get();
+    }
+
+    static billpay::gateway::deadline soon() { return std::chrono::steady_clock::now() + 5s; }
+
+    /// A charge of `cents` through an Accept.js nonce, as billpayd makes one.
+    std::pair<std::string, std::string> charge(std::int64_t cents, const std::string& payment_id) {
+        billpay::gateway::browser_token nonce{"", accept_descriptor,
+                                              fake->browser_nonce("4111111111111111", 12, 2031)};
+        const std::string account = "1001-2002";
+        auto adopted = run(adapter->adopt_token(nonce, account, soon()));
+        EXPECT_EQ(adopted.result, billpay::gateway::outcome::approved) << adopted.message;
+        billpay::gateway::charge_request request{
+            adopted.token,
+            {cents, *billpay::payments::currency::parse("USD")},
+            payment_id,
+            "Utility bill"};
+        auto charged = run(adapter->charge(request, soon()));
+        EXPECT_EQ(charged.result, billpay::gateway::outcome::approved) << charged.message;
+        return {adopted.token, charged.processor_reference};
+    }
+
+    billpay::gateway::refund_request refund_of(const std::pair<std::string, std::string>& charge,
+                                               std::int64_t cents, const std::string& refund_id) {
+        return {charge.second,
+                {cents, *billpay::payments::currency::parse("USD")},
+                refund_id,
+                charge.first,
+                "1111"};
+    }
+
+    temp_dir dir;
+    tls_files ca;
+    std::unique_ptr<authorizenet_server> fake;
+    boost::asio::io_context ioc;
+    std::unique_ptr<anet::authorizenet_gateway> adapter;
+};
+
+TEST_F(AuthorizeNetAdapter, AnUnsettledChargeIsVoidedAndASettledOneRefunded) {
+    auto unsettled = charge(5000, "pay_aaaaaaaaaaaaaaaaaaaaaaaaaa");
+    // Whole, before settlement: voided.
+    auto voided =
+        run(adapter->refund(refund_of(unsettled, 5000, "ref_aaaaaaaaaaaaaaaaaaaaaaaaa1"), soon()));
+    EXPECT_EQ(voided.result, billpay::gateway::outcome::approved) << voided.message;
+    EXPECT_TRUE(voided.voided);
+    EXPECT_EQ(fake->status_of(unsettled.second), "voided");
+
+    // Part of an unsettled charge cannot be given back until it settles.
+    auto other = charge(7000, "pay_bbbbbbbbbbbbbbbbbbbbbbbbbb");
+    auto partial =
+        run(adapter->refund(refund_of(other, 1000, "ref_bbbbbbbbbbbbbbbbbbbbbbbbb1"), soon()));
+    EXPECT_EQ(partial.result, billpay::gateway::outcome::declined);
+    EXPECT_EQ(partial.decline_code, "charge_not_settled");
+
+    fake->settle("2026-11-26T04:00:00Z");
+    auto refunded =
+        run(adapter->refund(refund_of(other, 1000, "ref_bbbbbbbbbbbbbbbbbbbbbbbbb2"), soon()));
+    EXPECT_EQ(refunded.result, billpay::gateway::outcome::approved) << refunded.message;
+    EXPECT_FALSE(refunded.voided);
+    EXPECT_EQ(fake->status_of(refunded.processor_reference), "refundPendingSettlement");
+    // More than what remains is refused by Authorize.Net (reason 55).
+    auto too_much =
+        run(adapter->refund(refund_of(other, 6500, "ref_bbbbbbbbbbbbbbbbbbbbbbbbb3"), soon()));
+    EXPECT_EQ(too_much.result, billpay::gateway::outcome::failed);
+    EXPECT_EQ(fake->rejected_requests(), 0);
+}
+
+TEST_F(AuthorizeNetAdapter, SettledBatchesListTheirTransactionsWithExactAmounts) {
+    auto first = charge(10, "pay_cccccccccccccccccccccccccc");       // $0.10
+    auto second = charge(123456, "pay_dddddddddddddddddddddddddd");  // $1,234.56
+    auto batch_id = fake->settle("2026-11-25T04:00:00Z");
+    auto refund =
+        run(adapter->refund(refund_of(second, 456, "ref_ddddddddddddddddddddddddd1"), soon()));
+    ASSERT_EQ(refund.result, billpay::gateway::outcome::approved) << refund.message;
+    auto later = fake->settle("2026-11-26T04:00:00Z");
+
+    const std::string from = "2026-11-25T00:00:00Z";
+    const std::string to = "2026-11-26T23:59:59Z";
+    auto batches = run(adapter->settled_batches(from, to, soon()));
+    ASSERT_EQ(batches.result, billpay::gateway::outcome::approved) << batches.message;
+    ASSERT_EQ(batches.batches.size(), 2u);
+    EXPECT_EQ(batches.batches[0].batch_id, batch_id);
+    EXPECT_EQ(batches.batches[1].batch_id, later);
+
+    auto listed = run(adapter->batch_transactions(batch_id, soon()));
+    ASSERT_EQ(listed.result, billpay::gateway::outcome::approved) << listed.message;
+    std::map<std::string, std::string> amounts;
+    for (const auto& t : listed.transactions) {
+        amounts[t.trans_id] = t.settle_amount;
+        EXPECT_EQ(t.status, "settledSuccessfully");
+    }
+    EXPECT_EQ(amounts[first.second], "0.10");
+    EXPECT_EQ(amounts[second.second], "1234.56");
+    auto refunds = run(adapter->batch_transactions(later, soon()));
+    ASSERT_EQ(refunds.transactions.size(), 1u);
+    EXPECT_EQ(refunds.transactions[0].status, "refundSettledSuccessfully");
+    EXPECT_EQ(refunds.transactions[0].settle_amount, "4.56");
+
+    const std::string empty_from = "2026-10-01T00:00:00Z";
+    const std::string empty_to = "2026-10-31T00:00:00Z";
+    auto none = run(adapter->settled_batches(empty_from, empty_to, soon()));
+    EXPECT_EQ(none.result, billpay::gateway::outcome::approved);
+    EXPECT_TRUE(none.batches.empty());
+    EXPECT_EQ(fake->rejected_requests(), 0);
+}
+
+TEST_F(AuthorizeNetAdapter, LookupFindsAChargeBeforeAndAfterSettlementAndKnowsWhenThereIsNone) {
+    auto made = charge(2500, "pay_eeeeeeeeeeeeeeeeeeeeeeeeee");
+    billpay::gateway::charge_request charged{made.first,
+                                             {2500, *billpay::payments::currency::parse("USD")},
+                                             "pay_eeeeeeeeeeeeeeeeeeeeeeeeee",
+                                             "Utility bill"};
+    auto unsettled = run(adapter->lookup(charged, soon()));
+    EXPECT_TRUE(unsettled.found);
+    EXPECT_EQ(unsettled.charge.result, billpay::gateway::outcome::approved);
+    EXPECT_EQ(unsettled.charge.processor_reference, made.second);
+
+    fake->settle("2026-11-26T04:00:00Z");  // off the unsettled list: found among the customer's
+    auto settled = run(adapter->lookup(charged, soon()));
+    EXPECT_TRUE(settled.found);
+    EXPECT_EQ(settled.charge.result, billpay::gateway::outcome::approved);
+    EXPECT_EQ(settled.charge.processor_reference, made.second);
+
+    // A charge that never reached Authorize.Net: nothing under its invoice number.
+    billpay::gateway::charge_request never = charged;
+    never.idempotency_key = "pay_ffffffffffffffffffffffffff";
+    auto missing = run(adapter->lookup(never, soon()));
+    EXPECT_FALSE(missing.found);
+
+    // Authorize.Net unreachable: not "not found", but unknown, to be asked again.
+    fake->stop();
+    auto unreachable = run(adapter->lookup(never, soon()));
+    EXPECT_TRUE(unreachable.found);
+    EXPECT_EQ(unreachable.charge.result, billpay::gateway::outcome::unknown);
+    EXPECT_EQ(fake->rejected_requests(), 0);
+}
+
+}  // namespace
