@@ -433,14 +433,14 @@ void read_gateway(map_reader& root, gateway_settings& gateway) {
         map_reader anet(map.ctx(), authorizenet_node, map.path("authorizenet"), map.mark());
         authorizenet_settings an;
         bool required = processor == "authorizenet";
-        if (auto base = read_string(anet, "api_base", false)) {
-            if (!base->starts_with("https://")) {
-                anet.ctx().report(anet.mark(), anet.path("api_base"), "must be an https:// URL");
+        if (auto endpoint = read_string(anet, "endpoint", false)) {
+            if (!endpoint->starts_with("https://")) {
+                anet.ctx().report(anet.mark(), anet.path("endpoint"), "must be an https:// URL");
             }
-            an.api_base = *base;
+            an.endpoint = *endpoint;
         }
-        if (auto name = read_secret(anet, "api_login_id", required)) {
-            an.api_login_id = std::move(*name);
+        if (auto name = read_secret(anet, "login_id", required)) {
+            an.login_id = std::move(*name);
         }
         if (auto key = read_secret(anet, "transaction_key", required)) {
             an.transaction_key = std::move(*key);

@@ -71,10 +71,9 @@ struct stripe_settings {
 
 /// Authorize.Net's JSON API (gateway_adapters/authorizenet/).
 struct authorizenet_settings {
-    /// Production; the sandbox is https://apitest.authorize.net. Requests go to
-    /// {api_base}/xml/v1/request.api.
-    std::string api_base = "https://api.authorize.net";
-    secret api_login_id;     // merchantAuthentication.name
+    /// Production; the sandbox is https://apitest.authorize.net/xml/v1/request.api.
+    std::string endpoint = "https://api.authorize.net/xml/v1/request.api";
+    secret login_id;         // the API Login ID: merchantAuthentication.name
     secret transaction_key;  // merchantAuthentication.transactionKey
     std::optional<std::filesystem::path> ca_file;
     std::chrono::milliseconds timeout{30'000};

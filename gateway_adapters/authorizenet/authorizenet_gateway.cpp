@@ -18,7 +18,6 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
-constexpr std::string_view api_path = "/xml/v1/request.api";
 constexpr int page_size = 1000;  // the largest page Authorize.Net gives
 constexpr int max_pages = 50;    // 50,000 transactions: more than a utility makes in a day
 
@@ -107,11 +106,10 @@ authorizenet_gateway::authorizenet_gateway(const config::authorizenet_settings& 
                                            asio::any_io_executor executor)
     : settings_(settings),
       endpoint_([&] {
-          auto parsed = https_endpoint::parse(settings.api_base);
+          auto parsed = https_endpoint::parse(settings.endpoint);
           if (!parsed) {
-              throw std::invalid_argument("gateway.authorizenet.api_base is not an https URL");
+              throw std::invalid_argument("gateway.authorizenet.endpoint is not an https URL");
           }
-          parsed->target = std::string(api_path);
           return *parsed;
       }()),
       client_(std::move(executor), https_client::options{settings.ca_file, 64}) {}
@@ -120,10 +118,10 @@ asio::awaitable<authorizenet_gateway::exchange> authorizenet_gateway::call(
     std::string_view request_name, const write_fn& write, deadline by) {
     https_client::request req;
     req.method(http::verb::post);
-    req.target(std::string(api_path));
+    req.target(endpoint_.target);
     req.set(http::field::content_type, "application/json");
     {
-        request_writer w(req.body(), request_name, settings_.api_login_id.reveal(),
+        request_writer w(req.body(), request_name, settings_.login_id.reveal(),
                          settings_.transaction_key.reveal());
         write(w);
         w.finish();

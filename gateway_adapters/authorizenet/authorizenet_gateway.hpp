@@ -44,8 +44,8 @@ struct batch_list {
 };
 
 /// Authorize.Net's JSON API (config `gateway.authorizenet`): every call is a POST of one JSON
-/// request object to {api_base}/xml/v1/request.api, signed in with merchantAuthentication (API
-/// login id and transaction key, from credential files). Customer profiles hold the cards:
+/// request object to the endpoint (…/xml/v1/request.api), signed in with merchantAuthentication
+/// (API Login ID and Transaction Key, from credential files). Customer profiles hold the cards:
 ///   tokenize     createCustomerProfileRequest (merchantCustomerId from the account), or
 ///                createCustomerPaymentProfileRequest when the account already has a profile;
 ///                the token is customerProfileId/customerPaymentProfileId

@@ -41,10 +41,10 @@ class AuthorizeNet : public payments_fixture {
                "  processor: authorizenet\n"
                "  timeout_ms: 500\n"
                "  authorizenet:\n"
-               "    api_base: " +
-               fake->api_base() +
+               "    endpoint: " +
+               fake->endpoint() +
                "\n"
-               "    api_login_id: \"" +
+               "    login_id: \"" +
                login_id +
                "\"\n"
                "    transaction_key: \"" +
@@ -298,8 +298,8 @@ class AuthorizeNetAdapter : public ::testing::Test {
         auto cert = make_certificate(dir.path(), "authorizenet", "localhost", ca);
         fake = std::make_unique<authorizenet_server>(cert, login_id, transaction_key);
         billpay::config::authorizenet_settings s;
-        s.api_base = fake->api_base();
-        s.api_login_id = billpay::config::secret(login_id);
+        s.endpoint = fake->endpoint();
+        s.login_id = billpay::config::secret(login_id);
         s.transaction_key = billpay::config::secret(transaction_key);
         s.ca_file = ca.certificate;
         s.timeout = 5s;

@@ -318,8 +318,8 @@ void authorizenet_server::set_fault_plan(fault_plan plan) {
     plan_ = std::move(plan);
 }
 
-std::string authorizenet_server::api_base() const {
-    return "https://localhost:" + std::to_string(server_->port());
+std::string authorizenet_server::endpoint() const {
+    return "https://localhost:" + std::to_string(server_->port()) + "/xml/v1/request.api";
 }
 
 std::map<std::string, int> authorizenet_server::charges() const {

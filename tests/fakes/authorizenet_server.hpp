@@ -39,7 +39,8 @@ class authorizenet_server {
     void stop() { server_->stop(); }
     void start() { server_->start(); }
 
-    [[nodiscard]] std::string api_base() const;
+    /// https://localhost:PORT/xml/v1/request.api
+    [[nodiscard]] std::string endpoint() const;
     [[nodiscard]] int rejected_requests() const { return rejected_; }
 
     /// Approved charges (authCaptureTransaction) per invoice number, voids not subtracted.

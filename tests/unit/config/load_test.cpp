@@ -231,21 +231,21 @@ TEST_F(ConfigLoad, AuthorizeNetReadsItsTwoCredentialsFromFiles) {
     write_file(dir / "txkey", "346HZ32z3fP4hTG2\n");
     auto s = load(valid("",
                         "gateway:\n  processor: authorizenet\n  authorizenet:\n"
-                        "    api_base: https://apitest.authorize.net\n"
-                        "    api_login_id_file: login\n    transaction_key_file: txkey\n"));
+                        "    endpoint: https://apitest.authorize.net/xml/v1/request.api\n"
+                        "    login_id_file: login\n    transaction_key_file: txkey\n"));
     const auto* a = std::get_if<config::authorizenet_settings>(&s.gateway.processor);
     ASSERT_NE(a, nullptr);
-    EXPECT_EQ(a->api_base, "https://apitest.authorize.net");
-    EXPECT_EQ(a->api_login_id.reveal(), "5KP3u95bQpv");
+    EXPECT_EQ(a->endpoint, "https://apitest.authorize.net/xml/v1/request.api");
+    EXPECT_EQ(a->login_id.reveal(), "5KP3u95bQpv");
     EXPECT_EQ(a->transaction_key.reveal(), "346HZ32z3fP4hTG2");
     EXPECT_EQ(a->timeout, std::chrono::milliseconds(30'000));
 
     auto problems = problems_of(valid("",
                                       "gateway:\n  processor: authorizenet\n"
-                                      "  authorizenet:\n    api_base: http://x\n"));
+                                      "  authorizenet:\n    endpoint: http://x\n"));
     EXPECT_THAT(problems,
-                Contains(HasSubstr("gateway.authorizenet.api_base: must be an https://")));
-    EXPECT_THAT(problems, Contains(HasSubstr("gateway.authorizenet.api_login_id")));
+                Contains(HasSubstr("gateway.authorizenet.endpoint: must be an https://")));
+    EXPECT_THAT(problems, Contains(HasSubstr("gateway.authorizenet.login_id")));
     EXPECT_THAT(problems, Contains(HasSubstr("gateway.authorizenet.transaction_key")));
 }
 
