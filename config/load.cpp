@@ -3,7 +3,9 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -574,6 +576,32 @@ void read_correspondence(map_reader& root, correspondence_settings& corresponden
     map.finish();
 }
 
+void read_finance(map_reader& root, finance_settings& finance) {
+    map_reader map(root.ctx(), root.take("finance"), "finance", root.mark());
+    read_into(map, "settlement_days", finance.settlement_days, 1, 60);
+    read_millis(map, "refund_recovery_after_ms", finance.refund_recovery_after, 1'000, 86'400'000);
+    map_reader accounts(map.ctx(), map.take("gl_accounts"), map.path("gl_accounts"), map.mark());
+    for (auto [key, field] : {std::pair{"clearing", &finance.accounts.clearing},
+                              std::pair{"receivable", &finance.accounts.receivable},
+                              std::pair{"fees", &finance.accounts.fees}}) {
+        if (auto code = read_string(accounts, key, false)) {
+            bool plain =
+                !code->empty() && code->size() <= 32 &&
+                std::all_of(code->begin(), code->end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+                });
+            if (!plain) {
+                accounts.ctx().report(accounts.mark(), accounts.path(key),
+                                      "must be 1-32 letters, digits, '-' or '.'");
+            } else {
+                *field = *code;
+            }
+        }
+    }
+    accounts.finish();
+    map.finish();
+}
+
 void read_logging(map_reader& root, logging_settings& logging) {
     map_reader map(root.ctx(), root.take("logging"), "logging", root.mark());
     if (auto level = read_choice(map, "level", {"trace", "debug", "info", "warn", "error"})) {
@@ -655,6 +683,7 @@ settings load(const fs::path& file) {
     read_tokenizer(map, result.tokenizer);
     read_payments(map, result.payments);
     read_correspondence(map, result.correspondence);
+    read_finance(map, result.finance);
     read_logging(map, result.logging);
     map.finish();
 

@@ -141,6 +141,21 @@ struct logging_settings {
     std::string level = "info";
 };
 
+/// Finance's tools (finance/, docs/finance.md).
+struct finance_settings {
+    /// A payment that succeeded this many days ago and has no settlement line is an exception.
+    int settlement_days = 3;
+    /// Refunds whose processor answer was lost are asked about again (as payments are, with
+    /// payments.recovery's interval and attempts) once they are this old.
+    std::chrono::milliseconds refund_recovery_after{60'000};
+    /// General-ledger account codes for `billpayctl report gl` (docs/finance.md).
+    struct gl_accounts {
+        std::string clearing = "1150";    // card processor clearing: what the processor owes us
+        std::string receivable = "1200";  // customer accounts receivable: what customers owe
+        std::string fees = "6150";        // card processing fees
+    } accounts;
+};
+
 struct settings {
     std::filesystem::path source;  // the file these were read from
     listen_settings listen;
@@ -150,6 +165,7 @@ struct settings {
     tokenizer_settings tokenizer;
     payments_settings payments;
     correspondence_settings correspondence;
+    finance_settings finance;
     logging_settings logging;
 };
 

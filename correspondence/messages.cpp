@@ -17,6 +17,23 @@ json::value or_null(const std::optional<std::string>& v) {
     return v ? json::value(*v) : json::value(nullptr);
 }
 
+json::object payment_fields(const store::payment_record& p) {
+    using payments::payment_status;
+    return json::object{
+        {"id", p.id},
+        {"status", payments::to_string(p.status)},
+        {"confirmation", p.confirmation},
+        {"amount", p.amount.minor_units},
+        {"currency", p.amount.unit.code()},
+        {"bill_id", or_null(p.bill_id)},
+        {"card", json::object{{"brand", p.card.brand}, {"last4", p.card.last4}}},
+        {"paid_at",
+         p.status == payment_status::succeeded ? json::value(p.updated_at) : json::value(nullptr)},
+        {"created_at", p.created_at},
+        {"processor_reference", or_null(p.processor_reference)},
+        {"decline_code", or_null(p.decline_code)}};
+}
+
 }  // namespace
 
 std::optional<store::outbox_entry> render_payment_message(const store::payment_record& p) {
@@ -37,27 +54,36 @@ std::optional<store::outbox_entry> render_payment_message(const store::payment_r
             return std::nullopt;  // refunds send refund_receipt through the refund's own path
     }
     auto id = payments::new_id("rcpt");
-    json::object payment{
-        {"id", p.id},
-        {"status", payments::to_string(p.status)},
-        {"confirmation", p.confirmation},
-        {"amount", p.amount.minor_units},
-        {"currency", p.amount.unit.code()},
-        {"bill_id", or_null(p.bill_id)},
-        {"card", json::object{{"brand", p.card.brand}, {"last4", p.card.last4}}},
-        {"paid_at",
-         p.status == payment_status::succeeded ? json::value(p.updated_at) : json::value(nullptr)},
-        {"created_at", p.created_at},
-        {"processor_reference", or_null(p.processor_reference)},
-        {"decline_code", or_null(p.decline_code)}};
     json::object message{
         {"id", id},
         {"type", type},
         {"created_at", logging::rfc3339_utc(std::chrono::system_clock::now())},
         {"account_number", p.account_number},
         {"customer", json::object{{"name", p.customer_name}, {"email", p.customer_email}}},
-        {"payment", std::move(payment)}};
+        {"payment", payment_fields(p)}};
     return store::outbox_entry{id, type, json::serialize(message)};
+}
+
+store::outbox_entry render_refund_message(const store::payment_record& p,
+                                          const store::refund_record& r) {
+    auto id = payments::new_id("rcpt");
+    auto payment = payment_fields(p);
+    payment["amount_refunded"] = p.amount_refunded;
+    json::object message{
+        {"id", id},
+        {"type", "refund_receipt"},
+        {"created_at", logging::rfc3339_utc(std::chrono::system_clock::now())},
+        {"account_number", p.account_number},
+        {"customer", json::object{{"name", p.customer_name}, {"email", p.customer_email}}},
+        {"payment", std::move(payment)},
+        {"refund", json::object{{"id", r.id},
+                                {"amount", r.amount.minor_units},
+                                {"currency", r.amount.unit.code()},
+                                {"kind", or_null(r.kind)},
+                                {"reason", r.reason},
+                                {"refunded_at", r.updated_at},
+                                {"processor_reference", or_null(r.processor_reference)}}}};
+    return store::outbox_entry{id, "refund_receipt", json::serialize(message)};
 }
 
 }  // namespace billpay::correspondence

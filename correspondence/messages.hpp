@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "store/payment_records.hpp"
+#include "store/refunds.hpp"
 
 namespace billpay::correspondence {
 
@@ -16,5 +17,12 @@ namespace billpay::correspondence {
 ///              "card": {"brand", "last4"}, "paid_at", "processor_reference", "decline_code"}}
 /// Never a card number: only brand and last four.
 std::optional<store::outbox_entry> render_payment_message(const store::payment_record& payment);
+
+/// The refund_receipt a succeeded refund sends: the payment's fields as above (its status now
+/// partially_refunded or refunded, and "amount_refunded"), and
+///  "refund": {"id", "amount", "currency", "kind" (refund | void), "reason", "refunded_at",
+///             "processor_reference"}
+store::outbox_entry render_refund_message(const store::payment_record& payment,
+                                          const store::refund_record& refund);
 
 }  // namespace billpay::correspondence

@@ -10,7 +10,9 @@
 #include <string>
 
 #include "config/load.hpp"
+#include "ctl/finance_commands.hpp"
 #include "logging/log.hpp"
+#include "store/audit.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
 #include "store/outbox.hpp"
@@ -51,16 +53,6 @@ int run_migrate(const std::string& config_file) {
     }
 }
 
-/// The operator's name for the attempts log: $SUDO_USER or $USER, as "billpayctl:<name>".
-std::string operator_name() {
-    for (const char* var : {"SUDO_USER", "USER", "LOGNAME"}) {
-        if (const char* v = std::getenv(var); v && *v) {
-            return std::string("billpayctl:") + v;
-        }
-    }
-    return "billpayctl";
-}
-
 store::database open_store(const config::settings& settings) {
     return store::database(store::database_options{std::string(settings.database.dsn.reveal()), 1,
                                                    settings.database.connect_timeout,
@@ -98,7 +90,13 @@ int run_receipts_replay(const std::string& config_file, const std::string& id) {
     auto db = open_store(settings);
     try {
         bool found = db.run_blocking([&](pqxx::connection& conn) {
-            return store::replay_message(conn, id, operator_name());
+            bool replayed = store::replay_message(conn, id, ctl::operator_name());
+            if (replayed) {
+                store::append_audit(conn,
+                                    store::audit_entry{ctl::operator_name(), ctl::operator_source(),
+                                                       "receipts.replayed", id, "", "{}"});
+            }
+            return replayed;
         });
         if (!found) {
             std::cerr << "billpayctl receipts replay: no message " << id << '\n';
@@ -163,6 +161,67 @@ int main(int argc, char** argv) {
         receipts->add_subcommand("replay", "queue a dead or delivered message again");
     std::string receipt_id;
     receipts_replay->add_option("ID", receipt_id, "the message id (rcpt_…)")->required();
+
+    // Finance's tools (docs/finance.md).
+    auto* refund = app.add_subcommand("refund", "refund all or part of a payment");
+    ctl::refund_options refund_options;
+    std::int64_t refund_amount = 0;
+    refund->add_option("PAYMENT_ID", refund_options.payment_id, "the payment (pay_…)")->required();
+    auto* amount_option = refund->add_option("--amount", refund_amount,
+                                             "minor units (cents); without it, all that remains");
+    amount_option->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000'000}));
+    refund->add_option("--reason", refund_options.reason, "why (kept in the audit trail)")
+        ->required();
+    refund->add_option("--idempotency-key", refund_options.idempotency_key,
+                       "run again with the same key, it never refunds twice");
+
+    auto* settlements = app.add_subcommand("settlements", "what the processors settled");
+    settlements->require_subcommand(1);
+    auto* import = settlements->add_subcommand("import", "import a settlement report");
+    ctl::import_options import_options;
+    import
+        ->add_option("--processor", import_options.processor,
+                     "stripe, authorizenet, or the processor a generic file is from")
+        ->required();
+    import->add_option("--format", import_options.format, "stripe (default for stripe), generic")
+        ->check(CLI::IsMember({"stripe", "generic"}));
+    import->add_option("FILE", import_options.file, "the CSV file (not for authorizenet)");
+    import->add_option("--from", import_options.from, "authorizenet: first settlement date");
+    import->add_option("--to", import_options.to, "authorizenet: last settlement date");
+    import->add_option("--reason", import_options.reason, "kept in the audit trail");
+
+    auto* reconcile = app.add_subcommand(
+        "reconcile", "match settlements to payments and refunds; exit 3 on exceptions");
+    std::string from;
+    std::string to;
+    std::string today;
+    reconcile->add_option("--from", from, "first day (YYYY-MM-DD)")->required();
+    reconcile->add_option("--to", to, "last day (YYYY-MM-DD)")->required();
+    reconcile->add_option("--today", today, "judge \"not settled yet\" as of this day");
+
+    auto* report = app.add_subcommand("report", "reports for finance staff");
+    report->require_subcommand(1);
+    auto* daily = report->add_subcommand("daily", "daily totals and reconciliation exceptions");
+    std::string report_format = "csv";
+    std::string output;
+    daily->add_option("--from", from, "first day (YYYY-MM-DD)")->required();
+    daily->add_option("--to", to, "last day (YYYY-MM-DD)")->required();
+    daily->add_option("--format", report_format, "csv, json or html")
+        ->check(CLI::IsMember({"csv", "json", "html"}));
+    daily->add_option("--output,-o", output, "write here instead of standard output");
+    auto* gl = report->add_subcommand("gl", "the day's general-ledger journal lines (CSV)");
+    std::string gl_date;
+    gl->add_option("--date", gl_date, "the day (YYYY-MM-DD)")->required();
+    gl->add_option("--output,-o", output, "write here instead of standard output");
+
+    auto* audit = app.add_subcommand("audit", "the audit trail of finance and operator actions");
+    audit->require_subcommand(1);
+    auto* audit_verify = audit->add_subcommand("verify", "check the hash chain; exit 1 if broken");
+    auto* audit_list = audit->add_subcommand("list", "the newest rows");
+    std::string audit_record;
+    int audit_limit = 50;
+    audit_list->add_option("--record", audit_record, "only rows naming this id");
+    audit_list->add_option("--limit", audit_limit, "at most this many");
     CLI11_PARSE(app, argc, argv);
 
     billpay::logging::init("warn");
@@ -182,6 +241,31 @@ int main(int argc, char** argv) {
     }
     if (*receipts_replay) {
         return run_receipts_replay(config_file, receipt_id);
+    }
+    auto settings = load_or_exit(config_file);
+    if (*refund) {
+        if (*amount_option) {
+            refund_options.amount = refund_amount;
+        }
+        return ctl::refund(settings, refund_options);
+    }
+    if (*import) {
+        return ctl::import_settlements(settings, import_options);
+    }
+    if (*reconcile) {
+        return ctl::reconcile(settings, from, to, today);
+    }
+    if (*daily) {
+        return ctl::report_daily(settings, from, to, report_format, output);
+    }
+    if (*gl) {
+        return ctl::report_gl(settings, gl_date, output);
+    }
+    if (*audit_verify) {
+        return ctl::audit_verify(settings);
+    }
+    if (*audit_list) {
+        return ctl::audit_list(settings, audit_record, audit_limit);
     }
     return 2;
 }

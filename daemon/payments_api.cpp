@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "correspondence/messages.hpp"
+#include "daemon/api_common.hpp"
 #include "daemon/payment_requests.hpp"
 #include "logging/log.hpp"
 #include "payments/ids.hpp"
@@ -20,65 +21,6 @@ namespace {
 namespace asio = boost::asio;
 namespace json = boost::json;
 using config::client_role;
-
-response from_stored(const store::stored_response& stored) {
-    response res{static_cast<http::status>(stored.status), 11};
-    res.set(http::field::content_type, "application/json");
-    res.set(http::field::cache_control, "no-store");
-    res.body() = stored.body;
-    res.prepare_payload();
-    return res;
-}
-
-store::stored_response to_stored(const response& res) {
-    return {static_cast<int>(res.result_int()), res.body()};
-}
-
-response bad_request(const request_context& ctx, const field_error& e) {
-    return error_response(http::status::bad_request, error_type::invalid_request_error, e.code,
-                          e.message, ctx.request_id, e.param);
-}
-
-response unavailable(const request_context& ctx) {
-    return error_response(http::status::service_unavailable, error_type::api_error,
-                          "database_unavailable",
-                          "billpayd cannot reach its database; nothing was charged. Try again "
-                          "with the same Idempotency-Key.",
-                          ctx.request_id);
-}
-
-/// Authenticates and checks the role; returns the client or the refusal.
-std::variant<api_client, response> caller(const api_clients& clients, const request& req,
-                                          const request_context& ctx,
-                                          std::initializer_list<client_role> roles) {
-    auto auth = clients.authenticate(req, ctx);
-    if (auth.refusal) {
-        return std::move(*auth.refusal);
-    }
-    if (auto refusal = api_clients::require_role(*auth.client, roles, ctx)) {
-        return std::move(*refusal);
-    }
-    return *auth.client;
-}
-
-/// The Idempotency-Key header: 1-255 visible ASCII characters.
-std::variant<std::string, response> idempotency_key(const request& req,
-                                                    const request_context& ctx) {
-    auto key = req["Idempotency-Key"];
-    if (key.empty()) {
-        return error_response(
-            http::status::bad_request, error_type::invalid_request_error, "idempotency_key_missing",
-            "Every POST needs an Idempotency-Key header.", ctx.request_id, "Idempotency-Key");
-    }
-    bool visible = std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-    if (key.size() > 255 || !visible) {
-        return error_response(http::status::bad_request, error_type::invalid_request_error,
-                              "idempotency_key_invalid",
-                              "The Idempotency-Key must be 1 to 255 visible ASCII characters.",
-                              ctx.request_id, "Idempotency-Key");
-    }
-    return std::string(key);
-}
 
 /// The portal's POST: authenticated, role portal, with an Idempotency-Key.
 struct post_caller {
@@ -97,75 +39,6 @@ std::variant<post_caller, response> portal_post(const api_clients& clients, cons
         return std::move(*refusal);
     }
     return post_caller{std::get<api_client>(who), std::get<std::string>(key)};
-}
-
-response claim_refusal(const store::claim_result& claim, const request_context& ctx) {
-    switch (claim.status) {
-        case store::claim_status::replay: {
-            auto res = from_stored(claim.response);
-            res.set("Idempotent-Replayed", "true");
-            return res;
-        }
-        case store::claim_status::in_flight:
-            return error_response(http::status::conflict, error_type::idempotency_error,
-                                  "idempotency_key_in_use",
-                                  "A request with this Idempotency-Key is still being processed. "
-                                  "Try again shortly.",
-                                  ctx.request_id);
-        case store::claim_status::mismatch:
-            return error_response(http::status::unprocessable_entity, error_type::idempotency_error,
-                                  "idempotency_key_reused",
-                                  "This Idempotency-Key was used for a different request.",
-                                  ctx.request_id);
-        case store::claim_status::possible_duplicate: {
-            auto res = error_response(
-                http::status::conflict, error_type::invalid_request_error,
-                "possible_duplicate_payment",
-                "This bill was paid (or a payment of it is in progress) recently. To pay it "
-                "again, send the request with \"confirm_duplicate\": true.",
-                ctx.request_id, "bill_id");
-            if (claim.existing_payment) {
-                auto body = json::parse(res.body()).as_object();
-                body["error"].as_object()["payment"] = *claim.existing_payment;
-                res.body() = json::serialize(body);
-                res.prepare_payload();
-            }
-            return res;
-        }
-        case store::claim_status::claimed:
-            break;
-    }
-    return error_response(http::status::internal_server_error, error_type::api_error,
-                          "internal_error", "Something went wrong on our side.", ctx.request_id);
-}
-
-response card_refused(http::status status, error_type type, std::string_view code,
-                      std::string_view decline_code, std::string_view message,
-                      const request_context& ctx) {
-    json::object error{{"type", type == error_type::card_error ? "card_error" : "api_error"},
-                       {"code", code},
-                       {"message", message},
-                       {"request_id", ctx.request_id}};
-    if (!decline_code.empty()) {
-        error["decline_code"] = decline_code;
-    }
-    return json_response(status, json::object{{"error", std::move(error)}});
-}
-
-/// "2026-11-26" or an RFC 3339 time, checked for form before PostgreSQL reads it.
-bool valid_time(std::string_view text) {
-    if (text.size() < 10 || text.size() > 35) {
-        return false;
-    }
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        bool ok = (c >= '0' && c <= '9') || c == '-' || c == ':' || c == 'T' || c == 'Z' ||
-                  c == '.' || c == '+';
-        if (!ok) {
-            return false;
-        }
-    }
-    return text[4] == '-' && text[7] == '-';
 }
 
 }  // namespace
@@ -196,29 +69,13 @@ void payments_api::add_routes(router& routes) {
 
 asio::awaitable<void> payments_api::release_key(const std::string& client_id,
                                                 const std::string& key) {
-    try {
-        co_await database_.run([&](pqxx::connection& conn) {
-            store::release_key(conn, client_id, key);
-            return true;
-        });
-    } catch (const std::exception&) {
-        // The key's lease runs out instead, and a retry may take it over then.
-    }
+    co_await daemon::release_key(database_, client_id, key);
 }
 
 asio::awaitable<void> payments_api::record_response(const std::string& client_id,
                                                     const std::string& key, const response& res,
                                                     const request_context& ctx) {
-    auto stored = to_stored(res);
-    try {
-        co_await database_.run([&](pqxx::connection& conn) {
-            store::finish_key(conn, client_id, key, stored);
-            return true;
-        });
-    } catch (const std::exception& e) {
-        logging::error("could not record a response",
-                       {{"request_id", ctx.request_id}, {"error", e.what()}});
-    }
+    co_await daemon::record_response(database_, client_id, key, res, ctx);
 }
 
 store::card_record payments_api::card_from_token(
@@ -557,6 +414,18 @@ asio::awaitable<response> payments_api::get_payment(request_context& ctx, reques
         co_return error_response(http::status::not_found, error_type::invalid_request_error,
                                  "resource_missing", "No such payment.", ctx.request_id, "id");
     }
+    if (client.role == client_role::finance) {
+        const store::audit_entry read{
+            client.id,
+            source_of(ctx),
+            "payments.read",
+            found->id,
+            "",
+            json::serialize(json::object{{"account_number", found->account_number}})};
+        if (!co_await audit(database_, read)) {
+            co_return unavailable(ctx, "nothing was shown");
+        }
+    }
     co_return json_response(http::status::ok, payment_json(*found));
 }
 
@@ -638,15 +507,22 @@ asio::awaitable<response> payments_api::list_payments(request_context& ctx, requ
         co_return bad_request(ctx, {"created", "parameter_invalid", "That is not a valid time."});
     }
     json::array data;
+    std::string ids;
     for (const auto& p : page.payments) {
         data.push_back(payment_json(p));
+        ids += (ids.empty() ? "" : ",") + p.id;
     }
     if (client.role == client_role::finance) {
-        logging::info("finance read of payments",
-                      {{"request_id", ctx.request_id},
-                       {"client", client.id},
-                       {"account_number", filter.account_number.value_or("*")},
-                       {"count", static_cast<std::int64_t>(page.payments.size())}});
+        // Finance reads customers' payments: who, which, with what filter, from where.
+        json::object filters;
+        for (const auto& [name, value] : ctx.query) {
+            filters[name] = value;
+        }
+        const store::audit_entry read{client.id, source_of(ctx),          "payments.listed", ids,
+                                      "",        json::serialize(filters)};
+        if (!co_await audit(database_, read)) {
+            co_return unavailable(ctx, "nothing was shown");
+        }
     }
     co_return json_response(http::status::ok, json::object{{"object", "list"},
                                                            {"data", std::move(data)},

@@ -17,8 +17,8 @@ constexpr int batch_size = 50;
 }  // namespace
 
 recovery_worker::recovery_worker(const config::settings& settings, store::database& database,
-                                 gateway::gateway& processor)
-    : settings_(settings), database_(database), processor_(processor) {}
+                                 gateway::gateway& processor, finance::refunds* refunds)
+    : settings_(settings), database_(database), processor_(processor), refunds_(refunds) {}
 
 asio::awaitable<void> recovery_worker::run() {
     asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -27,6 +27,11 @@ asio::awaitable<void> recovery_worker::run() {
             co_await recover_due();
         } catch (const std::exception& e) {
             logging::warn("payment recovery pass failed", {{"error", e.what()}});
+        }
+        if (refunds_ != nullptr) {
+            const auto& cfg = settings_.payments.recovery;
+            co_await refunds_->retry_pending(settings_.finance.refund_recovery_after, cfg.interval,
+                                             cfg.max_attempts);
         }
         timer.expires_after(settings_.payments.recovery.interval);
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));

@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "config/settings.hpp"
+#include "finance/refunds.hpp"
 #include "gateway_adapters/gateway.hpp"
 #include "store/database.hpp"
 
@@ -18,8 +19,10 @@ namespace billpay::daemon {
 /// finance, and left pending.
 class recovery_worker {
   public:
+    /// With `refunds`, each pass also asks again about refunds whose answer was lost
+    /// (finance.refund_recovery_after, then as payments: interval and max_attempts).
     recovery_worker(const config::settings& settings, store::database& database,
-                    gateway::gateway& processor);
+                    gateway::gateway& processor, finance::refunds* refunds = nullptr);
 
     /// Runs until stop() is called.
     boost::asio::awaitable<void> run();
@@ -32,6 +35,7 @@ class recovery_worker {
     const config::settings& settings_;
     store::database& database_;
     gateway::gateway& processor_;
+    finance::refunds* refunds_;
     std::atomic<bool> stopping_{false};
 };
 

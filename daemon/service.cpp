@@ -80,7 +80,9 @@ service::service(config::settings settings)
       processor_(
           gateway::make_gateway(settings_.gateway.processor, database_, ioc_.get_executor())),
       payments_api_(settings_, clients_, database_, *processor_, fingerprints_),
-      recovery_(settings_, database_, *processor_),
+      refunds_(database_, *processor_, settings_.gateway.timeout),
+      finance_api_(settings_, clients_, database_, refunds_),
+      recovery_(settings_, database_, *processor_, &refunds_),
       transport_(
           correspondence::make_transport(settings_.correspondence.transport, ioc_.get_executor())),
       dispatcher_(ioc_, dispatcher_settings_from(settings_), database_, *transport_,
@@ -92,6 +94,7 @@ service::service(config::settings settings)
       signals_(ioc_, SIGTERM, SIGINT, SIGHUP) {
     add_routes();
     payments_api_.add_routes(routes_);
+    finance_api_.add_routes(routes_);
 }
 
 service::~service() = default;

@@ -11,6 +11,7 @@
 #include "correspondence/dispatcher.hpp"
 #include "correspondence/transport.hpp"
 #include "daemon/api_clients.hpp"
+#include "daemon/finance_api.hpp"
 #include "daemon/http_server.hpp"
 #include "daemon/payments_api.hpp"
 #include "daemon/recovery_worker.hpp"
@@ -64,6 +65,8 @@ class service {
     tokenizer::fingerprinter fingerprints_;
     std::unique_ptr<gateway::gateway> processor_;
     payments_api payments_api_;
+    finance::refunds refunds_;
+    finance_api finance_api_;
     recovery_worker recovery_;
     std::unique_ptr<correspondence::transport> transport_;
     correspondence::dispatcher dispatcher_;

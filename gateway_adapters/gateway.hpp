@@ -142,6 +142,9 @@ class gateway {
     virtual boost::asio::awaitable<lookup_result> lookup(const charge_request& request,
                                                          deadline by) = 0;
 
+    /// Gives back part or all of a charge. Asked again with the same idempotency key (after an
+    /// unknown answer), it must not refund twice: it answers what the first attempt did.
+    /// Processors that refund only settled charges void an unsettled one here (`voided`).
     virtual boost::asio::awaitable<refund_result> refund(const refund_request& request,
                                                          deadline by) = 0;
 

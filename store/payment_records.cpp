@@ -51,8 +51,10 @@ payment_record read_payment(const pqxx::row& row) {
     return p;
 }
 
-std::optional<payment_record> find_in(pqxx::transaction_base& tx, const std::string& id,
-                                      bool for_update) {
+}  // namespace
+
+std::optional<payment_record> find_payment_in(pqxx::transaction_base& tx, const std::string& id,
+                                              bool for_update) {
     auto rows =
         tx.exec_params(std::string("SELECT ") + payment_columns + " FROM payments WHERE id = $1" +
                            (for_update ? " FOR UPDATE" : ""),
@@ -62,8 +64,6 @@ std::optional<payment_record> find_in(pqxx::transaction_base& tx, const std::str
     }
     return read_payment(rows[0]);
 }
-
-}  // namespace
 
 void insert_payment(pqxx::connection& conn, const payment_record& p,
                     const std::string& idempotency_key) {
@@ -102,7 +102,7 @@ payment_record finish_payment(pqxx::connection& conn, const std::string& payment
         payment_id, std::string(payments::to_string(outcome.status)), outcome.processor_reference,
         outcome.decline_code, outcome.failure_message, outcome.payment_method_id);
     if (updated.empty()) {
-        auto current = find_in(tx, payment_id, false);
+        auto current = find_payment_in(tx, payment_id, false);
         if (!current) {
             throw std::invalid_argument("no such payment");
         }
@@ -130,7 +130,7 @@ stored_response record_pending_answer(pqxx::connection& conn, const std::string&
                                       const std::string& client_id, const std::string& key,
                                       const state_writers& writers) {
     pqxx::work tx(conn);
-    auto payment = find_in(tx, payment_id, false).value();
+    auto payment = find_payment_in(tx, payment_id, false).value();
     auto response = writers.response(payment);
     tx.exec_params(
         "UPDATE idempotency_keys SET state = 'finished', response_status = $3,"
@@ -148,7 +148,7 @@ stored_response record_pending_answer(pqxx::connection& conn, const std::string&
 
 std::optional<payment_record> find_payment(pqxx::connection& conn, const std::string& id) {
     pqxx::read_transaction tx(conn);
-    return find_in(tx, id, false);
+    return find_payment_in(tx, id, false);
 }
 
 payment_page list_payments(pqxx::connection& conn, const payment_filter& f) {

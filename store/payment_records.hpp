@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <pqxx/connection>
+#include <pqxx/transaction_base>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,10 @@ stored_response record_pending_answer(pqxx::connection& conn, const std::string&
                                       const state_writers& writers);
 
 std::optional<payment_record> find_payment(pqxx::connection& conn, const std::string& id);
+
+/// The same inside the caller's transaction; `for_update` locks the row until it ends.
+std::optional<payment_record> find_payment_in(pqxx::transaction_base& tx, const std::string& id,
+                                              bool for_update);
 
 /// Filters for listing payments, newest first, cursor-paged.
 struct payment_filter {

@@ -498,13 +498,43 @@ asio::awaitable<refund_result> authorizenet_gateway::refund(const refund_request
                                 "", m.decline_code, "getTransactionDetailsRequest: " + m.message};
     }
     auto status = text_of(*transaction, "transactionStatus");
+    auto charged =
+        payments::parse_decimal(text_of(*transaction, "authAmount"), request.amount.unit);
+    // Authorize.Net has no idempotency keys: a refund asked again under the same key (its answer
+    // was lost) must find what the first attempt did before doing anything.
+    if (status == "voided") {
+        if (charged && *charged == request.amount.minor_units) {
+            refund_result done{outcome::approved, request.processor_reference, "", "voided"};
+            done.voided = true;
+            co_return done;
+        }
+        co_return refund_result{outcome::declined, "", "charge_not_refundable",
+                                "the charge was voided"};
+    }
+    const std::string invoice = invoice_number_for(request.idempotency_key);
+    if (status == "settledSuccessfully") {
+        if (auto token = profile_token::parse(request.token)) {
+            const write_fn customer_filter = [&token](request_writer& w) {
+                w.field("customerProfileId", token->customer_profile_id)
+                    .field("customerPaymentProfileId", token->payment_profile_id);
+            };
+            auto earlier = co_await list_transactions("getTransactionListForCustomerRequest",
+                                                      customer_filter, by);
+            if (earlier.result != outcome::approved) {
+                co_return refund_result{outcome::failed, "", "processing_error", earlier.message};
+            }
+            for (const auto& t : earlier.transactions) {
+                if (t.invoice_number == invoice && t.status.starts_with("refund")) {
+                    co_return refund_result{outcome::approved, t.trans_id, "", t.status};
+                }
+            }
+        }
+    }
     if (status != "settledSuccessfully") {
         if (charge_state(status) != outcome::approved) {
             co_return refund_result{outcome::declined, "", "charge_not_refundable",
                                     "the charge's transactionStatus is " + status};
         }
-        auto charged =
-            payments::parse_decimal(text_of(*transaction, "authAmount"), request.amount.unit);
         if (!charged || *charged != request.amount.minor_units) {
             co_return refund_result{outcome::declined, "", "charge_not_settled",
                                     "Authorize.Net refunds only settled charges; until it "
@@ -519,7 +549,6 @@ asio::awaitable<refund_result> authorizenet_gateway::refund(const refund_request
                                 "a refund needs the card's last 4 digits"};
     }
     const std::string amount = payments::to_decimal(request.amount);
-    const std::string invoice = invoice_number_for(request.idempotency_key);
     const write_fn write = [&](request_writer& w) {
         w.field("refId", invoice);
         w.open("transactionRequest")

@@ -353,7 +353,7 @@ TEST_F(AuthorizeNetAdapter, AnUnsettledChargeIsVoidedAndASettledOneRefunded) {
     auto unsettled = charge(5000, "pay_aaaaaaaaaaaaaaaaaaaaaaaaaa");
     // Whole, before settlement: voided.
     auto voided =
-        run(adapter->refund(refund_of(unsettled, 5000, "ref_aaaaaaaaaaaaaaaaaaaaaaaaa1"), soon()));
+        run(adapter->refund(refund_of(unsettled, 5000, "ref_1aaaaaaaaaaaaaaaaaaaaaaaaa"), soon()));
     EXPECT_EQ(voided.result, billpay::gateway::outcome::approved) << voided.message;
     EXPECT_TRUE(voided.voided);
     EXPECT_EQ(fake->status_of(unsettled.second), "voided");
@@ -361,19 +361,28 @@ TEST_F(AuthorizeNetAdapter, AnUnsettledChargeIsVoidedAndASettledOneRefunded) {
     // Part of an unsettled charge cannot be given back until it settles.
     auto other = charge(7000, "pay_bbbbbbbbbbbbbbbbbbbbbbbbbb");
     auto partial =
-        run(adapter->refund(refund_of(other, 1000, "ref_bbbbbbbbbbbbbbbbbbbbbbbbb1"), soon()));
+        run(adapter->refund(refund_of(other, 1000, "ref_1bbbbbbbbbbbbbbbbbbbbbbbbb"), soon()));
     EXPECT_EQ(partial.result, billpay::gateway::outcome::declined);
     EXPECT_EQ(partial.decline_code, "charge_not_settled");
 
     fake->settle("2026-11-26T04:00:00Z");
     auto refunded =
-        run(adapter->refund(refund_of(other, 1000, "ref_bbbbbbbbbbbbbbbbbbbbbbbbb2"), soon()));
+        run(adapter->refund(refund_of(other, 1000, "ref_2bbbbbbbbbbbbbbbbbbbbbbbbb"), soon()));
     EXPECT_EQ(refunded.result, billpay::gateway::outcome::approved) << refunded.message;
     EXPECT_FALSE(refunded.voided);
     EXPECT_EQ(fake->status_of(refunded.processor_reference), "refundPendingSettlement");
+    // Asked again under the same key (its answer was lost): the same refund, not a second one.
+    auto again =
+        run(adapter->refund(refund_of(other, 1000, "ref_2bbbbbbbbbbbbbbbbbbbbbbbbb"), soon()));
+    EXPECT_EQ(again.result, billpay::gateway::outcome::approved) << again.message;
+    EXPECT_EQ(again.processor_reference, refunded.processor_reference);
+    auto void_again =
+        run(adapter->refund(refund_of(unsettled, 5000, "ref_1aaaaaaaaaaaaaaaaaaaaaaaaa"), soon()));
+    EXPECT_EQ(void_again.result, billpay::gateway::outcome::approved);
+    EXPECT_TRUE(void_again.voided);
     // More than what remains is refused by Authorize.Net (reason 55).
     auto too_much =
-        run(adapter->refund(refund_of(other, 6500, "ref_bbbbbbbbbbbbbbbbbbbbbbbbb3"), soon()));
+        run(adapter->refund(refund_of(other, 6500, "ref_3bbbbbbbbbbbbbbbbbbbbbbbbb"), soon()));
     EXPECT_EQ(too_much.result, billpay::gateway::outcome::failed);
     EXPECT_EQ(fake->rejected_requests(), 0);
 }
@@ -383,7 +392,7 @@ TEST_F(AuthorizeNetAdapter, SettledBatchesListTheirTransactionsWithExactAmounts)
     auto second = charge(123456, "pay_dddddddddddddddddddddddddd");  // $1,234.56
     auto batch_id = fake->settle("2026-11-25T04:00:00Z");
     auto refund =
-        run(adapter->refund(refund_of(second, 456, "ref_ddddddddddddddddddddddddd1"), soon()));
+        run(adapter->refund(refund_of(second, 456, "ref_1ddddddddddddddddddddddddd"), soon()));
     ASSERT_EQ(refund.result, billpay::gateway::outcome::approved) << refund.message;
     auto later = fake->settle("2026-11-26T04:00:00Z");
 

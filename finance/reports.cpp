@@ -1,0 +1,295 @@
+#include "finance/reports.hpp"
+
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <map>
+
+#include "payments/money.hpp"
+
+namespace billpay::finance {
+namespace {
+
+namespace json = boost::json;
+
+std::string decimal(std::int64_t minor, const std::string& currency) {
+    auto unit = payments::currency::parse(currency);
+    return unit ? payments::to_decimal({minor, *unit}) : std::to_string(minor);
+}
+
+/// A CSV field, quoted when it must be; a leading =, +, - or @ is prefixed with ' so that a
+/// spreadsheet never runs it as a formula.
+std::string csv(const std::string& text) {
+    std::string value = text;
+    if (!value.empty() &&
+        (value[0] == '=' || value[0] == '+' || value[0] == '@' ||
+         (value[0] == '-' && !(value.size() > 1 && value[1] >= '0' && value[1] <= '9')))) {
+        value.insert(0, 1, '\'');
+    }
+    if (value.find_first_of(",\"\r\n") == std::string::npos) {
+        return value;
+    }
+    std::string out = "\"";
+    for (char c : value) {
+        if (c == '"') {
+            out += '"';
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::string html(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
+json::value optional_amount(const std::optional<std::int64_t>& v) {
+    return v ? json::value(*v) : json::value(nullptr);
+}
+
+json::object item_json(const store::reconciliation_item& i) {
+    return json::object{
+        {"class", i.item_class},
+        {"exception", i.is_exception},
+        {"processor", i.processor},
+        {"reference", i.reference},
+        {"payment", i.payment_id.empty() ? json::value(nullptr) : json::value(i.payment_id)},
+        {"refund", i.refund_id.empty() ? json::value(nullptr) : json::value(i.refund_id)},
+        {"line_id", i.line_id},
+        {"expected", optional_amount(i.expected)},
+        {"actual", optional_amount(i.actual)},
+        {"currency", i.currency},
+        {"day", i.day},
+        {"message", i.message}};
+}
+
+}  // namespace
+
+json::object report_json(const daily_report& r) {
+    json::array days;
+    std::map<std::string, std::array<std::int64_t, 4>> totals;  // currency -> pay, ref, fee, net
+    for (const auto& d : r.days) {
+        days.push_back(json::object{
+            {"day", d.day},
+            {"processor", d.processor},
+            {"currency", d.currency},
+            {"payments", json::object{{"count", d.payments_count}, {"amount", d.payments_sum}}},
+            {"refunds", json::object{{"count", d.refunds_count}, {"amount", d.refunds_sum}}},
+            {"fees", d.fees},
+            {"net", d.net()}});
+        auto& t = totals[d.currency];
+        t[0] += d.payments_sum;
+        t[1] += d.refunds_sum;
+        t[2] += d.fees;
+        t[3] += d.net();
+    }
+    json::array total_list;
+    for (const auto& [currency, t] : totals) {
+        total_list.push_back(json::object{{"currency", currency},
+                                          {"payments", t[0]},
+                                          {"refunds", t[1]},
+                                          {"fees", t[2]},
+                                          {"net", t[3]}});
+    }
+    json::array exceptions;
+    for (const auto& e : r.exceptions) {
+        exceptions.push_back(item_json(e));
+    }
+    return json::object{{"object", "daily_report"}, {"from", r.from}, {"to", r.to},
+                        {"time_zone", r.time_zone}, {"days", days},   {"totals", total_list},
+                        {"exceptions", exceptions}};
+}
+
+std::string report_csv(const daily_report& r) {
+    std::string out =
+        "day,processor,currency,payments_count,payments_amount,refunds_count,refunds_amount,fees,"
+        "net\r\n";
+    for (const auto& d : r.days) {
+        out += csv(d.day) + "," + csv(d.processor) + "," + csv(d.currency) + "," +
+               std::to_string(d.payments_count) + "," + decimal(d.payments_sum, d.currency) + "," +
+               std::to_string(d.refunds_count) + "," + decimal(d.refunds_sum, d.currency) + "," +
+               decimal(d.fees, d.currency) + "," + decimal(d.net(), d.currency) + "\r\n";
+    }
+    out +=
+        "\r\nexception_day,class,processor,reference,payment,refund,expected,actual,currency,"
+        "message\r\n";
+    for (const auto& e : r.exceptions) {
+        out += csv(e.day) + "," + csv(e.item_class) + "," + csv(e.processor) + "," +
+               csv(e.reference) + "," + csv(e.payment_id) + "," + csv(e.refund_id) + "," +
+               (e.expected ? decimal(*e.expected, e.currency) : "") + "," +
+               (e.actual ? decimal(*e.actual, e.currency) : "") + "," + csv(e.currency) + "," +
+               csv(e.message) + "\r\n";
+    }
+    return out;
+}
+
+std::string report_html(const daily_report& r) {
+    // The chart: one group per day, payments and refunds summed over processors (one currency:
+    // the first one's, which a utility's reports have).
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>> by_day;
+    std::string currency = r.days.empty() ? "USD" : r.days.front().currency;
+    for (const auto& d : r.days) {
+        if (d.currency == currency) {
+            by_day[d.day].first += d.payments_sum;
+            by_day[d.day].second += d.refunds_sum;
+        }
+    }
+    std::int64_t top = 1;
+    for (const auto& [day, v] : by_day) {
+        top = std::max({top, v.first, v.second});
+    }
+    const int width = 860;
+    const int height = 260;
+    const int left = 70;
+    const int bottom = 30;
+    int groups = std::max<int>(1, static_cast<int>(by_day.size()));
+    int slot = (width - left - 10) / groups;
+    int bar = std::max(2, slot * 2 / 5);
+    std::string svg =
+        "<svg id=\"chart\" role=\"img\" aria-label=\"Daily payments and refunds\" "
+        "width=\"" +
+        std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " +
+        std::to_string(width) + " " + std::to_string(height) +
+        "\" xmlns=\"http://www.w3.org/2000/svg\">";
+    int plot = height - bottom - 10;
+    svg += "<line x1=\"" + std::to_string(left) + "\" y1=\"" + std::to_string(height - bottom) +
+           "\" x2=\"" + std::to_string(width - 5) + "\" y2=\"" + std::to_string(height - bottom) +
+           "\" stroke=\"#333\"/>";
+    svg += "<text x=\"4\" y=\"16\" font-size=\"12\">" + html(decimal(top, currency)) + " " +
+           html(currency) + "</text>";
+    int i = 0;
+    for (const auto& [day, v] : by_day) {
+        int x = left + i * slot + slot / 10;
+        auto bar_rect = [&](std::int64_t amount, int offset, const char* cls, const char* what) {
+            int h = static_cast<int>(amount * plot / top);
+            svg += "<rect class=\"" + std::string(cls) + "\" x=\"" + std::to_string(x + offset) +
+                   "\" y=\"" + std::to_string(height - bottom - h) + "\" width=\"" +
+                   std::to_string(bar) + "\" height=\"" + std::to_string(h) + "\"><title>" +
+                   html(day) + " " + what + " " + html(decimal(amount, currency)) +
+                   "</title></rect>";
+        };
+        bar_rect(v.first, 0, "pay", "payments");
+        bar_rect(v.second, bar, "ref", "refunds");
+        svg += "<text x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(height - 10) +
+               "\" font-size=\"11\">" + html(day.substr(5)) + "</text>";
+        ++i;
+    }
+    svg += "</svg>";
+
+    std::string rows;
+    for (const auto& d : r.days) {
+        rows += "<tr><td>" + html(d.day) + "</td><td>" + html(d.processor) + "</td><td>" +
+                html(d.currency) + "</td><td class=\"n\">" + std::to_string(d.payments_count) +
+                "</td><td class=\"n\">" + html(decimal(d.payments_sum, d.currency)) +
+                "</td><td class=\"n\">" + std::to_string(d.refunds_count) +
+                "</td><td class=\"n\">" + html(decimal(d.refunds_sum, d.currency)) +
+                "</td><td class=\"n\">" + html(decimal(d.fees, d.currency)) +
+                "</td><td class=\"n\">" + html(decimal(d.net(), d.currency)) + "</td></tr>\n";
+    }
+    std::string exceptions;
+    for (const auto& e : r.exceptions) {
+        exceptions += "<tr><td>" + html(e.day) + "</td><td>" + html(e.item_class) + "</td><td>" +
+                      html(e.reference) + "</td><td>" + html(e.payment_id) + "</td><td>" +
+                      html(e.message) + "</td></tr>\n";
+    }
+    if (exceptions.empty()) {
+        exceptions = "<tr><td colspan=\"5\">No exceptions.</td></tr>\n";
+    }
+    return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+           "<title>billpayd daily report " +
+           html(r.from) + " to " + html(r.to) +
+           "</title><style>"
+           "body{font-family:sans-serif;margin:24px;color:#222}"
+           "table{border-collapse:collapse;margin:12px 0}"
+           "th,td{border:1px solid #bbb;padding:4px 8px}th{background:#eee}"
+           "td.n{text-align:right;font-variant-numeric:tabular-nums}"
+           "rect.pay{fill:#1f6fd1}rect.ref{fill:#d1541f}"
+           ".key span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}"
+           "</style></head><body>\n<h1>Daily report " +
+           html(r.from) + " to " + html(r.to) + "</h1>\n<p>Days in " + html(r.time_zone) +
+           ". <span class=\"key\"><span style=\"background:#1f6fd1\"></span>payments"
+           "<span style=\"background:#d1541f\"></span>refunds</span></p>\n" +
+           svg +
+           "\n<h2>Totals</h2>\n<table id=\"totals\"><thead><tr><th>Day</th><th>Processor</th>"
+           "<th>Currency</th><th>Payments</th><th>Paid</th><th>Refunds</th><th>Refunded</th>"
+           "<th>Fees</th><th>Net</th></tr></thead><tbody>\n" +
+           rows +
+           "</tbody></table>\n<h2>Reconciliation exceptions</h2>\n<table id=\"exceptions\">"
+           "<thead><tr><th>Day</th><th>Class</th><th>Reference</th><th>Payment</th>"
+           "<th>What is wrong</th></tr></thead><tbody>\n" +
+           exceptions + "</tbody></table>\n</body></html>\n";
+}
+
+std::string general_ledger_csv(const std::string& date, const std::vector<store::daily_total>& day,
+                               const config::finance_settings::gl_accounts& accounts) {
+    std::string out = "journal_date,account,debit,credit,currency,memo\r\n";
+    auto line = [&](const std::string& account, std::int64_t debit, std::int64_t credit,
+                    const std::string& currency, const std::string& memo) {
+        out += csv(date) + "," + csv(account) + "," + (debit ? decimal(debit, currency) : "") +
+               "," + (credit ? decimal(credit, currency) : "") + "," + csv(currency) + "," +
+               csv(memo) + "\r\n";
+    };
+    for (const auto& d : day) {
+        if (d.payments_sum) {
+            std::string memo =
+                "card payments via " + d.processor + " (" + std::to_string(d.payments_count) + ")";
+            line(accounts.clearing, d.payments_sum, 0, d.currency, memo);
+            line(accounts.receivable, 0, d.payments_sum, d.currency, memo);
+        }
+        if (d.refunds_sum) {
+            std::string memo =
+                "card refunds via " + d.processor + " (" + std::to_string(d.refunds_count) + ")";
+            line(accounts.receivable, d.refunds_sum, 0, d.currency, memo);
+            line(accounts.clearing, 0, d.refunds_sum, d.currency, memo);
+        }
+        if (d.fees) {
+            std::string memo = "processing fees settled by " + d.processor;
+            line(accounts.fees, d.fees, 0, d.currency, memo);
+            line(accounts.clearing, 0, d.fees, d.currency, memo);
+        }
+    }
+    return out;
+}
+
+json::object reconciliation_json(const store::reconciliation_run& run) {
+    json::array items;
+    for (const auto& i : run.items) {
+        items.push_back(item_json(i));
+    }
+    boost::system::error_code ec;
+    auto summary = json::parse(run.summary_json, ec);
+    return json::object{{"id", run.id},
+                        {"object", "reconciliation"},
+                        {"from", run.date_from},
+                        {"to", run.date_to},
+                        {"run_by", run.run_by},
+                        {"started_at", run.started_at},
+                        {"matched", run.matched},
+                        {"exceptions", run.exceptions},
+                        {"summary", ec ? json::value(nullptr) : summary},
+                        {"items", items}};
+}
+
+}  // namespace billpay::finance

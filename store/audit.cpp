@@ -1,0 +1,132 @@
+#include "store/audit.hpp"
+
+#include <openssl/evp.h>
+
+#include <pqxx/pqxx>
+
+namespace billpay::store {
+namespace {
+
+const std::string genesis(64, '0');
+
+// A key for pg_advisory_xact_lock that serializes appends to the chain ("audit" in ASCII).
+constexpr std::int64_t chain_lock = 0x6175646974;
+
+constexpr const char* row_columns =
+    "id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor, source,"
+    " action, records, reason, details, prev_hash, hash";
+
+audit_row read_row(const pqxx::row& r) {
+    audit_row row;
+    row.id = r[0].as<std::int64_t>();
+    row.at = r[1].as<std::string>();
+    row.entry = audit_entry{r[2].as<std::string>(), r[3].as<std::string>(), r[4].as<std::string>(),
+                            r[5].as<std::string>(), r[6].as<std::string>(), r[7].as<std::string>()};
+    row.prev_hash = r[8].as<std::string>();
+    row.hash = r[9].as<std::string>();
+    return row;
+}
+
+}  // namespace
+
+std::string audit_hash(const std::string& prev_hash, std::int64_t id, const std::string& at,
+                       const audit_entry& e) {
+    std::string input;
+    for (const std::string& part : {prev_hash, std::to_string(id), at, e.actor, e.source, e.action,
+                                    e.records, e.reason, e.details}) {
+        input += std::to_string(part.size());
+        input += ':';
+        input += part;
+        input += '\n';
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < length; ++i) {
+        out.push_back(hex[digest[i] >> 4]);
+        out.push_back(hex[digest[i] & 0xf]);
+    }
+    return out;
+}
+
+audit_row append_audit(pqxx::transaction_base& tx, const audit_entry& entry) {
+    tx.exec_params("SELECT pg_advisory_xact_lock($1)", chain_lock);
+    auto last = tx.exec("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1");
+    audit_row row;
+    row.entry = entry;
+    row.prev_hash = last.empty() ? genesis : last[0][0].as<std::string>();
+    auto next = tx.exec(
+        "SELECT nextval(pg_get_serial_sequence('audit_log', 'id')),"
+        " to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+    row.id = next[0][0].as<std::int64_t>();
+    row.at = next[0][1].as<std::string>();
+    row.hash = audit_hash(row.prev_hash, row.id, row.at, entry);
+    tx.exec_params(
+        "INSERT INTO audit_log (id, at, actor, source, action, records, reason, details,"
+        " prev_hash, hash) VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8, $9, $10)",
+        row.id, row.at, entry.actor, entry.source, entry.action, entry.records, entry.reason,
+        entry.details, row.prev_hash, row.hash);
+    return row;
+}
+
+audit_row append_audit(pqxx::connection& conn, const audit_entry& entry) {
+    pqxx::work tx(conn);
+    auto row = append_audit(tx, entry);
+    tx.commit();
+    return row;
+}
+
+audit_check verify_audit(pqxx::connection& conn) {
+    audit_check check;
+    check.last_hash = genesis;
+    pqxx::read_transaction tx(conn);
+    std::int64_t previous_id = 0;
+    // Read in id order a page at a time: the log may be long.
+    for (;;) {
+        auto rows = tx.exec_params(std::string("SELECT ") + row_columns +
+                                       " FROM audit_log WHERE id > $1 ORDER BY id LIMIT 5000",
+                                   previous_id);
+        if (rows.empty()) {
+            break;
+        }
+        for (const auto& r : rows) {
+            auto row = read_row(r);
+            ++check.rows;
+            if (row.prev_hash != check.last_hash) {
+                check.broken =
+                    audit_break{row.id, previous_id == 0 || row.id != previous_id + 1
+                                            ? "a row before it is missing (its link does not match)"
+                                            : "its link to the row before does not match"};
+                return check;
+            }
+            if (audit_hash(row.prev_hash, row.id, row.at, row.entry) != row.hash) {
+                check.broken = audit_break{row.id, "its fields do not match its hash (edited)"};
+                return check;
+            }
+            check.last_hash = row.hash;
+            previous_id = row.id;
+        }
+    }
+    return check;
+}
+
+std::vector<audit_row> list_audit(pqxx::connection& conn, const std::string& record, int limit) {
+    pqxx::read_transaction tx(conn);
+    auto rows = record.empty()
+                    ? tx.exec_params(std::string("SELECT ") + row_columns +
+                                         " FROM audit_log ORDER BY id DESC LIMIT $1",
+                                     limit)
+                    : tx.exec_params(std::string("SELECT ") + row_columns +
+                                         " FROM audit_log WHERE ',' || records || ',' LIKE"
+                                         " '%,' || $1 || ',%' ORDER BY id DESC LIMIT $2",
+                                     record, limit);
+    std::vector<audit_row> out;
+    for (const auto& r : rows) {
+        out.push_back(read_row(r));
+    }
+    return out;
+}
+
+}  // namespace billpay::store

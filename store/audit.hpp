@@ -1,0 +1,60 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <pqxx/connection>
+#include <pqxx/transaction_base>
+#include <string>
+#include <vector>
+
+namespace billpay::store {
+
+/// One action of finance staff or an operator, as the audit trail keeps it.
+struct audit_entry {
+    std::string actor;    // an API client id, or "billpayctl:<user>"
+    std::string source;   // where from: the client's IP address, or "host:<name>" for billpayctl
+    std::string action;   // refund.requested, refund.succeeded, settlements.imported, …
+    std::string records;  // the ids acted on, comma-separated
+    std::string reason;   // as given ("" when none was asked for)
+    std::string details = "{}";  // a JSON object: amounts, counts, filters
+};
+
+/// A row as stored: the entry, its place and time, and its hash chained to the previous row's.
+struct audit_row {
+    std::int64_t id = 0;
+    std::string at;  // RFC 3339, UTC, microseconds
+    audit_entry entry;
+    std::string prev_hash;
+    std::string hash;
+};
+
+/// The hash of a row: hex SHA-256 over the previous row's hash and every field, each
+/// length-prefixed so that no two rows serialize alike. The first row's prev_hash is 64 zeros.
+std::string audit_hash(const std::string& prev_hash, std::int64_t id, const std::string& at,
+                       const audit_entry& entry);
+
+/// Appends an entry inside the caller's transaction (it is recorded if and only if the action
+/// commits). Appends are serialized by a transaction-scoped advisory lock, so the chain is one
+/// line however many processes write.
+audit_row append_audit(pqxx::transaction_base& tx, const audit_entry& entry);
+
+/// The same in a transaction of its own.
+audit_row append_audit(pqxx::connection& conn, const audit_entry& entry);
+
+/// The first row whose stored hash or link does not match what its fields give, or whose id
+/// skips one (a deleted row); nullopt when the whole chain holds.
+struct audit_break {
+    std::int64_t row_id = 0;
+    std::string problem;
+};
+struct audit_check {
+    std::int64_t rows = 0;
+    std::string last_hash;
+    std::optional<audit_break> broken;
+};
+audit_check verify_audit(pqxx::connection& conn);
+
+/// Rows, newest first, optionally only those naming `record`.
+std::vector<audit_row> list_audit(pqxx::connection& conn, const std::string& record, int limit);
+
+}  // namespace billpay::store

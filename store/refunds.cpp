@@ -1,0 +1,179 @@
+#include "store/refunds.hpp"
+
+#include <pqxx/pqxx>
+
+#include "store/outbox.hpp"
+
+namespace billpay::store {
+namespace {
+
+constexpr const char* refund_columns =
+    "id, payment_id, amount, currency, status, kind, reason, requested_by, processor_reference,"
+    " failure_code, failure_message, attempts, needs_review,"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+
+std::optional<std::string> optional_text(const pqxx::field& f) {
+    return f.is_null() ? std::nullopt : std::optional<std::string>(f.as<std::string>());
+}
+
+refund_record read_refund(const pqxx::row& r) {
+    refund_record out;
+    out.id = r[0].as<std::string>();
+    out.payment_id = r[1].as<std::string>();
+    out.amount.minor_units = r[2].as<std::int64_t>();
+    out.amount.unit = payments::currency::parse(r[3].as<std::string>()).value();
+    out.status = r[4].as<std::string>();
+    out.kind = optional_text(r[5]);
+    out.reason = r[6].as<std::string>();
+    out.requested_by = r[7].as<std::string>();
+    out.processor_reference = optional_text(r[8]);
+    out.failure_code = optional_text(r[9]);
+    out.failure_message = optional_text(r[10]);
+    out.attempts = r[11].as<int>();
+    out.needs_review = r[12].as<bool>();
+    out.created_at = r[13].as<std::string>();
+    out.updated_at = r[14].as<std::string>();
+    return out;
+}
+
+std::optional<refund_record> find_in(pqxx::transaction_base& tx, const std::string& id,
+                                     bool for_update) {
+    auto rows =
+        tx.exec_params(std::string("SELECT ") + refund_columns + " FROM refunds WHERE id = $1" +
+                           (for_update ? " FOR UPDATE" : ""),
+                       id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return read_refund(rows[0]);
+}
+
+}  // namespace
+
+reserve_result reserve_refund(pqxx::connection& conn, const std::string& refund_id,
+                              const std::string& payment_id, std::optional<std::int64_t> amount,
+                              const std::string& reason, const audit_entry& audit) {
+    pqxx::work tx(conn);
+    reserve_result out;
+    out.payment = find_payment_in(tx, payment_id, true);
+    if (!out.payment) {
+        out.status = reserve_status::no_payment;
+        return out;
+    }
+    const auto& p = *out.payment;
+    using payments::payment_status;
+    if (p.status != payment_status::succeeded && p.status != payment_status::partially_refunded) {
+        out.status = reserve_status::not_refundable;
+        return out;
+    }
+    auto held = tx.exec_params(
+                      "SELECT coalesce(sum(amount), 0) FROM refunds"
+                      " WHERE payment_id = $1 AND status = 'pending'",
+                      payment_id)[0][0]
+                    .as<std::int64_t>();
+    out.remaining = p.amount.minor_units - p.amount_refunded - held;
+    std::int64_t wanted = amount.value_or(out.remaining);
+    if (out.remaining <= 0) {
+        out.status = reserve_status::not_refundable;
+        return out;
+    }
+    if (wanted > out.remaining) {
+        out.status = reserve_status::too_much;
+        return out;
+    }
+    tx.exec_params(
+        "INSERT INTO refunds (id, payment_id, amount, currency, status, reason, requested_by,"
+        " next_attempt_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, now())",
+        refund_id, payment_id, wanted, std::string(p.amount.unit.code()), reason, audit.actor);
+    append_audit(tx, audit);
+    out.refund = find_in(tx, refund_id, false);
+    tx.commit();
+    out.status = reserve_status::reserved;
+    return out;
+}
+
+std::pair<refund_record, payment_record> finish_refund(pqxx::connection& conn,
+                                                       const std::string& refund_id,
+                                                       const refund_outcome& outcome,
+                                                       const refund_message_renderer& message,
+                                                       const audit_entry& audit) {
+    pqxx::work tx(conn);
+    auto refund = find_in(tx, refund_id, false).value();
+    // The payment first, then the refund, in every transaction that locks both.
+    auto payment = find_payment_in(tx, refund.payment_id, true).value();
+    refund = find_in(tx, refund_id, true).value();
+    if (refund.status != "pending") {
+        tx.commit();
+        return {refund, payment};
+    }
+    tx.exec_params(
+        "UPDATE refunds SET status = $2, kind = $3, processor_reference = $4, failure_code = $5,"
+        " failure_message = $6, next_attempt_at = NULL, updated_at = now() WHERE id = $1",
+        refund_id, outcome.status, outcome.kind, outcome.processor_reference, outcome.failure_code,
+        outcome.failure_message);
+    if (outcome.status == "succeeded") {
+        tx.exec_params(
+            "UPDATE payments SET amount_refunded = amount_refunded + $2,"
+            " status = CASE WHEN amount_refunded + $2 = amount THEN 'refunded'"
+            "               ELSE 'partially_refunded' END, updated_at = now() WHERE id = $1",
+            refund.payment_id, refund.amount.minor_units);
+    }
+    refund = find_in(tx, refund_id, false).value();
+    payment = find_payment_in(tx, refund.payment_id, false).value();
+    if (outcome.status == "succeeded" && message) {
+        if (auto m = message(payment, refund)) {
+            enqueue_message(tx, m->id, m->type, payment.id, m->body);
+        }
+    }
+    append_audit(tx, audit);
+    tx.commit();
+    return {refund, payment};
+}
+
+std::optional<refund_record> find_refund(pqxx::connection& conn, const std::string& id) {
+    pqxx::read_transaction tx(conn);
+    return find_in(tx, id, false);
+}
+
+std::vector<refund_record> list_refunds(pqxx::connection& conn, const std::string& payment_id) {
+    pqxx::read_transaction tx(conn);
+    std::vector<refund_record> out;
+    for (const auto& r : tx.exec_params(std::string("SELECT ") + refund_columns +
+                                            " FROM refunds WHERE payment_id = $1 ORDER BY"
+                                            " created_at, id",
+                                        payment_id)) {
+        out.push_back(read_refund(r));
+    }
+    return out;
+}
+
+std::vector<refund_record> claim_refunds_to_retry(pqxx::connection& conn,
+                                                  std::int64_t pending_for_ms, int batch,
+                                                  std::int64_t retry_after_ms) {
+    pqxx::work tx(conn);
+    auto rows = tx.exec_params(
+        std::string("UPDATE refunds SET attempts = attempts + 1,"
+                    " next_attempt_at = now() + $3 * interval '1 millisecond'"
+                    " WHERE id IN (SELECT id FROM refunds WHERE status = 'pending'"
+                    "   AND NOT needs_review AND next_attempt_at <= now()"
+                    "   AND created_at <= now() - $1 * interval '1 millisecond'"
+                    "   ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING ") +
+            refund_columns,
+        pending_for_ms, batch, retry_after_ms);
+    std::vector<refund_record> out;
+    for (const auto& r : rows) {
+        out.push_back(read_refund(r));
+    }
+    tx.commit();
+    return out;
+}
+
+void mark_refund_needs_review(pqxx::connection& conn, const std::string& refund_id) {
+    pqxx::work tx(conn);
+    tx.exec_params("UPDATE refunds SET needs_review = true, updated_at = now() WHERE id = $1",
+                   refund_id);
+    tx.commit();
+}
+
+}  // namespace billpay::store

@@ -1,0 +1,134 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <pqxx/connection>
+#include <string>
+#include <vector>
+
+#include "store/audit.hpp"
+
+namespace billpay::store {
+
+/// One line of what a processor settled, in minor units (docs/finance.md).
+struct settlement_line {
+    std::string line_id;     // the processor's id of the line (Stripe: balance_transaction_id)
+    std::string settled_at;  // RFC 3339
+    std::string kind;        // charge, refund, fee, payout, adjustment, other
+    std::string reference;   // the charge's processor reference
+    std::string refund_reference;
+    std::string currency;  // upper case
+    std::int64_t gross = 0;
+    std::int64_t fee = 0;
+    std::int64_t net = 0;
+    std::string payout_id;
+};
+
+struct import_result {
+    bool already_imported = false;  // the same content was imported before: nothing changed
+    std::string import_id;
+    int inserted = 0;
+    int skipped = 0;  // lines already known from an earlier import (by processor and line id)
+};
+
+/// Imports lines keyed by the content's hash, all in one transaction with its audit row.
+import_result import_settlement(pqxx::connection& conn, const std::string& import_id,
+                                const std::string& processor, const std::string& format,
+                                const std::string& source, const std::string& content_sha256,
+                                const std::vector<settlement_line>& lines,
+                                const audit_entry& audit);
+
+// Dates below are calendar days (YYYY-MM-DD, inclusive) in `time_zone`, the utility's IANA
+// time zone (config payments.time_zone): finance's days are the utility's.
+
+/// Lines settled on the given days.
+std::vector<settlement_line> lines_settled_between(pqxx::connection& conn, const std::string& from,
+                                                   const std::string& to,
+                                                   const std::string& time_zone);
+/// Every line (any date) naming one of these charge references.
+std::vector<settlement_line> lines_for_references(pqxx::connection& conn,
+                                                  const std::vector<std::string>& references);
+
+/// What reconciliation compares against: a succeeded (or refunded) payment or a refund.
+struct ledger_payment {
+    std::string id;
+    std::string processor;
+    std::string reference;  // processor_reference
+    std::string currency;
+    std::int64_t amount = 0;
+    std::int64_t voided = 0;  // of which voided (never settles)
+    std::string created_at;   // RFC 3339
+};
+struct ledger_refund {
+    std::string id;
+    std::string payment_id;
+    std::string processor;
+    std::string reference;         // the refund's processor reference
+    std::string charge_reference;  // the payment's
+    std::string currency;
+    std::int64_t amount = 0;
+    std::string kind;  // refund or void
+    std::string created_at;
+};
+/// Payments that took money (succeeded, partially_refunded, refunded) created on the given days,
+/// or whose processor reference is in `references`.
+std::vector<ledger_payment> ledger_payments(pqxx::connection& conn, const std::string& from,
+                                            const std::string& to, const std::string& time_zone,
+                                            const std::vector<std::string>& references);
+/// Succeeded refunds created on the given days, or whose reference is in `references`.
+std::vector<ledger_refund> ledger_refunds(pqxx::connection& conn, const std::string& from,
+                                          const std::string& to, const std::string& time_zone,
+                                          const std::vector<std::string>& references);
+
+/// One finding of a reconciliation run.
+struct reconciliation_item {
+    std::string item_class;  // matched, amount_mismatch, unknown_to_billpayd, not_settled, …
+    bool is_exception = false;
+    std::string processor;
+    std::string reference;
+    std::string payment_id;
+    std::string refund_id;
+    std::string line_id;
+    std::optional<std::int64_t> expected;
+    std::optional<std::int64_t> actual;
+    std::string currency;
+    std::string day;  // YYYY-MM-DD
+    std::string message;
+};
+struct reconciliation_run {
+    std::string id;  // rec_…
+    std::string date_from;
+    std::string date_to;
+    std::string run_by;
+    std::string started_at;
+    int matched = 0;
+    int exceptions = 0;
+    std::string summary_json = "{}";
+    std::vector<reconciliation_item> items;
+};
+
+/// Stores a run and its items with its audit row, in one transaction.
+void save_reconciliation(pqxx::connection& conn, const reconciliation_run& run,
+                         const audit_entry& audit);
+std::optional<reconciliation_run> find_reconciliation(pqxx::connection& conn,
+                                                      const std::string& id);
+/// The exceptions of the newest run of each date range that overlaps [from, to].
+std::vector<reconciliation_item> latest_exceptions(pqxx::connection& conn, const std::string& from,
+                                                   const std::string& to);
+
+/// Daily totals per day and processor, for reports and the general ledger.
+struct daily_total {
+    std::string day;
+    std::string processor;
+    std::string currency;
+    std::int64_t payments_count = 0;
+    std::int64_t payments_sum = 0;
+    std::int64_t refunds_count = 0;
+    std::int64_t refunds_sum = 0;
+    std::int64_t fees = 0;  // from settlement lines settled that day
+    [[nodiscard]] std::int64_t net() const { return payments_sum - refunds_sum - fees; }
+};
+std::vector<daily_total> daily_totals(pqxx::connection& conn, const std::string& from,
+                                      const std::string& to, const std::string& time_zone);
+
+}  // namespace billpay::store
