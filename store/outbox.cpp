@@ -35,8 +35,19 @@ void enqueue_message(pqxx::transaction_base& tx, const std::string& id, const st
                      const std::string& payment_id, const std::string& body) {
     tx.exec_params(
         "INSERT INTO outbox_messages (id, type, payment_id, body) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (payment_id, type) DO NOTHING",
+        " ON CONFLICT (payment_id, type) WHERE refund_id IS NULL DO NOTHING",
         id, type, payment_id, body);
+    tx.exec("NOTIFY billpay_outbox");
+}
+
+void enqueue_refund_message(pqxx::transaction_base& tx, const std::string& id,
+                            const std::string& payment_id, const std::string& refund_id,
+                            const std::string& body) {
+    tx.exec_params(
+        "INSERT INTO outbox_messages (id, type, payment_id, refund_id, body)"
+        " VALUES ($1, 'refund_receipt', $2, $3, $4)"
+        " ON CONFLICT (refund_id) WHERE refund_id IS NOT NULL DO NOTHING",
+        id, payment_id, refund_id, body);
     tx.exec("NOTIFY billpay_outbox");
 }
 

@@ -30,6 +30,11 @@ struct outbox_message {
 void enqueue_message(pqxx::transaction_base& tx, const std::string& id, const std::string& type,
                      const std::string& payment_id, const std::string& body);
 
+/// Adds a refund's refund_receipt the same way: one per refund (a payment may have several).
+void enqueue_refund_message(pqxx::transaction_base& tx, const std::string& id,
+                            const std::string& payment_id, const std::string& refund_id,
+                            const std::string& body);
+
 /// Claims up to `batch` due messages for this process for `lease`, with FOR UPDATE SKIP LOCKED:
 /// several billpayd processes share the outbox and never hold one message at once.
 std::vector<outbox_message> claim_due_messages(pqxx::connection& conn, int batch,

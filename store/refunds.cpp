@@ -123,7 +123,7 @@ std::pair<refund_record, payment_record> finish_refund(pqxx::connection& conn,
     payment = find_payment_in(tx, refund.payment_id, false).value();
     if (outcome.status == "succeeded" && message) {
         if (auto m = message(payment, refund)) {
-            enqueue_message(tx, m->id, m->type, payment.id, m->body);
+            enqueue_refund_message(tx, m->id, payment.id, refund.id, m->body);
         }
     }
     append_audit(tx, audit);

@@ -121,3 +121,11 @@ CREATE TABLE reconciliation_items (
     message         text NOT NULL
 );
 CREATE INDEX reconciliation_items_by_run ON reconciliation_items (run_id, is_exception);
+
+-- A payment has one message of each type, except refund receipts: one per refund.
+ALTER TABLE outbox_messages ADD COLUMN refund_id text REFERENCES refunds (id);
+ALTER TABLE outbox_messages DROP CONSTRAINT outbox_messages_payment_id_type_key;
+CREATE UNIQUE INDEX outbox_messages_one_per_payment
+    ON outbox_messages (payment_id, type) WHERE refund_id IS NULL;
+CREATE UNIQUE INDEX outbox_messages_one_per_refund
+    ON outbox_messages (refund_id) WHERE refund_id IS NOT NULL;

@@ -145,6 +145,8 @@ fake_reply stripe_server::handle(const fake_request& req) {
         reply = create_payment_method(form);
     } else if (target == "/v1/payment_intents") {
         reply = create_payment_intent(form, key);
+    } else if (target == "/v1/refunds") {
+        reply = create_refund(form);
     } else if (target.starts_with("/v1/payment_methods/") && target.ends_with("/detach")) {
         reply = fake_reply::json(200, R"({"object":"payment_method"})");
     } else {
@@ -248,6 +250,7 @@ fake_reply stripe_server::create_payment_intent(const std::map<std::string, std:
     intent["status"] = "succeeded";
     ++charges_[payment_id];
     intents_[payment_id] = pi;
+    charged_amounts_[payment_id] = std::stoll(form.at("amount"));
     auto reply = fake_reply::json(200, json::serialize(intent));
     switch (plan_ ? plan_(payment_id) : fault::none) {
         case fault::late:
@@ -264,6 +267,44 @@ fake_reply stripe_server::create_payment_intent(const std::map<std::string, std:
             break;
     }
     return reply;
+}
+
+fake_reply stripe_server::create_refund(const std::map<std::string, std::string>& form) {
+    if (!form.contains("payment_intent")) {
+        ++rejected_;
+        return stripe_error(400, "invalid_request_error", "parameter_missing",
+                            "Missing required param: payment_intent.", "", "payment_intent");
+    }
+    std::string payment_id;
+    for (const auto& [pay, pi] : intents_) {
+        if (pi == form.at("payment_intent")) {
+            payment_id = pay;
+        }
+    }
+    if (payment_id.empty()) {
+        return stripe_error(400, "invalid_request_error", "resource_missing",
+                            "No such payment_intent.", "", "payment_intent");
+    }
+    auto amount = form.contains("amount") ? std::stoll(form.at("amount")) : 0;
+    auto& refunded = refunded_[payment_id];
+    if (amount <= 0 || refunded + amount > charged_amounts_[payment_id]) {
+        return stripe_error(400, "invalid_request_error", "amount_too_large",
+                            "Refund amount is greater than unrefunded amount on charge.", "",
+                            "amount");
+    }
+    refunded += amount;
+    std::string id = "re_fake" + std::to_string(++next_id_);
+    return fake_reply::json(
+        200, json::serialize(json::object{{"id", id},
+                                          {"object", "refund"},
+                                          {"amount", amount},
+                                          {"payment_intent", form.at("payment_intent")},
+                                          {"status", "succeeded"}}));
+}
+
+std::map<std::string, std::int64_t> stripe_server::refunded() const {
+    std::lock_guard lock(mutex_);
+    return refunded_;
 }
 
 fake_reply stripe_server::search(const std::string& target) {

@@ -36,6 +36,8 @@ class stripe_server {
     /// Charged PaymentIntent ids per billpay payment id.
     [[nodiscard]] std::map<std::string, std::string> intents() const;
     [[nodiscard]] int rejected_requests() const { return rejected_; }
+    /// Refunded amounts per billpay payment id.
+    [[nodiscard]] std::map<std::string, std::int64_t> refunded() const;
 
     /// What Stripe.js does in the customer's browser: makes a PaymentMethod from the card the
     /// customer typed, and hands the portal only its id.
@@ -51,6 +53,8 @@ class stripe_server {
     fake_reply create_payment_intent(const std::map<std::string, std::string>& form,
                                      const std::string& key);
     fake_reply search(const std::string& target);
+    /// POST /v1/refunds (payment_intent, amount): at most what remains of the charge.
+    fake_reply create_refund(const std::map<std::string, std::string>& form);
 
     std::string secret_key_;
     std::string api_version_;
@@ -73,8 +77,10 @@ class stripe_server {
     fake_reply method_json(const std::string& id) const;
     std::string add_method(const std::string& number, int exp_month, int exp_year);
     std::map<std::string, method> methods_;
-    std::map<std::string, int> charges_;          // payment id -> successful charges
-    std::map<std::string, std::string> intents_;  // payment id -> pi_ (succeeded)
+    std::map<std::string, int> charges_;                   // payment id -> successful charges
+    std::map<std::string, std::string> intents_;           // payment id -> pi_ (succeeded)
+    std::map<std::string, std::int64_t> charged_amounts_;  // payment id -> amount charged
+    std::map<std::string, std::int64_t> refunded_;         // payment id -> amount refunded
     int next_id_ = 0;
     std::unique_ptr<fake_https_server> server_;  // last: stopped first
 };
