@@ -174,9 +174,10 @@ std::string report_html(const daily_report& r) {
         std::to_string(width) + " " + std::to_string(height) +
         "\" xmlns=\"http://www.w3.org/2000/svg\">";
     int plot = height - bottom - 10;
-    svg += "<line x1=\"" + std::to_string(left) + "\" y1=\"" + std::to_string(height - bottom) +
-           "\" x2=\"" + std::to_string(width - 5) + "\" y2=\"" + std::to_string(height - bottom) +
-           "\" stroke=\"#333\"/>";
+    // The axis: a 2 px rectangle on whole pixels, so that it is drawn crisp.
+    svg += "<rect class=\"axis\" x=\"" + std::to_string(left - 20) + "\" y=\"" +
+           std::to_string(height - bottom) + "\" width=\"" + std::to_string(width - left + 15) +
+           "\" height=\"2\" fill=\"#333333\"/>";
     svg += "<text x=\"4\" y=\"16\" font-size=\"12\">" + html(decimal(top, currency)) + " " +
            html(currency) + "</text>";
     int i = 0;
