@@ -167,6 +167,18 @@ std::variant<std::vector<store::settlement_line>, std::string> pull_authorizenet
 
 }  // namespace
 
+std::pair<std::string, std::string> last_days(const config::settings& settings, int n) {
+    auto db = open_store(settings);
+    return db.run_blocking([&](pqxx::connection& conn) {
+        pqxx::read_transaction tx(conn);
+        auto r = tx.exec_params(
+            "SELECT to_char((now() AT TIME ZONE $1)::date - $2::int, 'YYYY-MM-DD'),"
+            " to_char((now() AT TIME ZONE $1)::date - 1, 'YYYY-MM-DD')",
+            settings.payments.time_zone, n);
+        return std::pair{r[0][0].as<std::string>(), r[0][1].as<std::string>()};
+    });
+}
+
 std::string operator_name() {
     for (const char* var : {"SUDO_USER", "USER", "LOGNAME"}) {
         if (const char* v = std::getenv(var); v && *v) {

@@ -40,6 +40,9 @@ int report_gl(const config::settings& settings, const std::string& date, const s
 int audit_verify(const config::settings& settings);
 int audit_list(const config::settings& settings, const std::string& record, int limit);
 
+/// The `n` days before today in the utility's time zone, as (from, to): for --last-days.
+std::pair<std::string, std::string> last_days(const config::settings& settings, int n);
+
 /// "billpayctl:<user>" ($SUDO_USER, $USER or $LOGNAME).
 std::string operator_name();
 /// "host:<hostname>".

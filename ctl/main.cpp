@@ -8,6 +8,7 @@
 #include <iostream>
 #include <pqxx/pqxx>
 #include <string>
+#include <tuple>
 
 #include "config/load.hpp"
 #include "ctl/finance_commands.hpp"
@@ -188,6 +189,9 @@ int main(int argc, char** argv) {
     import->add_option("FILE", import_options.file, "the CSV file (not for authorizenet)");
     import->add_option("--from", import_options.from, "authorizenet: first settlement date");
     import->add_option("--to", import_options.to, "authorizenet: last settlement date");
+    int import_last_days = 0;
+    import->add_option("--last-days", import_last_days, "authorizenet: the N days before today")
+        ->check(CLI::Range(1, 31));
     import->add_option("--reason", import_options.reason, "kept in the audit trail");
 
     auto* reconcile = app.add_subcommand(
@@ -195,8 +199,12 @@ int main(int argc, char** argv) {
     std::string from;
     std::string to;
     std::string today;
-    reconcile->add_option("--from", from, "first day (YYYY-MM-DD)")->required();
-    reconcile->add_option("--to", to, "last day (YYYY-MM-DD)")->required();
+    int reconcile_last_days = 0;
+    auto* reconcile_from = reconcile->add_option("--from", from, "first day (YYYY-MM-DD)");
+    auto* reconcile_to = reconcile->add_option("--to", to, "last day (YYYY-MM-DD)");
+    auto* reconcile_last = reconcile->add_option(
+        "--last-days", reconcile_last_days, "the N days before today (the daily timer's choice)");
+    reconcile_last->excludes(reconcile_from)->excludes(reconcile_to)->check(CLI::Range(1, 366));
     reconcile->add_option("--today", today, "judge \"not settled yet\" as of this day");
 
     auto* report = app.add_subcommand("report", "reports for finance staff");
@@ -250,9 +258,19 @@ int main(int argc, char** argv) {
         return ctl::refund(settings, refund_options);
     }
     if (*import) {
+        if (import_last_days > 0) {
+            std::tie(import_options.from, import_options.to) =
+                ctl::last_days(settings, import_last_days);
+        }
         return ctl::import_settlements(settings, import_options);
     }
     if (*reconcile) {
+        if (reconcile_last_days > 0) {
+            std::tie(from, to) = ctl::last_days(settings, reconcile_last_days);
+        } else if (from.empty() || to.empty()) {
+            std::cerr << "billpayctl reconcile: give --from and --to, or --last-days\n";
+            return 2;
+        }
         return ctl::reconcile(settings, from, to, today);
     }
     if (*daily) {

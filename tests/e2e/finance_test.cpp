@@ -114,6 +114,45 @@ TEST_F(Finance, RefundsFullAndPartialNeverMoreThanWasPaidAndReplayByKey) {
     EXPECT_EQ(json_of(listed).at("data").as_array().size(), 2u);
 }
 
+TEST_F(Finance, ARefundWhoseAnswerWasLostStaysPendingUntilTheProcessorIsAskedAgain) {
+    start();
+    auto c = client();
+    auto id = paid(c, 6000, "2026-11");
+    // The processor now answers after billpayd's deadline: the refund's outcome is unknown.
+    daemon.reset();
+    config.extra_root = clients_yaml() + gateway_yaml(1500) + payments_yaml(1000, 20) +
+                        "finance:\n  refund_recovery_after_ms: 1000\n";
+    start();
+    auto slow = client();
+    auto res = refund(slow, id, {{"amount", 6000}, {"reason", "moved away"}}, "slow");
+    ASSERT_EQ(res.result(), http::status::accepted) << res.body();
+    EXPECT_EQ(json_of(res).at("status"), "pending");
+    EXPECT_EQ(payment(slow, id).at("status"),
+              "succeeded");  // nothing refunded yet, as far as known
+    // A second refund cannot take the held amount meanwhile.
+    auto meanwhile = refund(slow, id, {{"amount", 1}, {"reason", "x"}}, "meanwhile");
+    EXPECT_EQ(json_of(meanwhile).at("error").at("code"), "payment_not_refundable");
+
+    // The processor answers in time again: the recovery worker asks again under the same key.
+    daemon.reset();
+    config.extra_root = clients_yaml() + gateway_yaml(0) + payments_yaml(1000, 20) +
+                        "finance:\n  refund_recovery_after_ms: 1000\n";
+    start();
+    auto fast = client();
+    auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (count("SELECT count(*) FROM refunds WHERE status = 'pending'") > 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_EQ(text("SELECT status FROM refunds"), "succeeded");
+    EXPECT_EQ(payment(fast, id).at("status"), "refunded");
+    EXPECT_EQ(count("SELECT coalesce(sum(amount), 0) FROM simulator_refunds"), 6000);  // once
+    EXPECT_EQ(count("SELECT count(*) FROM outbox_messages WHERE type = 'refund_receipt'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'refund.succeeded'"
+                    " AND actor = 'billpayd:recovery'"),
+              1);
+}
+
 TEST_F(Finance, ARefundIsForTheFinanceRoleAndNamesItsFields) {
     start();
     auto c = client();
@@ -360,6 +399,9 @@ TEST_F(Finance, AMalformedFileImportsNothingAndTheSameFileTwiceIsANoOp) {
     EXPECT_EQ(count("SELECT count(*) FROM audit_log"), audit_rows);
     EXPECT_EQ(run_command(ctl() + " reconcile --from " + today + " --to " + today + " >/dev/null"),
               0);
+    // The daily timer's form: the seven days before today.
+    EXPECT_THAT(capture_command(ctl() + " reconcile --last-days 7"),
+                HasSubstr(local_day(-7) + " to " + local_day(-1)));
     (void)id;
 }
 
