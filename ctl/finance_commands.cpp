@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <fstream>
@@ -412,6 +413,20 @@ int reconcile(const config::settings& settings, const std::string& from, const s
                 std::printf("  %-26s %s  %-28s %-30s %s\n", i.item_class.c_str(), i.day.c_str(),
                             i.reference.c_str(), i.payment_id.c_str(), i.message.c_str());
             }
+        }
+        // Fee totals per payout, for matching against the bank statement.
+        auto summary = json::parse(run.summary_json);
+        for (const auto& p : summary.at("payouts").as_array()) {
+            auto currency = payments::currency::parse(std::string(p.at("currency").as_string()));
+            if (!currency) {
+                continue;
+            }
+            std::printf("  payout %-24s %4lld lines  gross %14s  fees %12s  net %14s\n",
+                        std::string(p.at("payout_id").as_string()).c_str(),
+                        static_cast<long long>(p.at("lines").as_int64()),
+                        money_text(p.at("gross").as_int64(), *currency).c_str(),
+                        money_text(p.at("fees").as_int64(), *currency).c_str(),
+                        money_text(p.at("net").as_int64(), *currency).c_str());
         }
         return run.exceptions == 0 ? 0 : 3;
     } catch (const std::exception& e) {

@@ -140,6 +140,7 @@ TEST_F(StripeSettlements, ARealisticItemizedReportReconcilesToZeroExceptions) {
         capture_command(ctl() + " reconcile --from " + today + " --to " + today + "; echo exit=$?");
     EXPECT_THAT(out, HasSubstr("5 matched, 0 exceptions"));
     EXPECT_THAT(out, HasSubstr("exit=0"));
+    EXPECT_THAT(out, HasSubstr("fees    38.15 USD"));  // po_1's
     auto summary = json::parse(column("SELECT summary::text FROM reconciliation_runs"));
     // Fee totals per payout: po_1 0.30 + 36.10 + 1.75, po_2 1.05.
     std::map<std::string, std::int64_t> fees;
