@@ -1,7 +1,5 @@
 #include "daemon/finance_api.hpp"
 
-#include <openssl/evp.h>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <pqxx/pqxx>
@@ -10,6 +8,7 @@
 #include "finance/reconcile.hpp"
 #include "finance/reports.hpp"
 #include "logging/log.hpp"
+#include "payments/digest.hpp"
 #include "payments/ids.hpp"
 #include "store/settlements.hpp"
 
@@ -39,19 +38,6 @@ json::object refund_json(const store::refund_record& r) {
                         {"requires_review", r.needs_review},
                         {"created_at", r.created_at},
                         {"updated_at", r.updated_at}};
-}
-
-std::string sha256_hex(std::string_view text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(hex[digest[i] >> 4]);
-        out.push_back(hex[digest[i] & 0xf]);
-    }
-    return out;
 }
 
 /// {"amount"?: positive integer, "reason": 1-500 characters}, strictly.
@@ -145,7 +131,7 @@ asio::awaitable<response> finance_api::create_refund(request_context& ctx, reque
                            key,
                            "POST",
                            "/v1/payments/" + payment_id + "/refunds",
-                           sha256_hex(json::serialize(canonical)),
+                           payments::sha256_hex(json::serialize(canonical)),
                            std::nullopt,
                            std::nullopt,
                            false,

@@ -1,7 +1,5 @@
 #include "daemon/payment_requests.hpp"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
@@ -10,6 +8,7 @@
 #include <limits>
 #include <set>
 
+#include "payments/digest.hpp"
 #include "tokenizer/wiping_json.hpp"
 
 namespace billpay::daemon {
@@ -463,16 +462,7 @@ std::string request_fingerprint(const payment_request& r, std::string_view card_
         metadata.push_back(json::array{k, v});
     }
     canonical["metadata"] = std::move(metadata);
-    auto text = json::serialize(canonical);
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : digest) {
-        out.push_back(hex[b >> 4]);
-        out.push_back(hex[b & 0xf]);
-    }
-    return out;
+    return payments::sha256_hex(json::serialize(canonical));
 }
 
 }  // namespace billpay::daemon

@@ -680,6 +680,14 @@ asio::awaitable<response> payments_api::list_payment_methods(request_context& ct
     for (const auto& m : methods) {
         data.push_back(payment_method_json(m));
     }
+    const auto client = std::get<api_client>(who);
+    if (client.role == client_role::finance) {
+        const store::audit_entry read{
+            client.id, source_of(ctx), "payment_methods.listed", *account, "", "{}"};
+        if (!co_await audit(database_, read)) {
+            co_return unavailable(ctx, "nothing was shown");
+        }
+    }
     co_return json_response(http::status::ok, json::object{{"object", "list"},
                                                            {"data", std::move(data)},
                                                            {"has_more", false},

@@ -1,11 +1,10 @@
 #include "finance/settlement_files.hpp"
 
-#include <openssl/evp.h>
-
 #include <map>
 #include <optional>
 #include <set>
 
+#include "payments/digest.hpp"
 #include "payments/money.hpp"
 
 namespace billpay::finance {
@@ -332,17 +331,6 @@ parsed_settlements parse_generic(std::string_view content) {
     return out;
 }
 
-std::string content_sha256(std::string_view content) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(content.data(), content.size(), digest, &length, EVP_sha256(), nullptr);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(hex[digest[i] >> 4]);
-        out.push_back(hex[digest[i] & 0xf]);
-    }
-    return out;
-}
+std::string content_sha256(std::string_view content) { return payments::sha256_hex(content); }
 
 }  // namespace billpay::finance

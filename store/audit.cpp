@@ -1,8 +1,8 @@
 #include "store/audit.hpp"
 
-#include <openssl/evp.h>
-
 #include <pqxx/pqxx>
+
+#include "payments/digest.hpp"
 
 namespace billpay::store {
 namespace {
@@ -39,16 +39,7 @@ std::string audit_hash(const std::string& prev_hash, std::int64_t id, const std:
         input += part;
         input += '\n';
     }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out.push_back(hex[digest[i] >> 4]);
-        out.push_back(hex[digest[i] & 0xf]);
-    }
-    return out;
+    return payments::sha256_hex(input);
 }
 
 audit_row append_audit(pqxx::transaction_base& tx, const audit_entry& entry) {

@@ -1,27 +1,14 @@
 #include "store/migrations.hpp"
 
-#include <openssl/sha.h>
-
 #include <pqxx/pqxx>
+
+#include "payments/digest.hpp"
 
 namespace billpay::store {
 namespace {
 
 // An arbitrary constant that names "billpayd schema migration" among advisory locks.
 constexpr long long migration_lock_id = 0x62696c6c706179;
-
-std::string sha256_hex(std::string_view text) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(2 * SHA256_DIGEST_LENGTH);
-    for (unsigned char b : digest) {
-        out.push_back(hex[b >> 4]);
-        out.push_back(hex[b & 0xf]);
-    }
-    return out;
-}
 
 void ensure_table(pqxx::connection& conn) {
     pqxx::work tx(conn);
@@ -89,7 +76,7 @@ migration_report migrate(pqxx::connection& conn, std::span<const migration> migr
             auto recorded = row[1].as<std::string>();
             report.from_version = std::max(report.from_version, version);
             for (const auto& m : migrations) {
-                if (m.version == version && sha256_hex(m.sql) != recorded) {
+                if (m.version == version && payments::sha256_hex(m.sql) != recorded) {
                     throw migration_error("migration " + std::to_string(version) + " (" +
                                           std::string(m.name) +
                                           ") differs from the one applied to this database");
@@ -106,7 +93,7 @@ migration_report migrate(pqxx::connection& conn, std::span<const migration> migr
         pqxx::work tx(conn);
         tx.exec(std::string(m.sql));
         tx.exec_params("INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)",
-                       m.version, std::string(m.name), sha256_hex(m.sql));
+                       m.version, std::string(m.name), payments::sha256_hex(m.sql));
         tx.commit();
         report.applied.push_back(m.version);
         report.to_version = m.version;

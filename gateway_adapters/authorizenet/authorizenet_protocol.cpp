@@ -1,9 +1,9 @@
 #include "gateway_adapters/authorizenet/authorizenet_protocol.hpp"
 
-#include <openssl/evp.h>
-
 #include <boost/json/parse.hpp>
 #include <charconv>
+
+#include "payments/digest.hpp"
 
 namespace billpay::gateway::authorizenet {
 namespace {
@@ -191,19 +191,7 @@ std::string merchant_customer_id_for(std::string_view account_number) {
     if (account_number.size() <= 20) {
         return std::string(account_number);
     }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(account_number.data(), account_number.size(), digest, &length, EVP_sha256(),
-               nullptr);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string id = "h";
-    for (unsigned int i = 0; id.size() < 20 && i < length; ++i) {
-        id.push_back(hex[digest[i] >> 4]);
-        if (id.size() < 20) {
-            id.push_back(hex[digest[i] & 0xf]);
-        }
-    }
-    return id;
+    return "h" + payments::sha256_hex(account_number).substr(0, 19);
 }
 
 std::string profile_token::to_string() const {

@@ -19,13 +19,6 @@ namespace json = boost::json;
 
 class Finance : public payments_fixture {
   protected:
-    /// A succeeded payment of `amount` through the simulator; its id.
-    std::string paid(https_client& c, std::int64_t amount, const std::string& bill) {
-        auto res = pay(c, payment_body("4242424242424242", bill, amount), "pay-" + bill);
-        EXPECT_EQ(res.result(), http::status::created) << res.body();
-        return std::string(json_of(res).at("id").as_string());
-    }
-
     http_response refund(https_client& c, const std::string& payment_id, const json::object& body,
                          const std::string& key, const std::string& api_key = finance_key) {
         return post(c, "/v1/payments/" + payment_id + "/refunds", body, api_key, key);
@@ -33,29 +26,6 @@ class Finance : public payments_fixture {
 
     json::value payment(https_client& c, const std::string& id) {
         return json_of(get(c, "/v1/payments/" + id + "?account_number=1001-2002"));
-    }
-
-    std::string ctl() const {
-        return built_program("billpayctl").string() + " --config " +
-               (dir / "billpayd.yaml").string();
-    }
-
-    /// A day in the utility's time zone (the fixture's America/Chicago), `offset` days from today.
-    std::string local_day(int offset = 0) {
-        pqxx::connection conn(database.dsn());
-        pqxx::read_transaction tx(conn);
-        return tx
-            .exec_params(
-                "SELECT to_char((now() AT TIME ZONE 'America/Chicago')::date + $1::int,"
-                " 'YYYY-MM-DD')",
-                offset)[0][0]
-            .as<std::string>();
-    }
-
-    std::string text(const std::string& sql) {
-        pqxx::connection conn(database.dsn());
-        pqxx::read_transaction tx(conn);
-        return tx.exec(sql)[0][0].as<std::string>();
     }
 };
 
@@ -219,6 +189,16 @@ TEST_F(Finance, BillpayctlRefundsOnceByKeyAndTheAuditTrailCatchesAHandEdit) {
     EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'payments.read'"
                     " AND actor = 'finance'"),
               1);
+    ASSERT_EQ(get(c, "/v1/payments?account_number=1001-2002", finance_key).result(),
+              http::status::ok);
+    ASSERT_EQ(get(c, "/v1/payment_methods?account_number=1001-2002", finance_key).result(),
+              http::status::ok);
+    EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action IN ('payments.listed',"
+                    " 'payment_methods.listed') AND source = '127.0.0.1'"),
+              2);
+    // The portal reading its own customer's payments is not finance's business to audit.
+    ASSERT_EQ(get(c, "/v1/payments?account_number=1001-2002").result(), http::status::ok);
+    EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE actor = 'portal'"), 0);
     auto trail = capture_command(ctl() + " audit list --record " + id);
     EXPECT_THAT(trail, HasSubstr("refund.requested"));
     EXPECT_THAT(trail, HasSubstr("refund.succeeded"));

@@ -2,9 +2,13 @@
 
 #include <openssl/sha.h>
 
+#include <atomic>
 #include <boost/json/serialize.hpp>
+#include <future>
 #include <pqxx/pqxx>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 #include "tests/e2e/daemon_fixture.hpp"
 
@@ -140,6 +144,86 @@ class payments_fixture : public daemon_fixture {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
         return false;
+    }
+
+    /// A succeeded payment of `amount` for `bill` (key pay-<bill>); its id.
+    std::string paid(https_client& c, std::int64_t amount, const std::string& bill,
+                     const std::string& card = "4242424242424242") {
+        auto res = pay(c, payment_body(card, bill, amount), "pay-" + bill);
+        EXPECT_EQ(res.result(), http::status::created) << res.body();
+        return std::string(json_of(res).at("id").as_string());
+    }
+
+    /// The text of the first column of the first row of one SQL query.
+    std::string text(const std::string& sql) {
+        pqxx::connection conn(database.dsn());
+        pqxx::read_transaction tx(conn);
+        return tx.exec(sql)[0][0].as<std::string>();
+    }
+
+    /// billpayctl with this test's config, for a shell command line.
+    std::string ctl() const {
+        return built_program("billpayctl").string() + " --config " +
+               (dir / "billpayd.yaml").string();
+    }
+
+    /// A day (YYYY-MM-DD) in the fixture's time zone, America/Chicago, `offset` days from today.
+    std::string local_day(int offset = 0) {
+        pqxx::connection conn(database.dsn());
+        pqxx::read_transaction tx(conn);
+        return tx
+            .exec_params(
+                "SELECT to_char((now() AT TIME ZONE 'America/Chicago')::date + $1::int,"
+                " 'YYYY-MM-DD')",
+                offset)[0][0]
+            .as<std::string>();
+    }
+
+    /// Pays `total` bills over 16 connections at once with `card` (bill b<i>, amount 100 + i,
+    /// key k<i>). Each answer must be 201 or 202; returns how many were 202.
+    int pay_concurrently(int total, const std::string& card) {
+        std::atomic<int> next{0};
+        std::atomic<int> accepted{0};
+        std::vector<std::future<void>> workers;
+        for (int w = 0; w < 16; ++w) {
+            workers.push_back(std::async(std::launch::async, [&] {
+                https_client c(daemon->port());
+                for (int i = next++; i < total; i = next++) {
+                    auto res = pay(c, payment_body(card, "b" + std::to_string(i), 100 + i),
+                                   "k" + std::to_string(i));
+                    if (res.result() == http::status::accepted) {
+                        ++accepted;
+                    } else {
+                        EXPECT_EQ(res.result(), http::status::created) << res.body();
+                    }
+                }
+            }));
+        }
+        for (auto& w : workers) {
+            w.get();
+        }
+        return accepted.load();
+    }
+
+    /// Waits until no payment is pending; if some still are after `timeout`, shows why from
+    /// billpayd's own warnings and errors.
+    void wait_until_none_pending(std::chrono::seconds timeout) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (count("SELECT count(*) FROM payments WHERE status = 'pending'") > 0 &&
+               std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+        if (count("SELECT count(*) FROM payments WHERE status = 'pending'") > 0) {
+            std::istringstream lines(daemon->log());
+            int shown = 0;
+            for (std::string line; std::getline(lines, line) && shown < 5;) {
+                if (line.find("\"level\":\"error\"") != std::string::npos ||
+                    line.find("\"level\":\"warn\"") != std::string::npos) {
+                    ADD_FAILURE() << line;
+                    ++shown;
+                }
+            }
+        }
     }
 };
 

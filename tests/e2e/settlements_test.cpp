@@ -18,26 +18,6 @@ namespace json = boost::json;
 
 class settlement_fixture : public payments_fixture {
   protected:
-    std::string ctl() const {
-        return built_program("billpayctl").string() + " --config " +
-               (dir / "billpayd.yaml").string();
-    }
-    std::string local_day(int offset = 0) {
-        pqxx::connection conn(database.dsn());
-        pqxx::read_transaction tx(conn);
-        return tx
-            .exec_params(
-                "SELECT to_char((now() AT TIME ZONE 'America/Chicago')::date + $1::int,"
-                " 'YYYY-MM-DD')",
-                offset)[0][0]
-            .as<std::string>();
-    }
-    std::string paid(https_client& c, std::int64_t amount, const std::string& bill,
-                     const std::string& card = "4242424242424242") {
-        auto res = pay(c, payment_body(card, bill, amount), "pay-" + bill);
-        EXPECT_EQ(res.result(), http::status::created) << res.body();
-        return std::string(json_of(res).at("id").as_string());
-    }
     json::value refund(https_client& c, const std::string& id, std::int64_t amount,
                        const std::string& key) {
         auto res = post(c, "/v1/payments/" + id + "/refunds",
@@ -45,11 +25,6 @@ class settlement_fixture : public payments_fixture {
                         finance_key, key);
         EXPECT_EQ(res.result(), http::status::created) << res.body();
         return json_of(res);
-    }
-    std::string column(const std::string& sql) {
-        pqxx::connection conn(database.dsn());
-        pqxx::read_transaction tx(conn);
-        return tx.exec(sql)[0][0].as<std::string>();
     }
 };
 
@@ -106,7 +81,7 @@ TEST_F(StripeSettlements, ARealisticItemizedReportReconcilesToZeroExceptions) {
     auto odd = paid(c, 2599, "odd");
     auto re = refund(c, plain, 1000, "refund-plain");
     auto pi = [&](const std::string& id) {
-        return column("SELECT processor_reference FROM payments WHERE id = '" + id + "'");
+        return text("SELECT processor_reference FROM payments WHERE id = '" + id + "'");
     };
     const std::string re_id(re.at("processor_reference").as_string());
     auto today = local_day();
@@ -131,9 +106,9 @@ TEST_F(StripeSettlements, ARealisticItemizedReportReconcilesToZeroExceptions) {
     auto imported =
         capture_command(ctl() + " settlements import --processor stripe " + file.string());
     EXPECT_THAT(imported, HasSubstr("imported 6 lines"));
-    EXPECT_EQ(column("SELECT string_agg(gross::text, ',' ORDER BY line_id) FROM settlement_lines"),
+    EXPECT_EQ(text("SELECT string_agg(gross::text, ',' ORDER BY line_id) FROM settlement_lines"),
               "10,123456,5000,2599,-1000,-5");
-    EXPECT_EQ(column("SELECT string_agg(net::text, ',' ORDER BY line_id) FROM settlement_lines"),
+    EXPECT_EQ(text("SELECT string_agg(net::text, ',' ORDER BY line_id) FROM settlement_lines"),
               "-20,119846,4825,2494,-1000,-5");
 
     auto out =
@@ -141,7 +116,7 @@ TEST_F(StripeSettlements, ARealisticItemizedReportReconcilesToZeroExceptions) {
     EXPECT_THAT(out, HasSubstr("5 matched, 0 exceptions"));
     EXPECT_THAT(out, HasSubstr("exit=0"));
     EXPECT_THAT(out, HasSubstr("fees    38.15 USD"));  // po_1's
-    auto summary = json::parse(column("SELECT summary::text FROM reconciliation_runs"));
+    auto summary = json::parse(text("SELECT summary::text FROM reconciliation_runs"));
     // Fee totals per payout: po_1 0.30 + 36.10 + 1.75, po_2 1.05.
     std::map<std::string, std::int64_t> fees;
     for (const auto& p : summary.at("payouts").as_array()) {
