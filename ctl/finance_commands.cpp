@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -198,8 +199,13 @@ std::string operator_source() {
 }
 
 int refund(const config::settings& settings, const refund_options& options) {
-    if (options.reason.empty()) {
-        std::cerr << "billpayctl refund: --reason is required\n";
+    bool printable = std::none_of(options.reason.begin(), options.reason.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+    if (options.reason.empty() || options.reason.size() > 500 || !printable) {
+        // The reason goes to the audit trail and the customer's refund_receipt, as the API's.
+        std::cerr << "billpayctl refund: --reason must be 1 to 500 characters without control "
+                     "characters\n";
         return 2;
     }
     auto db = open_store(settings);

@@ -182,6 +182,9 @@ TEST_F(Finance, BillpayctlRefundsOnceByKeyAndTheAuditTrailCatchesAHandEdit) {
         0);
     EXPECT_EQ(count("SELECT count(*) FROM refunds"), 1);
     EXPECT_EQ(run_command(ctl() + " refund " + id + " --amount 5000 --reason x 2>/dev/null"), 1);
+    EXPECT_EQ(
+        run_command(ctl() + " refund " + id + " --reason \"$(printf 'x\\033[31m')\" 2>/dev/null"),
+        2);  // control characters never reach the audit trail or a receipt
 
     // A finance read of a customer's payments is audited too.
     auto read = get(c, "/v1/payments/" + id, finance_key);
