@@ -29,9 +29,13 @@ asio::awaitable<void> recovery_worker::run() {
             logging::warn("payment recovery pass failed", {{"error", e.what()}});
         }
         if (refunds_ != nullptr) {
-            const auto& cfg = settings_.payments.recovery;
-            co_await refunds_->retry_pending(settings_.finance.refund_recovery_after, cfg.interval,
-                                             cfg.max_attempts);
+            try {
+                const auto& cfg = settings_.payments.recovery;
+                co_await refunds_->retry_pending(settings_.finance.refund_recovery_after,
+                                                 cfg.interval, cfg.max_attempts);
+            } catch (const std::exception& e) {
+                logging::warn("refund recovery pass failed", {{"error", e.what()}});
+            }
         }
         timer.expires_after(settings_.payments.recovery.interval);
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));

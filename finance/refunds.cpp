@@ -169,10 +169,14 @@ asio::awaitable<int> refunds::retry_pending(std::chrono::milliseconds pending_fo
     for (const auto& refund : due) {
         if (refund.attempts > max_attempts) {
             const std::string id = refund.id;
-            co_await database_.run([&id](pqxx::connection& conn) {
-                store::mark_refund_needs_review(conn, id);
-                return true;
-            });
+            try {
+                co_await database_.run([&id](pqxx::connection& conn) {
+                    store::mark_refund_needs_review(conn, id);
+                    return true;
+                });
+            } catch (const std::exception&) {
+                continue;  // flagged on a later pass
+            }
             logging::error("a refund's outcome is still unknown: flagged for review",
                            {{"refund_id", refund.id}, {"payment_id", refund.payment_id}});
             continue;
