@@ -78,6 +78,19 @@ asio::awaitable<void> payments_api::record_response(const std::string& client_id
     co_await daemon::record_response(database_, client_id, key, res, ctx);
 }
 
+std::variant<payments_api::checked_card, response> payments_api::check_card(
+    const tokenizer::card_data& card, const request_context& ctx) const {
+    if (auto problem = tokenizer::check_card(card, tokenizer::current_year_month())) {
+        return error_response(http::status::bad_request, error_type::invalid_request_error,
+                              problem->code, problem->message, ctx.request_id, problem->param);
+    }
+    auto summary = fingerprints_.describe(card);
+    return checked_card{
+        store::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
+                           summary.exp_month, summary.exp_year, summary.fingerprint},
+        fingerprints_.of_request_fields(card)};
+}
+
 store::card_record payments_api::card_from_token(
     const gateway::token_description& described) const {
     auto brand = tokenizer::parse_card_brand(described.brand);
@@ -171,16 +184,12 @@ asio::awaitable<response> payments_api::create_payment(request_context& ctx, req
     std::optional<store::payment_method_record> method;
     std::string card_fingerprint;
     if (pr.card) {
-        if (auto problem = tokenizer::check_card(*pr.card, tokenizer::current_year_month())) {
-            co_return error_response(http::status::bad_request, error_type::invalid_request_error,
-                                     problem->code, problem->message, ctx.request_id,
-                                     problem->param);
+        auto checked = check_card(*pr.card, ctx);
+        if (auto* refusal = std::get_if<response>(&checked)) {
+            co_return std::move(*refusal);
         }
-        auto summary = fingerprints_.describe(*pr.card);
-        new_card =
-            store::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
-                               summary.exp_month, summary.exp_year, summary.fingerprint};
-        card_fingerprint = fingerprints_.of_request_fields(*pr.card);
+        new_card = std::get<checked_card>(checked).record;
+        card_fingerprint = std::get<checked_card>(checked).request_fingerprint;
     } else if (pr.processor_token) {
         card_fingerprint = "token:" + pr.processor_token->canonical();
     } else {
@@ -546,15 +555,12 @@ asio::awaitable<response> payments_api::create_payment_method(request_context& c
     std::optional<store::card_record> card;
     std::string fingerprint_input = pr.account_number + "\n";
     if (pr.card) {
-        if (auto problem = tokenizer::check_card(*pr.card, tokenizer::current_year_month())) {
-            co_return error_response(http::status::bad_request, error_type::invalid_request_error,
-                                     problem->code, problem->message, ctx.request_id,
-                                     problem->param);
+        auto checked = check_card(*pr.card, ctx);
+        if (auto* refusal = std::get_if<response>(&checked)) {
+            co_return std::move(*refusal);
         }
-        auto summary = fingerprints_.describe(*pr.card);
-        card = store::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
-                                  summary.exp_month, summary.exp_year, summary.fingerprint};
-        fingerprint_input += fingerprints_.of_request_fields(*pr.card);
+        card = std::get<checked_card>(checked).record;
+        fingerprint_input += std::get<checked_card>(checked).request_fingerprint;
     } else {
         fingerprint_input += "token:" + pr.processor_token->canonical();
     }

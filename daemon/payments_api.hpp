@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <variant>
 
 #include "config/settings.hpp"
 #include "daemon/api_clients.hpp"
@@ -47,6 +48,14 @@ class payments_api {
     boost::asio::awaitable<response> delete_payment_method(request_context& ctx, request& req);
 
     [[nodiscard]] gateway::deadline processor_deadline() const;
+    /// A card typed into the portal, checked (brand, length, Luhn, expiry, CVC: 400 naming the
+    /// field otherwise): what billpayd keeps of it, and its keyed fingerprint for idempotency.
+    struct checked_card {
+        store::card_record record;
+        std::string request_fingerprint;
+    };
+    [[nodiscard]] std::variant<checked_card, response> check_card(const tokenizer::card_data& card,
+                                                                  const request_context& ctx) const;
     /// What billpayd keeps of a card tokenized in the browser, from the processor's description.
     [[nodiscard]] store::card_record card_from_token(
         const gateway::token_description& described) const;

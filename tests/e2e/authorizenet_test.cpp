@@ -113,7 +113,7 @@ TEST_F(AuthorizeNet, TheSandboxTestCardMeetsEachDocumentedOutcome) {
     EXPECT_EQ(fake->charges().size(), 1u);
     // The cards went to Authorize.Net and nowhere else: not billpayd's log, not its tables.
     for (const char* number : {"4111111111111111", "4222222222222"}) {
-        EXPECT_EQ(daemon->log().find(number), std::string::npos) << number;
+        EXPECT_EQ(daemon->log().find(number), std::string::npos) << card_label(number);
         EXPECT_EQ(count(std::string("SELECT count(*) FROM payments p WHERE p::text LIKE '%") +
                         number + "%'"),
                   0);

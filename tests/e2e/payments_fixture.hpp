@@ -77,6 +77,12 @@ class payments_fixture : public daemon_fixture {
         return h;
     }
 
+    /// How a test names a card in its failure messages: its last four digits only (no card
+    /// number, not even a published test number, is ever printed).
+    static std::string card_label(const std::string& number) {
+        return "card ending " + number.substr(number.size() - 4);
+    }
+
     /// A payment body paying `amount` for `bill` with `card_number`.
     static boost::json::object payment_body(const std::string& card_number,
                                             const std::string& bill = "2026-11",

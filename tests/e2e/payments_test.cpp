@@ -54,7 +54,7 @@ TEST_F(Payments, EachDeclineCardIs402CardErrorNamingThePayment) {
         auto res = pay(c, payment_body(card.number, "bill-" + std::to_string(n)),
                        "decline-" + std::to_string(n));
         ++n;
-        ASSERT_EQ(res.result(), http::status::payment_required) << card.number;
+        ASSERT_EQ(res.result(), http::status::payment_required) << card_label(card.number);
         auto error = json_of(res).at("error");
         EXPECT_EQ(error.at("type"), "card_error");
         EXPECT_EQ(error.at("code"), "card_declined");
@@ -95,7 +95,8 @@ TEST_F(Payments, OtherValidTestNumbersOfEveryBrandApprove) {
         auto res = pay(c, payment_body(card.number, "b" + std::to_string(n)),
                        "brand-" + std::to_string(n));
         ++n;
-        ASSERT_EQ(res.result(), http::status::created) << card.number << " " << res.body();
+        ASSERT_EQ(res.result(), http::status::created)
+            << card_label(card.number) << " " << res.body();
         EXPECT_EQ(json_of(res).at("card").at("brand"), card.brand);
     }
 }

@@ -69,9 +69,12 @@ TEST_F(Stripe, EachTestCardMeetsItsOutcome) {
                    expected{"4000000000000119", "processing_error", "failed"}}) {
         auto key = "card-" + std::to_string(n++);
         auto res = pay(c, payment_body(e.number, key), key);
-        ASSERT_EQ(res.result(), http::status::payment_required) << e.number << res.body();
-        EXPECT_EQ(json_of(res).at("error").at("decline_code"), e.decline_code) << e.number;
-        EXPECT_EQ(json_of(res).at("error").at("payment").at("status"), e.status) << e.number;
+        ASSERT_EQ(res.result(), http::status::payment_required)
+            << card_label(e.number) << res.body();
+        EXPECT_EQ(json_of(res).at("error").at("decline_code"), e.decline_code)
+            << card_label(e.number);
+        EXPECT_EQ(json_of(res).at("error").at("payment").at("status"), e.status)
+            << card_label(e.number);
     }
     EXPECT_EQ(stripe->rejected_requests(), 0);  // every request was well formed
     EXPECT_EQ(stripe->charges().size(), 1u);
