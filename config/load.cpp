@@ -346,6 +346,7 @@ void read_database(map_reader& root, database_settings& db) {
     read_into(map, "pool_size", db.pool_size, 1, 256);
     read_millis(map, "connect_timeout_ms", db.connect_timeout, 1'000, 600'000);
     read_millis(map, "statement_timeout_ms", db.statement_timeout, 100, 3'600'000);
+    read_millis(map, "queue_timeout_ms", db.queue_timeout, 10, 600'000);
     map.finish();
 }
 
@@ -402,6 +403,8 @@ void read_gateway(map_reader& root, gateway_settings& gateway) {
     map_reader simulator(map.ctx(), map.take("simulator"), map.path("simulator"), map.mark());
     simulator_settings sim;
     read_millis(simulator, "latency_ms", sim.latency, 0, 600'000);
+    sim.ledger = resolve(
+        map.ctx(), read_string(simulator, "ledger", false).value_or("simulator/ledger.jsonl"));
     simulator.finish();
     if (processor == "simulator") {
         gateway.processor = sim;
@@ -610,6 +613,57 @@ void read_logging(map_reader& root, logging_settings& logging) {
     map.finish();
 }
 
+/// Where a key is in the document (for a problem found after reading): the key's own line when
+/// it is there, else its section's, else the gateway timeout that makes it a problem.
+YAML::Mark mark_of(const YAML::Node& root, std::initializer_list<const char*> path,
+                   const YAML::Mark& fallback) {
+    if (!root.IsMap()) {
+        return fallback;
+    }
+    YAML::Node node = root;
+    YAML::Mark best = fallback;
+    for (const char* key : path) {
+        if (!node.IsMap()) {
+            break;
+        }
+        YAML::Node next;
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            if (it->first.IsScalar() && it->first.Scalar() == key) {
+                next = it->second;
+                best = it->first.Mark();
+                break;
+            }
+        }
+        if (!next.IsDefined()) {
+            break;
+        }
+        node = next;
+    }
+    return best;
+}
+
+/// Recovery may not ask about a charge or a refund that can still be under way: a lookup then
+/// could find nothing (Authorize.Net) although the request is about to charge.
+void check_recovery_delays(context& ctx, const YAML::Node& root, const settings& s) {
+    const auto smallest = charge_window(s.gateway);
+    const auto margin = smallest - s.gateway.timeout;
+    const YAML::Mark gateway_mark = mark_of(root, {"gateway", "timeout_ms"}, YAML::Mark());
+    auto why = [&](std::string_view key) {
+        return "must be at least " + std::to_string(smallest.count()) + " (gateway.timeout_ms " +
+               std::to_string(s.gateway.timeout.count()) + " plus a margin of " +
+               std::to_string(margin.count()) + "): until then the " + std::string(key) +
+               "'s request may still be under way at the processor";
+    };
+    if (s.payments.recovery.after < smallest) {
+        ctx.report(mark_of(root, {"payments", "recovery", "after_ms"}, gateway_mark),
+                   "payments.recovery.after_ms", why("payment"));
+    }
+    if (s.finance.refund_recovery_after < smallest) {
+        ctx.report(mark_of(root, {"finance", "refund_recovery_after_ms"}, gateway_mark),
+                   "finance.refund_recovery_after_ms", why("refund"));
+    }
+}
+
 }  // namespace
 
 std::string problem::to_string() const {
@@ -686,6 +740,7 @@ settings load(const fs::path& file) {
     read_finance(map, result.finance);
     read_logging(map, result.logging);
     map.finish();
+    check_recovery_delays(ctx, root, result);
 
     if (!ctx.problems.empty()) {
         throw invalid_config(std::move(ctx.problems));

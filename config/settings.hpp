@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -44,6 +45,9 @@ struct database_settings {
     int pool_size = 8;
     std::chrono::milliseconds connect_timeout{5'000};
     std::chrono::milliseconds statement_timeout{10'000};
+    /// A request's database work that waited this long for a connection is not run: the request
+    /// is answered 503 store_busy (Retry-After), rather than queueing without bound.
+    std::chrono::milliseconds queue_timeout{2'000};
 };
 
 enum class client_role { portal, finance, ops };
@@ -59,6 +63,8 @@ struct client_settings {
 
 struct simulator_settings {
     std::chrono::milliseconds latency{0};
+    /// The simulator's own ledger (a processor's memory, not billpayd's): a file it appends to.
+    std::filesystem::path ledger;
 };
 
 /// Stripe's API (gateway_adapters/stripe/).
@@ -88,6 +94,16 @@ struct gateway_settings {
     /// Deadline for each processor call; past it a charge's outcome is unknown (202 pending).
     std::chrono::milliseconds timeout{30'000};
 };
+
+/// How long after a processor call began it can still be under way, at the processor or on its
+/// way there: the call's deadline plus a margin (half the deadline, at least a second) for the
+/// hand-offs around it and the processor's own lag in listing what it did. A request holds its
+/// idempotency key this long (and again from the moment its payment is recorded), and nothing
+/// may look up a charge or a refund, or conclude "never received", before this has passed:
+/// `payments.recovery.after_ms` and `finance.refund_recovery_after_ms` may not be shorter.
+inline std::chrono::milliseconds charge_window(const gateway_settings& gateway) {
+    return gateway.timeout + std::max(std::chrono::milliseconds(1'000), gateway.timeout / 2);
+}
 
 struct tokenizer_settings {
     secret fingerprint_key;

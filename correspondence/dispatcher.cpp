@@ -8,7 +8,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <memory>
-#include <pqxx/pqxx>
 
 #include "logging/log.hpp"
 
@@ -18,26 +17,14 @@ namespace {
 namespace asio = boost::asio;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
-/// Calls `wake` for every NOTIFY billpay_outbox.
-class outbox_listener final : public pqxx::notification_receiver {
-  public:
-    outbox_listener(pqxx::connection_base& conn, std::function<void()> wake)
-        : pqxx::notification_receiver(conn, "billpay_outbox"), wake_(std::move(wake)) {}
-    void operator()(const std::string&, int) override { wake_(); }
-
-  private:
-    std::function<void()> wake_;
-};
-
 }  // namespace
 
-dispatcher::dispatcher(asio::io_context& ioc, dispatcher_settings settings,
-                       store::database& database, transport& transport, std::string listen_dsn,
-                       std::string instance)
+dispatcher::dispatcher(asio::io_context& ioc, dispatcher_settings settings, store::outbox& outbox,
+                       transport& transport, std::string listen_dsn, std::string instance)
     : ioc_(ioc),
       strand_(asio::make_strand(ioc)),
       settings_(settings),
-      database_(database),
+      outbox_(outbox),
       transport_(transport),
       listen_dsn_(std::move(listen_dsn)),
       instance_(std::move(instance)),
@@ -45,19 +32,21 @@ dispatcher::dispatcher(asio::io_context& ioc, dispatcher_settings settings,
 
 dispatcher::~dispatcher() {
     stop();
-    if (listener_.joinable()) {
-        listener_.join();  // within a second: the listener looks at stopping_ that often
-    }
+    listener_.reset();  // joins within a second
 }
 
 void dispatcher::start() {
     asio::co_spawn(strand_, run(), asio::detached);
-    listener_ = std::thread([this] { listen_loop(); });
+    listener_ = std::make_unique<store::outbox_listener>(
+        listen_dsn_, [this] { asio::post(strand_, [this] { wake_.cancel(); }); });
 }
 
 void dispatcher::stop() {
     if (stopping_.exchange(true)) {
         return;
+    }
+    if (listener_) {
+        listener_->stop();
     }
     asio::post(strand_, [this] { wake_.cancel(); });
 }
@@ -74,34 +63,13 @@ std::chrono::milliseconds dispatcher::backoff(int attempts) const {
     return delay / 2 + delay * r / 512;
 }
 
-void dispatcher::listen_loop() {
-    while (!stopping_) {
-        try {
-            pqxx::connection conn(listen_dsn_);
-            outbox_listener listener(conn,
-                                     [this] { asio::post(strand_, [this] { wake_.cancel(); }); });
-            while (!stopping_) {
-                conn.await_notification(1, 0);  // wakes at least once a second to see stopping_
-            }
-        } catch (const std::exception& e) {
-            logging::warn("outbox listener lost its connection; polling until it is back",
-                          {{"error", e.what()}});
-            for (int i = 0; i < 10 && !stopping_; ++i) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            }
-        }
-    }
-}
-
 asio::awaitable<void> dispatcher::run() {
     while (!stopping_) {
         std::vector<store::outbox_message> due;
-        try {
-            due = co_await database_.run([this](pqxx::connection& conn) {
-                return store::claim_due_messages(conn, settings_.concurrency, settings_.lease);
-            });
-        } catch (const std::exception& e) {
-            logging::warn("outbox claim failed", {{"error", e.what()}});
+        if (auto claimed = co_await outbox_.claim_due(settings_.concurrency, settings_.lease)) {
+            due = std::move(*claimed);
+        } else {
+            logging::warn("outbox claim failed", {{"error", store::to_string(claimed.error())}});
         }
         if (!due.empty()) {
             auto remaining = std::make_shared<std::size_t>(due.size());
@@ -166,16 +134,12 @@ asio::awaitable<void> dispatcher::deliver_one(store::outbox_message message) {
             }
             break;
     }
-    try {
-        co_await database_.run([&](pqxx::connection& conn) {
-            store::record_attempt(conn, message.id, outcome, result.http_status, result.error,
-                                  retry_after, instance_);
-            return true;
-        });
-    } catch (const std::exception& e) {
+    auto recorded = co_await outbox_.record_attempt(message.id, outcome, result.http_status,
+                                                    result.error, retry_after, instance_);
+    if (!recorded) {
         // The lease runs out and the message is tried again: the receiver de-duplicates by id.
         logging::warn("could not record a delivery attempt",
-                      {{"message_id", message.id}, {"error", e.what()}});
+                      {{"message_id", message.id}, {"error", store::to_string(recorded.error())}});
     }
 }
 

@@ -6,11 +6,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
-#include <thread>
 
 #include "correspondence/transport.hpp"
-#include "store/database.hpp"
+#include "store/outbox.hpp"
 
 namespace billpay::correspondence {
 
@@ -24,16 +24,15 @@ struct dispatcher_settings {
 };
 
 /// Delivers the outbox off the request path, inside billpayd. It wakes on PostgreSQL
-/// LISTEN/NOTIFY (a thread of its own waits on a dedicated connection) and on a slow poll,
+/// LISTEN/NOTIFY (store::outbox_listener) and on a slow poll,
 /// claims due messages with FOR UPDATE SKIP LOCKED (several processes share the work and never
 /// send one message at once), delivers up to `concurrency` at a time, and records every attempt.
 /// Failures retry with exponential backoff and jitter; past `give_up_after`, or on a permanent
 /// refusal, a message is dead-lettered and stays visible (billpayctl receipts list --status dead).
 class dispatcher {
   public:
-    dispatcher(boost::asio::io_context& ioc, dispatcher_settings settings,
-               store::database& database, transport& transport, std::string listen_dsn,
-               std::string instance);
+    dispatcher(boost::asio::io_context& ioc, dispatcher_settings settings, store::outbox& outbox,
+               transport& transport, std::string listen_dsn, std::string instance);
     ~dispatcher();
 
     /// Starts the delivery loop and the listener thread.
@@ -45,19 +44,18 @@ class dispatcher {
   private:
     boost::asio::awaitable<void> run();
     boost::asio::awaitable<void> deliver_one(store::outbox_message message);
-    void listen_loop();
     [[nodiscard]] std::chrono::milliseconds backoff(int attempts) const;
 
     boost::asio::io_context& ioc_;
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
     dispatcher_settings settings_;
-    store::database& database_;
+    store::outbox& outbox_;
     transport& transport_;
     std::string listen_dsn_;
     std::string instance_;
     boost::asio::steady_timer wake_;
     std::atomic<bool> stopping_{false};
-    std::thread listener_;
+    std::unique_ptr<store::outbox_listener> listener_;
 };
 
 }  // namespace billpay::correspondence

@@ -13,8 +13,8 @@ namespace {
 class owning_webhook_transport final : public transport {
   public:
     owning_webhook_transport(const config::webhook_settings& s,
-                             boost::asio::any_io_executor executor, gateway::https_endpoint to)
-        : client_(std::move(executor), gateway::https_client::options{s.ca_file, 16}),
+                             boost::asio::any_io_executor executor, https::endpoint to)
+        : client_(std::move(executor), https::client::options{s.ca_file, 16}),
           webhook_(client_, std::move(to), s.signing_secret, s.timeout) {}
 
     boost::asio::awaitable<delivery> deliver(const store::outbox_message& message) override {
@@ -22,7 +22,7 @@ class owning_webhook_transport final : public transport {
     }
 
   private:
-    gateway::https_client client_;
+    https::client client_;
     webhook_transport webhook_;
 };
 
@@ -36,7 +36,7 @@ std::unique_ptr<transport> make_transport(const config::transport_settings& sett
             if constexpr (std::is_same_v<settings_type, config::spool_settings>) {
                 return std::make_unique<spool_transport>(s.directory);
             } else if constexpr (std::is_same_v<settings_type, config::webhook_settings>) {
-                auto to = gateway::https_endpoint::parse(s.url);
+                auto to = https::endpoint::parse(s.url);
                 if (!to) {
                     throw std::invalid_argument("correspondence.webhook.url is not an https URL");
                 }

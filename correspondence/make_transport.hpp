@@ -5,7 +5,7 @@
 
 #include "config/settings.hpp"
 #include "correspondence/transport.hpp"
-#include "gateway_adapters/https_client.hpp"
+#include "https/client.hpp"
 
 namespace billpay::correspondence {
 

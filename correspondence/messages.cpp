@@ -6,7 +6,8 @@
 #include <ctime>
 
 #include "logging/log.hpp"
-#include "payments/ids.hpp"
+#include "model/ids.hpp"
+#include "model/time.hpp"
 
 namespace billpay::correspondence {
 namespace {
@@ -18,10 +19,10 @@ json::value or_null(const std::optional<std::string>& v) {
 }
 
 json::object payment_fields(const store::payment_record& p) {
-    using payments::payment_status;
+    using model::payment_status;
     return json::object{
         {"id", p.id},
-        {"status", payments::to_string(p.status)},
+        {"status", model::to_string(p.status)},
         {"confirmation", p.confirmation},
         {"amount", p.amount.minor_units},
         {"currency", p.amount.unit.code()},
@@ -37,7 +38,7 @@ json::object payment_fields(const store::payment_record& p) {
 }  // namespace
 
 std::optional<store::outbox_entry> render_payment_message(const store::payment_record& p) {
-    using payments::payment_status;
+    using model::payment_status;
     std::string type;
     switch (p.status) {
         case payment_status::succeeded:
@@ -53,11 +54,11 @@ std::optional<store::outbox_entry> render_payment_message(const store::payment_r
         default:
             return std::nullopt;  // refunds send refund_receipt through the refund's own path
     }
-    auto id = payments::new_id("rcpt");
+    auto id = model::new_id("rcpt");
     json::object message{
         {"id", id},
         {"type", type},
-        {"created_at", logging::rfc3339_utc(std::chrono::system_clock::now())},
+        {"created_at", model::rfc3339_utc(std::chrono::system_clock::now())},
         {"account_number", p.account_number},
         {"customer", json::object{{"name", p.customer_name}, {"email", p.customer_email}}},
         {"payment", payment_fields(p)}};
@@ -66,13 +67,13 @@ std::optional<store::outbox_entry> render_payment_message(const store::payment_r
 
 store::outbox_entry render_refund_message(const store::payment_record& p,
                                           const store::refund_record& r) {
-    auto id = payments::new_id("rcpt");
+    auto id = model::new_id("rcpt");
     auto payment = payment_fields(p);
     payment["amount_refunded"] = p.amount_refunded;
     json::object message{
         {"id", id},
         {"type", "refund_receipt"},
-        {"created_at", logging::rfc3339_utc(std::chrono::system_clock::now())},
+        {"created_at", model::rfc3339_utc(std::chrono::system_clock::now())},
         {"account_number", p.account_number},
         {"customer", json::object{{"name", p.customer_name}, {"email", p.customer_email}}},
         {"payment", std::move(payment)},

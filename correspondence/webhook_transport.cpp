@@ -41,8 +41,7 @@ std::string signature_header(std::string_view secret, std::time_t timestamp,
     return out;
 }
 
-webhook_transport::webhook_transport(gateway::https_client& client,
-                                     gateway::https_endpoint endpoint,
+webhook_transport::webhook_transport(https::client& client, https::endpoint endpoint,
                                      config::secret signing_secret,
                                      std::chrono::milliseconds timeout)
     : client_(client),
@@ -53,7 +52,7 @@ webhook_transport::webhook_transport(gateway::https_client& client,
 boost::asio::awaitable<delivery> webhook_transport::deliver(const store::outbox_message& message) {
     namespace http = boost::beast::http;
     using result = delivery::result;
-    gateway::https_client::request req{http::verb::post, endpoint_.target, 11};
+    https::client::request req{http::verb::post, endpoint_.target, 11};
     req.set(http::field::content_type, "application/json");
     req.set(http::field::user_agent, "billpayd");
     req.set("Idempotency-Key", message.id);
@@ -62,7 +61,7 @@ boost::asio::awaitable<delivery> webhook_transport::deliver(const store::outbox_
     req.body().assign(message.body.data(), message.body.size());
     auto deadline = std::chrono::steady_clock::now() + timeout_;
     auto answer = co_await client_.send(endpoint_, req, deadline);
-    if (answer.stage != gateway::send_stage::completed) {
+    if (answer.stage != https::send_stage::completed) {
         co_return delivery{result::retry, std::nullopt, answer.error.message()};
     }
     if (answer.status >= 200 && answer.status < 300) {

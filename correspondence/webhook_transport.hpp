@@ -6,7 +6,7 @@
 
 #include "config/secret.hpp"
 #include "correspondence/transport.hpp"
-#include "gateway_adapters/https_client.hpp"
+#include "https/client.hpp"
 
 namespace billpay::correspondence {
 
@@ -20,14 +20,14 @@ std::string signature_header(std::string_view secret, std::time_t timestamp, std
 /// at once and logged loudly); everything else, including no answer, is retried.
 class webhook_transport final : public transport {
   public:
-    webhook_transport(gateway::https_client& client, gateway::https_endpoint endpoint,
+    webhook_transport(https::client& client, https::endpoint endpoint,
                       config::secret signing_secret, std::chrono::milliseconds timeout);
 
     boost::asio::awaitable<delivery> deliver(const store::outbox_message& message) override;
 
   private:
-    gateway::https_client& client_;
-    gateway::https_endpoint endpoint_;
+    https::client& client_;
+    https::endpoint endpoint_;
     config::secret signing_secret_;
     std::chrono::milliseconds timeout_;
 };

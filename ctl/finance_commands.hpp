@@ -4,6 +4,7 @@
 #include <string>
 
 #include "config/settings.hpp"
+#include "ctl/command_session.hpp"
 
 namespace billpay::ctl {
 
@@ -42,10 +43,5 @@ int audit_list(const config::settings& settings, const std::string& record, int 
 
 /// The `n` days before today in the utility's time zone, as (from, to): for --last-days.
 std::pair<std::string, std::string> last_days(const config::settings& settings, int n);
-
-/// "billpayctl:<user>" ($SUDO_USER, $USER or $LOGNAME).
-std::string operator_name();
-/// "host:<hostname>".
-std::string operator_source();
 
 }  // namespace billpay::ctl

@@ -6,15 +6,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <pqxx/pqxx>
 #include <string>
 #include <tuple>
 
 #include "config/load.hpp"
+#include "ctl/command_session.hpp"
 #include "ctl/finance_commands.hpp"
 #include "logging/log.hpp"
 #include "store/audit.hpp"
-#include "store/database.hpp"
 #include "store/migrations.hpp"
 #include "store/outbox.hpp"
 
@@ -36,79 +35,65 @@ config::settings load_or_exit(const std::string& file) {
 int run_migrate(const std::string& config_file) {
     auto settings = load_or_exit(config_file);
     // Migrations may rewrite large tables: no statement timeout for them.
-    store::database db(store::database_options{std::string(settings.database.dsn.reveal()), 1,
-                                               settings.database.connect_timeout,
-                                               std::chrono::hours(24)});
-    try {
-        auto report = db.run_blocking([](pqxx::connection& conn) { return store::migrate(conn); });
-        if (report.applied.empty()) {
-            std::cout << "schema is current at version " << report.to_version << '\n';
-        } else {
-            std::cout << "migrated schema from version " << report.from_version << " to "
-                      << report.to_version << " (" << report.applied.size() << " applied)\n";
-        }
-        return 0;
-    } catch (const std::exception& e) {
-        std::cerr << "billpayctl migrate: " << e.what() << '\n';
+    ctl::command_session session(settings, std::chrono::hours(24));
+    store::schema schema(session.database());
+    auto report = session.wait(schema.migrate());
+    if (!report) {
+        std::cerr << "billpayctl migrate: " << store::to_string(report.error())
+                  << " (billpayd's log line above says more)\n";
         return 1;
     }
-}
-
-store::database open_store(const config::settings& settings) {
-    return store::database(store::database_options{std::string(settings.database.dsn.reveal()), 1,
-                                                   settings.database.connect_timeout,
-                                                   settings.database.statement_timeout});
+    if (report->applied.empty()) {
+        std::cout << "schema is current at version " << report->to_version << '\n';
+    } else {
+        std::cout << "migrated schema from version " << report->from_version << " to "
+                  << report->to_version << " (" << report->applied.size() << " applied)\n";
+    }
+    return 0;
 }
 
 int run_receipts_list(const std::string& config_file, const std::string& status, int limit) {
     auto settings = load_or_exit(config_file);
-    auto db = open_store(settings);
-    try {
-        auto [messages, stats] = db.run_blocking([&](pqxx::connection& conn) {
-            return std::pair{store::list_messages(conn, status, limit),
-                             store::outbox_statistics(conn)};
-        });
-        std::printf("%-32s %-17s %-10s %8s %10s  %-24s %s\n", "ID", "TYPE", "STATUS", "ATTEMPTS",
-                    "AGE", "PAYMENT", "LAST ERROR");
-        for (const auto& m : messages) {
-            std::string shown_status = m.status == "pending" && m.last_error ? "failed" : m.status;
-            std::printf("%-32s %-17s %-10s %8d %9.0fs  %-24s %s\n", m.id.c_str(), m.type.c_str(),
-                        shown_status.c_str(), m.attempts, m.age_seconds, m.payment_id.c_str(),
-                        m.last_error.value_or("").c_str());
-        }
-        std::printf("\nbacklog: %lld undelivered, oldest %.0f s; dead-lettered: %lld\n",
-                    static_cast<long long>(stats.backlog), stats.oldest_pending_age_seconds,
-                    static_cast<long long>(stats.dead));
-        return 0;
-    } catch (const std::exception& e) {
-        std::cerr << "billpayctl receipts list: " << e.what() << '\n';
+    ctl::command_session session(settings);
+    store::outbox outbox(session.database());
+    auto messages = session.wait(outbox.list(status, limit));
+    auto stats = session.wait(outbox.statistics());
+    if (!messages || !stats) {
+        std::cerr << "billpayctl receipts list: the database is unavailable\n";
         return 1;
     }
+    std::printf("%-32s %-17s %-10s %8s %10s  %-24s %s\n", "ID", "TYPE", "STATUS", "ATTEMPTS", "AGE",
+                "PAYMENT", "LAST ERROR");
+    for (const auto& m : *messages) {
+        std::string shown_status = m.status == "pending" && m.last_error ? "failed" : m.status;
+        std::printf("%-32s %-17s %-10s %8d %9.0fs  %-24s %s\n", m.id.c_str(), m.type.c_str(),
+                    shown_status.c_str(), m.attempts, m.age_seconds, m.payment_id.c_str(),
+                    m.last_error.value_or("").c_str());
+    }
+    std::printf("\nbacklog: %lld undelivered, oldest %.0f s; dead-lettered: %lld\n",
+                static_cast<long long>(stats->backlog), stats->oldest_pending_age_seconds,
+                static_cast<long long>(stats->dead));
+    return 0;
 }
 
 int run_receipts_replay(const std::string& config_file, const std::string& id) {
     auto settings = load_or_exit(config_file);
-    auto db = open_store(settings);
-    try {
-        bool found = db.run_blocking([&](pqxx::connection& conn) {
-            bool replayed = store::replay_message(conn, id, ctl::operator_name());
-            if (replayed) {
-                store::append_audit(conn,
-                                    store::audit_entry{ctl::operator_name(), ctl::operator_source(),
-                                                       "receipts.replayed", id, "", "{}"});
-            }
-            return replayed;
-        });
-        if (!found) {
+    ctl::command_session session(settings);
+    store::outbox outbox(session.database());
+    const store::audit_entry audit{
+        ctl::operator_name(), ctl::operator_source(), "receipts.replayed", id, "", "{}"};
+    auto replayed = session.wait(outbox.replay(id, ctl::operator_name(), audit));
+    if (!replayed) {
+        if (replayed.error() == store::error::not_found) {
             std::cerr << "billpayctl receipts replay: no message " << id << '\n';
-            return 1;
+        } else {
+            std::cerr << "billpayctl receipts replay: the database is unavailable ("
+                      << store::to_string(replayed.error()) << ")\n";
         }
-        std::cout << "queued " << id << " for delivery again\n";
-        return 0;
-    } catch (const std::exception& e) {
-        std::cerr << "billpayctl receipts replay: " << e.what() << '\n';
         return 1;
     }
+    std::cout << "queued " << id << " for delivery again\n";
+    return 0;
 }
 
 int run_hash_key() {

@@ -19,12 +19,13 @@ std::string_view to_string(config::client_role role) noexcept {
 
 api_clients::api_clients(const std::vector<config::client_settings>& clients) : clients_(clients) {}
 
-authentication api_clients::authenticate(const request& req, const request_context& ctx) const {
-    auto refuse = [&](std::string_view message) {
-        auto res = error_response(http::status::unauthorized, error_type::authentication_error,
-                                  "unauthenticated", message, ctx.request_id);
-        res.set(http::field::www_authenticate, "Bearer realm=\"billpayd\"");
-        return authentication{std::nullopt, std::move(res)};
+boost::system::result<api_client, api_error> api_clients::authenticate(
+    const request& req, const request_context& ctx) const {
+    auto refuse = [](std::string message) {
+        api_error refusal{http::status::unauthorized, error_type::authentication_error,
+                          "unauthenticated", std::move(message)};
+        refusal.headers.emplace_back(http::field::www_authenticate, "Bearer realm=\"billpayd\"");
+        return refusal;
     };
 
     const config::client_settings* by_key = nullptr;
@@ -65,21 +66,26 @@ authentication api_clients::authenticate(const request& req, const request_conte
     if (!client) {
         return refuse("Authenticate with Authorization: Bearer <API key>.");
     }
-    return authentication{api_client{client->id, client->role}, std::nullopt};
+    return api_client{client->id, client->role};
 }
 
-std::optional<response> api_clients::require_role(const api_client& client,
-                                                  std::initializer_list<config::client_role> roles,
-                                                  const request_context& ctx) {
+boost::system::result<api_client, api_error> api_clients::caller(
+    const request& req, const request_context& ctx,
+    const std::vector<config::client_role>& roles) const {
+    auto client = authenticate(req, ctx);
+    if (!client) {
+        return client;
+    }
     for (auto role : roles) {
-        if (client.role == role) {
-            return std::nullopt;
+        if (client->role == role) {
+            return client;
         }
     }
-    return error_response(
+    return api_error{
         http::status::forbidden, error_type::permission_error, "forbidden_for_role",
-        "This client's role (" + std::string(to_string(client.role)) + ") may not do this.",
-        ctx.request_id);
+        "This client's role (" + std::string(to_string(client->role)) + ") may not do this."};
 }
+
+std::string source_of(const request_context& ctx) { return ctx.remote.address().to_string(); }
 
 }  // namespace billpay::daemon

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/settings.hpp"
+#include "daemon/api_error.hpp"
 #include "daemon/http_types.hpp"
 
 namespace billpay::daemon {
@@ -16,12 +17,6 @@ struct api_client {
     config::client_role role;
 };
 
-/// Outcome of authenticating a request: the client, or the error response to send.
-struct authentication {
-    std::optional<api_client> client;
-    std::optional<response> refusal;
-};
-
 /// The API's clients (config `clients`). A request authenticates with `Authorization: Bearer
 /// <key>`, whose SHA-256 is compared in constant time against every configured hash, or, when
 /// listen.tls.client_ca is set, with a client certificate whose subject CN a client names
@@ -30,17 +25,22 @@ class api_clients {
   public:
     explicit api_clients(const std::vector<config::client_settings>& clients);
 
-    [[nodiscard]] authentication authenticate(const request& req, const request_context& ctx) const;
+    /// The client, or 401.
+    [[nodiscard]] boost::system::result<api_client, api_error> authenticate(
+        const request& req, const request_context& ctx) const;
 
-    /// 403 unless the client has one of `roles`.
-    [[nodiscard]] static std::optional<response> require_role(
-        const api_client& client, std::initializer_list<config::client_role> roles,
-        const request_context& ctx);
+    /// The client if it authenticates and has one of `roles`; 401 or 403 otherwise.
+    [[nodiscard]] boost::system::result<api_client, api_error> caller(
+        const request& req, const request_context& ctx,
+        const std::vector<config::client_role>& roles) const;
 
   private:
     std::vector<config::client_settings> clients_;
 };
 
 std::string_view to_string(config::client_role role) noexcept;
+
+/// Where a request came from, for the audit trail: the peer's IP address.
+std::string source_of(const request_context& ctx);
 
 }  // namespace billpay::daemon

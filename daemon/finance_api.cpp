@@ -1,16 +1,13 @@
 #include "daemon/finance_api.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <pqxx/pqxx>
 
-#include "daemon/api_common.hpp"
 #include "finance/reconcile.hpp"
 #include "finance/reports.hpp"
-#include "logging/log.hpp"
-#include "payments/digest.hpp"
-#include "payments/ids.hpp"
-#include "store/settlements.hpp"
+#include "model/digest.hpp"
+#include "model/ids.hpp"
 
 namespace billpay::daemon {
 namespace {
@@ -45,38 +42,38 @@ struct refund_body {
     std::optional<std::int64_t> amount;
     std::string reason;
 };
-std::variant<refund_body, field_error> parse_refund_body(std::string_view text) {
+boost::system::result<refund_body, api_error> parse_refund_body(std::string_view text) {
     boost::system::error_code ec;
     auto doc = json::parse(text, ec);
     if (ec || !doc.is_object()) {
-        return field_error{"", "parameter_invalid", "The body must be a JSON object."};
+        return invalid_request("", "parameter_invalid", "The body must be a JSON object.");
     }
     refund_body out;
     for (const auto& entry : doc.as_object()) {
         if (entry.key() != "amount" && entry.key() != "reason") {
-            return field_error{std::string(entry.key()).substr(0, 64), "parameter_unknown",
-                               "The field is not part of a refund request."};
+            return invalid_request(std::string(entry.key()).substr(0, 64), "parameter_unknown",
+                                   "The field is not part of a refund request.");
         }
     }
     if (auto* amount = doc.as_object().if_contains("amount"); amount && !amount->is_null()) {
         if (!amount->is_int64() || amount->as_int64() <= 0) {
-            return field_error{"amount", "parameter_invalid",
-                               "The amount must be a positive whole number of minor units."};
+            return invalid_request("amount", "parameter_invalid",
+                                   "The amount must be a positive whole number of minor units.");
         }
         out.amount = amount->as_int64();
     }
     auto* reason = doc.as_object().if_contains("reason");
     if (!reason || reason->is_null()) {
-        return field_error{"reason", "parameter_missing", "Say why the payment is refunded."};
+        return invalid_request("reason", "parameter_missing", "Say why the payment is refunded.");
     }
     if (!reason->is_string() || reason->as_string().empty() || reason->as_string().size() > 500) {
-        return field_error{"reason", "parameter_invalid",
-                           "The reason must be a string of 1 to 500 characters."};
+        return invalid_request("reason", "parameter_invalid",
+                               "The reason must be a string of 1 to 500 characters.");
     }
     for (unsigned char c : reason->as_string()) {
         if (c < 0x20 || c == 0x7f) {
-            return field_error{"reason", "parameter_invalid",
-                               "The reason must not contain control characters."};
+            return invalid_request("reason", "parameter_invalid",
+                                   "The reason must not contain control characters.");
         }
     }
     out.reason = std::string(reason->as_string());
@@ -91,8 +88,16 @@ bool valid_date(const std::string& text) {
 }  // namespace
 
 finance_api::finance_api(const config::settings& settings, const api_clients& clients,
-                         store::database& database, finance::refunds& refunds)
-    : settings_(settings), clients_(clients), database_(database), refunds_(refunds) {}
+                         const idempotent_posts& posts, finance::refunds& refunds,
+                         store::refund_store& refund_records,
+                         store::settlement_records& settlements, store::audit_trail& audit)
+    : settings_(settings),
+      clients_(clients),
+      posts_(posts),
+      refunds_(refunds),
+      refund_records_(refund_records),
+      settlements_(settlements),
+      audit_(audit) {}
 
 void finance_api::add_routes(router& routes) {
     auto bind = [this](auto member) {
@@ -106,142 +111,99 @@ void finance_api::add_routes(router& routes) {
     routes.add(http::verb::get, "/v1/reconciliations/{id}", bind(&finance_api::get_reconciliation));
 }
 
-asio::awaitable<response> finance_api::create_refund(request_context& ctx, request& req) {
-    auto who = caller(clients_, req, ctx, {client_role::finance});
-    if (auto* refusal = std::get_if<response>(&who)) {
-        co_return std::move(*refusal);
-    }
-    const api_client client = std::get<api_client>(who);
-    auto key_or = idempotency_key(req, ctx);
-    if (auto* refusal = std::get_if<response>(&key_or)) {
-        co_return std::move(*refusal);
-    }
-    const std::string key = std::get<std::string>(key_or);
-    auto parsed = parse_refund_body(req.body());
-    if (auto* e = std::get_if<field_error>(&parsed)) {
-        co_return bad_request(ctx, *e);
-    }
-    const auto body = std::get<refund_body>(parsed);
+asio::awaitable<api_result> finance_api::create_refund(request_context& ctx, request& req) {
     const std::string payment_id = ctx.path_params.at("id");
-
-    json::object canonical{{"payment", payment_id},
-                           {"amount", body.amount ? json::value(*body.amount) : nullptr},
-                           {"reason", body.reason}};
-    store::key_claim claim{client.id,
-                           key,
-                           "POST",
-                           "/v1/payments/" + payment_id + "/refunds",
-                           payments::sha256_hex(json::serialize(canonical)),
-                           std::nullopt,
-                           std::nullopt,
-                           false,
-                           0,
-                           std::max<std::int64_t>(60'000, 2 * settings_.gateway.timeout.count())};
-    store::claim_result claimed;
-    try {
-        claimed = co_await database_.run(
-            [&claim](pqxx::connection& conn) { return store::claim_key(conn, claim); });
-    } catch (const store::unavailable&) {
-        co_return unavailable(ctx, "nothing was refunded");
-    }
-    if (claimed.status != store::claim_status::claimed) {
-        co_return claim_refusal(claimed, ctx);
-    }
-
-    const finance::refund_order order{payment_id, body.amount, body.reason,
-                                      payments::new_id("ref")};
-    const finance::actor actor{client.id, source_of(ctx)};
-    auto answer = co_await refunds_.create(order, actor);
-    response res;
-    bool nothing_happened = false;
-    switch (answer.status) {
-        case finance::refund_status::succeeded:
-            res = json_response(http::status::created, refund_json(*answer.refund));
-            break;
-        case finance::refund_status::pending:
-            // The processor's answer was lost: it is asked again; GET the refunds to follow it.
-            res = json_response(http::status::accepted, refund_json(*answer.refund));
-            break;
-        case finance::refund_status::declined: {
-            res = error_response(http::status::conflict, error_type::invalid_request_error,
-                                 "refund_declined",
-                                 "The processor refused the refund: " + answer.decline_code +
-                                     ". Nothing was refunded.",
-                                 ctx.request_id);
-            auto doc = json::parse(res.body()).as_object();
-            doc["error"].as_object()["decline_code"] = answer.decline_code;
-            doc["error"].as_object()["refund"] = refund_json(*answer.refund);
-            res = json_response(http::status::conflict, doc);
-            break;
-        }
-        case finance::refund_status::processor_unavailable:
-            nothing_happened = true;
-            res = card_refused(http::status::bad_gateway, error_type::api_error,
-                               "processor_unavailable", "",
-                               "The payment processor could not be reached; nothing was "
-                               "refunded. Try again with the same Idempotency-Key.",
-                               ctx);
-            break;
-        case finance::refund_status::no_payment:
-            res = error_response(http::status::not_found, error_type::invalid_request_error,
-                                 "resource_missing", "No such payment.", ctx.request_id, "id");
-            break;
-        case finance::refund_status::not_refundable:
-            res = error_response(http::status::bad_request, error_type::invalid_request_error,
-                                 "payment_not_refundable",
-                                 "Only a succeeded payment with something left to refund can be "
-                                 "refunded.",
-                                 ctx.request_id, "id");
-            break;
-        case finance::refund_status::too_much:
-            res = error_response(http::status::bad_request, error_type::invalid_request_error,
-                                 "amount_too_large",
-                                 "The refund is more than what remains of the payment (" +
-                                     std::to_string(answer.remaining) +
-                                     " minor units, counting refunds in progress).",
-                                 ctx.request_id, "amount");
-            break;
-        case finance::refund_status::database_unavailable:
-            nothing_happened = true;
-            res = unavailable(ctx, "nothing was refunded");
-            break;
-    }
-    if (nothing_happened) {
-        co_await release_key(database_, client.id, key);
-    } else {
-        co_await record_response(database_, client.id, key, res, ctx);
-    }
-    co_return res;
+    std::optional<refund_body> body;
+    const idempotent_post post{
+        {client_role::finance},
+        "/v1/payments/" + payment_id + "/refunds",
+        "nothing was refunded",
+        [&](const api_client&) -> boost::system::result<std::string, api_error> {
+            auto parsed = parse_refund_body(req.body());
+            if (!parsed) {
+                return parsed.error();
+            }
+            body = *parsed;
+            json::object canonical{{"payment", payment_id},
+                                   {"amount", body->amount ? json::value(*body->amount) : nullptr},
+                                   {"reason", body->reason}};
+            return model::sha256_hex(json::serialize(canonical));
+        },
+        [&](const api_client& client, const store::key_lease&) -> asio::awaitable<post_outcome> {
+            const finance::refund_order order{payment_id, body->amount, body->reason,
+                                              model::new_id("ref")};
+            const finance::actor actor{client.id, source_of(ctx)};
+            auto answer = co_await refunds_.create(order, actor);
+            switch (answer.status) {
+                case finance::refund_status::succeeded:
+                    co_return post_outcome{
+                        json_response(http::status::created, refund_json(*answer.refund)),
+                        key_outcome::record};
+                case finance::refund_status::pending:
+                    // The processor's answer was lost: it is asked again; GET the refunds to
+                    // follow it.
+                    co_return post_outcome{
+                        json_response(http::status::accepted, refund_json(*answer.refund)),
+                        key_outcome::record};
+                case finance::refund_status::declined: {
+                    api_error refusal{http::status::conflict, error_type::invalid_request_error,
+                                      "refund_declined",
+                                      "The processor refused the refund: " + answer.decline_code +
+                                          ". Nothing was refunded."};
+                    refusal.decline_code = answer.decline_code;
+                    refusal.details["refund"] = refund_json(*answer.refund);
+                    co_return post_outcome{refusal, key_outcome::record};
+                }
+                case finance::refund_status::processor_unavailable:
+                    co_return post_outcome{
+                        processor_unavailable("The payment processor could not be reached; "
+                                              "nothing was refunded. Try again with the same "
+                                              "Idempotency-Key."),
+                        key_outcome::release};
+                case finance::refund_status::no_payment:
+                    co_return post_outcome{not_found("No such payment."), key_outcome::record};
+                case finance::refund_status::not_refundable:
+                    co_return post_outcome{
+                        invalid_request("id", "payment_not_refundable",
+                                        "Only a succeeded payment with something left to refund "
+                                        "can be refunded."),
+                        key_outcome::record};
+                case finance::refund_status::too_much:
+                    co_return post_outcome{
+                        invalid_request("amount", "amount_too_large",
+                                        "The refund is more than what remains of the payment (" +
+                                            std::to_string(answer.remaining) +
+                                            " minor units, counting refunds in progress)."),
+                        key_outcome::record};
+                case finance::refund_status::database_unavailable:
+                    break;
+            }
+            co_return post_outcome{store_failure(store::error::unavailable, "nothing was refunded"),
+                                   key_outcome::release};
+        }};
+    co_return co_await posts_.serve(ctx, req, post);
 }
 
-asio::awaitable<response> finance_api::list_refunds(request_context& ctx, request& req) {
-    auto who = caller(clients_, req, ctx, {client_role::finance});
-    if (auto* refusal = std::get_if<response>(&who)) {
-        co_return std::move(*refusal);
+asio::awaitable<api_result> finance_api::list_refunds(request_context& ctx, request& req) {
+    auto client = clients_.caller(req, ctx, {client_role::finance});
+    if (!client) {
+        co_return client.error();
     }
-    const api_client client = std::get<api_client>(who);
     const std::string payment_id = ctx.path_params.at("id");
-    std::optional<store::payment_record> payment;
-    std::vector<store::refund_record> list;
-    try {
-        std::tie(payment, list) = co_await database_.run([&payment_id](pqxx::connection& conn) {
-            return std::pair{store::find_payment(conn, payment_id),
-                             store::list_refunds(conn, payment_id)};
-        });
-    } catch (const store::unavailable&) {
-        co_return unavailable(ctx, "nothing was shown");
+    auto listed = co_await refund_records_.list(payment_id);
+    if (!listed) {
+        co_return store_failure(listed.error(), "nothing was shown");
     }
-    if (!payment) {
-        co_return error_response(http::status::not_found, error_type::invalid_request_error,
-                                 "resource_missing", "No such payment.", ctx.request_id, "id");
+    if (!listed->first) {
+        co_return not_found("No such payment.");
     }
-    const store::audit_entry read{client.id, source_of(ctx), "refunds.listed", payment_id, "",
+    const store::audit_entry read{client->id, source_of(ctx), "refunds.listed", payment_id, "",
                                   "{}"};
-    if (!co_await audit(database_, read)) {
-        co_return unavailable(ctx, "nothing was shown");
+    if (!co_await audit_.append(read)) {
+        co_return store_failure(store::error::unavailable, "nothing was shown");
     }
     json::array data;
-    for (const auto& r : list) {
+    for (const auto& r : listed->second) {
         data.push_back(refund_json(r));
     }
     co_return json_response(http::status::ok,
@@ -251,74 +213,62 @@ asio::awaitable<response> finance_api::list_refunds(request_context& ctx, reques
                                          {"url", "/v1/payments/" + payment_id + "/refunds"}});
 }
 
-asio::awaitable<response> finance_api::daily_report(request_context& ctx, request& req) {
-    auto who = caller(clients_, req, ctx, {client_role::finance});
-    if (auto* refusal = std::get_if<response>(&who)) {
-        co_return std::move(*refusal);
+asio::awaitable<api_result> finance_api::daily_report(request_context& ctx, request& req) {
+    auto client = clients_.caller(req, ctx, {client_role::finance});
+    if (!client) {
+        co_return client.error();
     }
-    const api_client client = std::get<api_client>(who);
     auto from = ctx.query_value("from");
     auto to = ctx.query_value("to");
     for (auto [name, value] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
         if (!*value) {
-            co_return bad_request(ctx, {name, "parameter_missing", "Give from and to as dates."});
+            co_return invalid_request(name, "parameter_missing", "Give from and to as dates.");
         }
         if (!valid_date(**value)) {
-            co_return bad_request(ctx, {name, "parameter_invalid", "Use a date: 2026-11-26."});
+            co_return invalid_request(name, "parameter_invalid", "Use a date: 2026-11-26.");
         }
     }
     auto span = finance::days_between(*from, *to).value_or(-1);
     if (span < 0 || span > 366) {
-        co_return bad_request(ctx, {"to", "parameter_invalid",
-                                    "to must be on or after from, at most 366 days later."});
+        co_return invalid_request("to", "parameter_invalid",
+                                  "to must be on or after from, at most 366 days later.");
     }
-    finance::daily_report report{*from, *to, settings_.payments.time_zone, {}, {}};
-    try {
-        std::tie(report.days, report.exceptions) =
-            co_await database_.run([&](pqxx::connection& conn) {
-                return std::pair{store::daily_totals(conn, *from, *to, report.time_zone),
-                                 store::latest_exceptions(conn, *from, *to)};
-            });
-    } catch (const store::unavailable&) {
-        co_return unavailable(ctx, "nothing was shown");
+    auto report =
+        co_await finance::load_daily_report(settlements_, *from, *to, settings_.payments.time_zone);
+    if (!report) {
+        co_return store_failure(report.error(), "nothing was shown");
     }
-    const store::audit_entry viewed{client.id,
+    const store::audit_entry viewed{client->id,
                                     source_of(ctx),
                                     "report.viewed",
                                     "daily",
                                     "",
                                     json::serialize(json::object{{"from", *from}, {"to", *to}})};
-    if (!co_await audit(database_, viewed)) {
-        co_return unavailable(ctx, "nothing was shown");
+    if (!co_await audit_.append(viewed)) {
+        co_return store_failure(store::error::unavailable, "nothing was shown");
     }
-    co_return json_response(http::status::ok, finance::report_json(report));
+    co_return json_response(http::status::ok, finance::report_json(*report));
 }
 
-asio::awaitable<response> finance_api::get_reconciliation(request_context& ctx, request& req) {
-    auto who = caller(clients_, req, ctx, {client_role::finance});
-    if (auto* refusal = std::get_if<response>(&who)) {
-        co_return std::move(*refusal);
+asio::awaitable<api_result> finance_api::get_reconciliation(request_context& ctx, request& req) {
+    auto client = clients_.caller(req, ctx, {client_role::finance});
+    if (!client) {
+        co_return client.error();
     }
-    const api_client client = std::get<api_client>(who);
     const std::string id = ctx.path_params.at("id");
-    std::optional<store::reconciliation_run> run;
-    try {
-        run = co_await database_.run(
-            [&id](pqxx::connection& conn) { return store::find_reconciliation(conn, id); });
-    } catch (const store::unavailable&) {
-        co_return unavailable(ctx, "nothing was shown");
-    }
+    auto run = co_await settlements_.find_reconciliation(id);
     if (!run) {
-        co_return error_response(http::status::not_found, error_type::invalid_request_error,
-                                 "resource_missing", "No such reconciliation.", ctx.request_id,
-                                 "id");
+        co_return store_failure(run.error(), "nothing was shown");
     }
-    const store::audit_entry viewed{client.id, source_of(ctx), "reconciliation.viewed", id, "",
+    if (!*run) {
+        co_return not_found("No such reconciliation.");
+    }
+    const store::audit_entry viewed{client->id, source_of(ctx), "reconciliation.viewed", id, "",
                                     "{}"};
-    if (!co_await audit(database_, viewed)) {
-        co_return unavailable(ctx, "nothing was shown");
+    if (!co_await audit_.append(viewed)) {
+        co_return store_failure(store::error::unavailable, "nothing was shown");
     }
-    co_return json_response(http::status::ok, finance::reconciliation_json(*run));
+    co_return json_response(http::status::ok, finance::reconciliation_json(**run));
 }
 
 }  // namespace billpay::daemon

@@ -4,9 +4,12 @@
 
 #include "config/settings.hpp"
 #include "daemon/api_clients.hpp"
+#include "daemon/idempotent_post.hpp"
 #include "daemon/router.hpp"
 #include "finance/refunds.hpp"
-#include "store/database.hpp"
+#include "store/audit.hpp"
+#include "store/refunds.hpp"
+#include "store/settlements.hpp"
 
 namespace billpay::daemon {
 
@@ -19,20 +22,25 @@ namespace billpay::daemon {
 class finance_api {
   public:
     finance_api(const config::settings& settings, const api_clients& clients,
-                store::database& database, finance::refunds& refunds);
+                const idempotent_posts& posts, finance::refunds& refunds,
+                store::refund_store& refund_records, store::settlement_records& settlements,
+                store::audit_trail& audit);
 
     void add_routes(router& routes);
 
   private:
-    boost::asio::awaitable<response> create_refund(request_context& ctx, request& req);
-    boost::asio::awaitable<response> list_refunds(request_context& ctx, request& req);
-    boost::asio::awaitable<response> daily_report(request_context& ctx, request& req);
-    boost::asio::awaitable<response> get_reconciliation(request_context& ctx, request& req);
+    boost::asio::awaitable<api_result> create_refund(request_context& ctx, request& req);
+    boost::asio::awaitable<api_result> list_refunds(request_context& ctx, request& req);
+    boost::asio::awaitable<api_result> daily_report(request_context& ctx, request& req);
+    boost::asio::awaitable<api_result> get_reconciliation(request_context& ctx, request& req);
 
     const config::settings& settings_;
     const api_clients& clients_;
-    store::database& database_;
+    const idempotent_posts& posts_;
     finance::refunds& refunds_;
+    store::refund_store& refund_records_;
+    store::settlement_records& settlements_;
+    store::audit_trail& audit_;
 };
 
 }  // namespace billpay::daemon

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "logging/log.hpp"
-#include "payments/ids.hpp"
+#include "model/ids.hpp"
 
 namespace billpay::daemon {
 namespace {
@@ -248,22 +248,22 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
         response res;
         bool keep_alive = false;
         if (ec) {
-            ctx.request_id = payments::new_id("req");
+            ctx.request_id = model::new_id("req");
             if (ec == http::error::body_limit) {
-                res = error_response(http::status::payload_too_large,
-                                     error_type::invalid_request_error, "body_too_large",
-                                     "The request body is larger than this server accepts.",
-                                     ctx.request_id);
+                res = render(
+                    {http::status::payload_too_large, error_type::invalid_request_error,
+                     "body_too_large", "The request body is larger than this server accepts."},
+                    ctx.request_id);
             } else if (ec == http::error::header_limit) {
-                res = error_response(http::status::request_header_fields_too_large,
-                                     error_type::invalid_request_error, "headers_too_large",
-                                     "The request headers are larger than this server accepts.",
-                                     ctx.request_id);
+                res = render({http::status::request_header_fields_too_large,
+                              error_type::invalid_request_error, "headers_too_large",
+                              "The request headers are larger than this server accepts."},
+                             ctx.request_id);
             } else if (is_http_parse_error(ec) && ec != http::error::end_of_stream &&
                        ec != http::error::partial_message) {
-                res = error_response(http::status::bad_request, error_type::invalid_request_error,
-                                     "malformed_request", "The request is not valid HTTP/1.1.",
-                                     ctx.request_id);
+                res = render(
+                    invalid_request("", "malformed_request", "The request is not valid HTTP/1.1."),
+                    ctx.request_id);
             } else {
                 wipe_read_buffer(buffer);
                 break;  // the client went away or was too slow: nobody to answer
@@ -274,7 +274,7 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
                                               {"remote", remote.address().to_string()}});
         } else {
             request& req = parser.get();
-            ctx.request_id = payments::new_id("req");
+            ctx.request_id = model::new_id("req");
             res = co_await handle(ctx, req);
             keep_alive = req.keep_alive() && !state->draining;
             auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -322,8 +322,9 @@ asio::awaitable<response> http_server::handle(request_context& ctx, request& req
         // exception text is logged for the operator, never sent to the client.
         logging::error("handler failed", {{"request_id", ctx.request_id}, {"error", e.what()}});
     }
-    co_return error_response(http::status::internal_server_error, error_type::api_error,
-                             "internal_error", "Something went wrong on our side.", ctx.request_id);
+    co_return render({http::status::internal_server_error, error_type::api_error, "internal_error",
+                      "Something went wrong on our side."},
+                     ctx.request_id);
 }
 
 }  // namespace billpay::daemon

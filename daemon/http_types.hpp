@@ -41,22 +41,4 @@ struct request_context {
 /// A JSON response with the given status; the server adds Request-Id and connection headers.
 response json_response(http::status status, const boost::json::value& body);
 
-/// The error types of DESIGN.md's error shape.
-enum class error_type {
-    invalid_request_error,
-    authentication_error,
-    permission_error,
-    idempotency_error,
-    card_error,
-    rate_limit_error,
-    api_error,
-};
-
-/// An error in the one shape every client sees:
-/// {"error": {"type", "code", "message", "param"?, "request_id"}}.
-/// `message` must never quote what the client sent (it may be card data).
-response error_response(http::status status, error_type type, std::string_view code,
-                        std::string_view message, std::string_view request_id,
-                        std::string_view param = {});
-
 }  // namespace billpay::daemon

@@ -8,7 +8,7 @@
 #include <limits>
 #include <set>
 
-#include "payments/digest.hpp"
+#include "model/digest.hpp"
 #include "tokenizer/wiping_json.hpp"
 
 namespace billpay::daemon {
@@ -16,11 +16,12 @@ namespace {
 
 namespace json = boost::json;
 
-field_error missing(std::string param) {
-    return {param, "parameter_missing", "The field " + param + " is required."};
+api_error missing(std::string param) {
+    std::string message = "The field " + param + " is required.";
+    return invalid_request(std::move(param), "parameter_missing", std::move(message));
 }
-field_error invalid(std::string param, std::string message) {
-    return {std::move(param), "parameter_invalid", std::move(message)};
+api_error invalid(std::string param, std::string message) {
+    return invalid_request(std::move(param), "parameter_invalid", std::move(message));
 }
 
 bool has_control_characters(std::string_view text) {
@@ -29,8 +30,8 @@ bool has_control_characters(std::string_view text) {
 }
 
 /// Every key of `object` must be in `allowed`.
-std::optional<field_error> check_keys(const json::object& object, std::string_view prefix,
-                                      std::initializer_list<std::string_view> allowed) {
+std::optional<api_error> check_keys(const json::object& object, std::string_view prefix,
+                                    std::initializer_list<std::string_view> allowed) {
     for (const auto& entry : object) {
         std::string_view key = entry.key();
         if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
@@ -38,18 +39,17 @@ std::optional<field_error> check_keys(const json::object& object, std::string_vi
             if (has_control_characters(param) || param.size() > 64) {
                 param = std::string(prefix) + "(unknown)";
             }
-            return field_error{param, "parameter_unknown",
-                               "The field " + param + " is not part of this request."};
+            return invalid_request(param, "parameter_unknown",
+                                   "The field " + param + " is not part of this request.");
         }
     }
     return std::nullopt;
 }
 
 /// A string field: required or not, at most `max_length` bytes, no control characters.
-std::variant<std::optional<std::string>, field_error> string_field(const json::object& object,
-                                                                   std::string_view key,
-                                                                   std::string param, bool required,
-                                                                   std::size_t max_length) {
+boost::system::result<std::optional<std::string>, api_error> string_field(
+    const json::object& object, std::string_view key, std::string param, bool required,
+    std::size_t max_length) {
     auto it = object.find(key);
     if (it == object.end() || it->value().is_null()) {
         if (required) {
@@ -73,7 +73,7 @@ std::variant<std::optional<std::string>, field_error> string_field(const json::o
 
 /// `processor_token`: a string (Stripe.js: pm_…) or Accept.js's opaqueData as
 /// {"data_descriptor", "data_value"}.
-std::variant<std::optional<gateway::browser_token>, field_error> browser_token_field(
+boost::system::result<std::optional<gateway::browser_token>, api_error> browser_token_field(
     const json::object& object) {
     auto it = object.find("processor_token");
     if (it == object.end() || it->value().is_null()) {
@@ -82,10 +82,10 @@ std::variant<std::optional<gateway::browser_token>, field_error> browser_token_f
     gateway::browser_token token;
     if (it->value().is_string()) {
         auto id = string_field(object, "processor_token", "processor_token", true, 255);
-        if (auto* e = std::get_if<field_error>(&id)) {
-            return *e;
+        if (!id) {
+            return id.error();
         }
-        token.id = *std::get<0>(id);
+        token.id = **id;
         return std::optional<gateway::browser_token>(std::move(token));
     }
     if (!it->value().is_object()) {
@@ -99,22 +99,20 @@ std::variant<std::optional<gateway::browser_token>, field_error> browser_token_f
     }
     auto descriptor =
         string_field(opaque, "data_descriptor", "processor_token.data_descriptor", true, 128);
-    if (auto* e = std::get_if<field_error>(&descriptor)) {
-        return *e;
+    if (!descriptor) {
+        return descriptor.error();
     }
     auto value = string_field(opaque, "data_value", "processor_token.data_value", true, 8192);
-    if (auto* e = std::get_if<field_error>(&value)) {
-        return *e;
+    if (!value) {
+        return value.error();
     }
-    token.descriptor = *std::get<0>(descriptor);
-    token.value = *std::get<0>(value);
+    token.descriptor = **descriptor;
+    token.value = **value;
     return std::optional<gateway::browser_token>(std::move(token));
 }
 
-std::variant<std::optional<std::int64_t>, field_error> integer_field(const json::object& object,
-                                                                     std::string_view key,
-                                                                     std::string param,
-                                                                     bool required) {
+boost::system::result<std::optional<std::int64_t>, api_error> integer_field(
+    const json::object& object, std::string_view key, std::string param, bool required) {
     auto it = object.find(key);
     if (it == object.end() || it->value().is_null()) {
         if (required) {
@@ -132,7 +130,8 @@ std::variant<std::optional<std::int64_t>, field_error> integer_field(const json:
     return invalid(param, "The field " + param + " must be a whole number (JSON integer).");
 }
 
-std::variant<bool, field_error> bool_field(const json::object& object, std::string_view key) {
+boost::system::result<bool, api_error> bool_field(const json::object& object,
+                                                  std::string_view key) {
     auto it = object.find(key);
     if (it == object.end() || it->value().is_null()) {
         return false;
@@ -167,7 +166,7 @@ bool valid_email(std::string_view text) {
 }
 
 /// Reads the "card" object into locked memory. The strings stay in the wiped parse buffer.
-std::variant<tokenizer::card_data, field_error> read_card(const json::value& value) {
+boost::system::result<tokenizer::card_data, api_error> read_card(const json::value& value) {
     if (!value.is_object()) {
         return invalid("card", "The field card must be an object.");
     }
@@ -185,7 +184,7 @@ std::variant<tokenizer::card_data, field_error> read_card(const json::value& val
         return invalid("card.number", "The card number must be a string of digits.");
     }
     if (!data.set_number(number->value().get_string())) {
-        return field_error{"card.number", "invalid_number", "The card number is not valid."};
+        return invalid_request("card.number", "invalid_number", "The card number is not valid.");
     }
     auto cvc = card.find("cvc");
     if (cvc == card.end() || cvc->value().is_null()) {
@@ -195,7 +194,7 @@ std::variant<tokenizer::card_data, field_error> read_card(const json::value& val
         return invalid("card.cvc", "The security code must be a string of digits.");
     }
     if (!data.set_cvc(cvc->value().get_string())) {
-        return field_error{"card.cvc", "invalid_cvc", "The security code is not valid."};
+        return invalid_request("card.cvc", "invalid_cvc", "The security code is not valid.");
     }
     int month = 0;
     int year = 0;
@@ -203,10 +202,10 @@ std::variant<tokenizer::card_data, field_error> read_card(const json::value& val
                             std::pair<std::string_view, int*>{"exp_year", &year}}) {
         std::string param = "card." + std::string(key);
         auto field = integer_field(card, key, param, true);
-        if (auto* e = std::get_if<field_error>(&field)) {
-            return *e;
+        if (!field) {
+            return field.error();
         }
-        auto v = *std::get<std::optional<std::int64_t>>(field);
+        auto v = **field;
         if (v < 0 || v > 9999) {
             return invalid(param, "The field " + param + " is out of range.");
         }
@@ -232,32 +231,33 @@ std::variant<tokenizer::card_data, field_error> read_card(const json::value& val
     return data;
 }
 
-#define BILLPAY_TAKE(var, expr)                              \
-    auto var##_result = (expr);                              \
-    if (auto* e = std::get_if<field_error>(&var##_result)) { \
-        return *e;                                           \
-    }                                                        \
-    auto var = std::move(std::get<0>(var##_result))
+#define BILLPAY_TAKE(var, expr)      \
+    auto var##_result = (expr);      \
+    if (!var##_result) {             \
+        return var##_result.error(); \
+    }                                \
+    auto var = std::move(*var##_result)
 
-std::variant<json::value, field_error> parse_object(std::string_view body) {
+boost::system::result<json::value, api_error> parse_object(std::string_view body) {
     boost::system::error_code ec;
     auto value = tokenizer::parse_wiping(body, ec);
     if (ec) {
-        return field_error{"", "invalid_json",
-                           "The request body is not valid JSON (UTF-8, at most 8 levels deep)."};
+        return invalid_request(
+            "", "invalid_json",
+            "The request body is not valid JSON (UTF-8, at most 8 levels deep).");
     }
     if (!value.is_object()) {
-        return field_error{"", "invalid_json", "The request body must be a JSON object."};
+        return invalid_request("", "invalid_json", "The request body must be a JSON object.");
     }
     return value;
 }
 
-std::optional<field_error> read_account(const json::object& object, std::string& out) {
+std::optional<api_error> read_account(const json::object& object, std::string& out) {
     auto field = string_field(object, "account_number", "account_number", true, 32);
-    if (auto* e = std::get_if<field_error>(&field)) {
-        return *e;
+    if (!field) {
+        return field.error();
     }
-    out = *std::get<0>(field);
+    out = **field;
     if (!valid_account_number(out)) {
         return invalid("account_number",
                        "The account number must be 1 to 32 letters, digits or dashes.");
@@ -274,7 +274,7 @@ bool valid_account_number(std::string_view text) {
     });
 }
 
-std::variant<payment_request, field_error> parse_payment_request(std::string_view body) {
+boost::system::result<payment_request, api_error> parse_payment_request(std::string_view body) {
     BILLPAY_TAKE(value, parse_object(body));
     const auto& object = value.get_object();
     if (auto e = check_keys(object, "",
@@ -372,7 +372,7 @@ std::variant<payment_request, field_error> parse_payment_request(std::string_vie
     return request;
 }
 
-std::variant<payment_method_request, field_error> parse_payment_method_request(
+boost::system::result<payment_method_request, api_error> parse_payment_method_request(
     std::string_view body) {
     BILLPAY_TAKE(value, parse_object(body));
     const auto& object = value.get_object();
@@ -405,7 +405,7 @@ json::object payment_json(const store::payment_record& p) {
     json::object o;
     o["id"] = p.id;
     o["object"] = "payment";
-    o["status"] = payments::to_string(p.status);
+    o["status"] = model::to_string(p.status);
     o["amount"] = p.amount.minor_units;
     o["amount_refunded"] = p.amount_refunded;
     o["currency"] = p.amount.unit.code();
@@ -462,7 +462,21 @@ std::string request_fingerprint(const payment_request& r, std::string_view card_
         metadata.push_back(json::array{k, v});
     }
     canonical["metadata"] = std::move(metadata);
-    return payments::sha256_hex(json::serialize(canonical));
+    return model::sha256_hex(json::serialize(canonical));
+}
+
+bool valid_time(std::string_view text) {
+    if (text.size() < 10 || text.size() > 35) {
+        return false;
+    }
+    for (char c : text) {
+        bool ok = (c >= '0' && c <= '9') || c == '-' || c == ':' || c == 'T' || c == 'Z' ||
+                  c == '.' || c == '+';
+        if (!ok) {
+            return false;
+        }
+    }
+    return text[4] == '-' && text[7] == '-';
 }
 
 }  // namespace billpay::daemon

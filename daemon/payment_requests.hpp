@@ -6,22 +6,15 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
+#include "daemon/api_error.hpp"
 #include "gateway_adapters/gateway.hpp"
 #include "store/payment_methods.hpp"
 #include "store/payment_records.hpp"
 #include "tokenizer/card_data.hpp"
 
 namespace billpay::daemon {
-
-/// A request field that is missing, of the wrong type or out of range: 400 with `param`.
-struct field_error {
-    std::string param;
-    std::string code;
-    std::string message;
-};
 
 struct customer_fields {
     std::string name;
@@ -56,12 +49,15 @@ struct payment_method_request {
 /// card's fields go straight into tokenizer::card_data. Strict: unknown fields, wrong types,
 /// non-integer or out-of-range amounts, control characters and invalid UTF-8 are errors naming
 /// the field; no message repeats what was sent.
-std::variant<payment_request, field_error> parse_payment_request(std::string_view body);
-std::variant<payment_method_request, field_error> parse_payment_method_request(
+boost::system::result<payment_request, api_error> parse_payment_request(std::string_view body);
+boost::system::result<payment_method_request, api_error> parse_payment_method_request(
     std::string_view body);
 
 /// Account numbers: 1-32 of A-Z a-z 0-9 and '-'. The portal names one on every read.
 bool valid_account_number(std::string_view text);
+
+/// "2026-11-26" or an RFC 3339 time, checked for form before PostgreSQL reads it.
+bool valid_time(std::string_view text);
 
 /// The JSON a client sees of a payment (DESIGN.md's payment object).
 boost::json::object payment_json(const store::payment_record& payment);

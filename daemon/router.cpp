@@ -55,9 +55,9 @@ boost::asio::awaitable<response> router::dispatch(request_context& ctx, request&
     }
     auto target = boost::urls::parse_origin_form(raw);
     if (!target) {
-        co_return error_response(http::status::bad_request, error_type::invalid_request_error,
-                                 "invalid_target", "The request target is not a valid path.",
-                                 ctx.request_id);
+        co_return render(
+            invalid_request("", "invalid_target", "The request target is not a valid path."),
+            ctx.request_id);
     }
     std::vector<std::string> segments;
     for (auto segment : target->segments()) {
@@ -78,20 +78,22 @@ boost::asio::awaitable<response> router::dispatch(request_context& ctx, request&
         }
         if (r.method == req.method()) {
             matches(r.segments, segments, &ctx.path_params);
-            co_return co_await r.h(ctx, req);
+            auto answer = co_await r.h(ctx, req);
+            if (!answer) {
+                co_return render(answer.error(), ctx.request_id);
+            }
+            co_return std::move(*answer);
         }
         auto name = http::to_string(r.method);
         allowed += (allowed.empty() ? "" : ", ") + std::string(name.data(), name.size());
     }
     if (!allowed.empty()) {
-        auto res = error_response(http::status::method_not_allowed,
-                                  error_type::invalid_request_error, "method_not_allowed",
-                                  "This path does not accept that method.", ctx.request_id);
-        res.set(http::field::allow, allowed);
-        co_return res;
+        api_error refusal{http::status::method_not_allowed, error_type::invalid_request_error,
+                          "method_not_allowed", "This path does not accept that method."};
+        refusal.headers.emplace_back(http::field::allow, allowed);
+        co_return render(refusal, ctx.request_id);
     }
-    co_return error_response(http::status::not_found, error_type::invalid_request_error,
-                             "resource_missing", "No such endpoint.", ctx.request_id);
+    co_return render(not_found("No such endpoint.", ""), ctx.request_id);
 }
 
 }  // namespace billpay::daemon

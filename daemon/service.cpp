@@ -6,18 +6,16 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <csignal>
-#include <pqxx/pqxx>
 #include <thread>
 #include <vector>
 
 #include "correspondence/make_transport.hpp"
 #include "gateway_adapters/make_gateway.hpp"
 #include "logging/log.hpp"
-#include "store/migrations.hpp"
-#include "store/outbox.hpp"
 
 namespace billpay::daemon {
 namespace {
@@ -36,7 +34,8 @@ std::int64_t steady_now_ms() {
 }
 
 store::database_options database_options_from(const config::database_settings& db) {
-    return store::database_options{std::string(db.dsn.reveal()), db.pool_size, db.connect_timeout};
+    return store::database_options{std::string(db.dsn.reveal()), db.pool_size, db.connect_timeout,
+                                   db.statement_timeout, db.queue_timeout};
 }
 
 correspondence::dispatcher_settings dispatcher_settings_from(const config::settings& s) {
@@ -75,17 +74,26 @@ service::service(config::settings settings)
     : settings_(std::move(settings)),
       tls_(make_server_tls_context(settings_.listen.tls)),
       database_(database_options_from(settings_.database)),
+      schema_(database_),
+      keys_(database_),
+      payment_store_(database_),
+      refund_store_(database_),
+      settlements_(database_),
+      audit_(database_),
+      outbox_(database_),
       clients_(settings_.clients),
       fingerprints_(settings_.tokenizer.fingerprint_key.reveal()),
-      processor_(
-          gateway::make_gateway(settings_.gateway.processor, database_, ioc_.get_executor())),
-      payments_api_(settings_, clients_, database_, *processor_, fingerprints_),
-      refunds_(database_, *processor_, settings_.gateway.timeout),
-      finance_api_(settings_, clients_, database_, refunds_),
-      recovery_(settings_, database_, *processor_, &refunds_),
+      processor_(gateway::make_gateway(settings_.gateway.processor, ioc_.get_executor())),
+      payment_service_(settings_, payment_store_, *processor_, fingerprints_, answers_),
+      recovery_(settings_, payment_store_, *processor_, answers_),
+      refunds_(refund_store_, *processor_, settings_.gateway),
+      posts_(clients_, keys_, config::charge_window(settings_.gateway)),
+      payments_api_(settings_, clients_, posts_, payment_service_, payment_store_, audit_,
+                    fingerprints_, answers_),
+      finance_api_(settings_, clients_, posts_, refunds_, refund_store_, settlements_, audit_),
       transport_(
           correspondence::make_transport(settings_.correspondence.transport, ioc_.get_executor())),
-      dispatcher_(ioc_, dispatcher_settings_from(settings_), database_, *transport_,
+      dispatcher_(ioc_, dispatcher_settings_from(settings_), outbox_, *transport_,
                   store::connection_string(std::string(settings_.database.dsn.reveal()),
                                            settings_.database.connect_timeout,
                                            settings_.database.statement_timeout),
@@ -101,23 +109,19 @@ service::~service() = default;
 
 void service::add_routes() {
     routes_.add(http::verb::get, "/metrics",
-                [this](request_context& ctx, request& req) -> asio::awaitable<response> {
-                    auto auth = clients_.authenticate(req, ctx);
-                    if (auth.refusal) {
-                        co_return std::move(*auth.refusal);
-                    }
-                    if (auto refusal = api_clients::require_role(*auth.client,
-                                                                 {config::client_role::ops}, ctx)) {
-                        co_return std::move(*refusal);
+                [this](request_context& ctx, request& req) -> asio::awaitable<api_result> {
+                    auto client = clients_.caller(req, ctx, {config::client_role::ops});
+                    if (!client) {
+                        co_return client.error();
                     }
                     co_return co_await metrics(ctx);
                 });
     routes_.add(http::verb::get, "/healthz",
-                [](request_context&, request&) -> asio::awaitable<response> {
+                [](request_context&, request&) -> asio::awaitable<api_result> {
                     co_return json_response(http::status::ok, {{"status", "ok"}});
                 });
     routes_.add(http::verb::get, "/readyz",
-                [this](request_context&, request&) -> asio::awaitable<response> {
+                [this](request_context&, request&) -> asio::awaitable<api_result> {
                     bool reachable = readiness_.database_reachable.load() &&
                                      steady_now_ms() - readiness_.last_probe_ok_ms.load() <=
                                          probe_freshness.count();
@@ -134,7 +138,7 @@ void service::add_routes() {
                 });
 }
 
-asio::awaitable<response> service::metrics(request_context& ctx) {
+asio::awaitable<api_result> service::metrics(request_context& ctx) {
     // Prometheus text exposition format, version 0.0.4.
     std::string text;
     auto gauge = [&text](std::string_view name, std::string_view help, auto value) {
@@ -147,18 +151,16 @@ asio::awaitable<response> service::metrics(request_context& ctx) {
           readiness_.database_reachable.load() ? 1 : 0);
     gauge("billpay_open_connections", "Client connections open now.",
           static_cast<std::int64_t>(server_.open_connections()));
-    try {
-        auto stats = co_await database_.run(
-            [](pqxx::connection& conn) { return store::outbox_statistics(conn); });
+    if (auto stats = co_await outbox_.statistics()) {
         gauge("billpay_outbox_backlog", "Correspondence messages not delivered yet.",
-              stats.backlog);
+              stats->backlog);
         gauge("billpay_outbox_oldest_pending_age_seconds",
               "Age of the oldest undelivered correspondence message.",
-              static_cast<std::int64_t>(stats.oldest_pending_age_seconds));
-        gauge("billpay_outbox_dead", "Dead-lettered correspondence messages.", stats.dead);
-    } catch (const std::exception& e) {
+              static_cast<std::int64_t>(stats->oldest_pending_age_seconds));
+        gauge("billpay_outbox_dead", "Dead-lettered correspondence messages.", stats->dead);
+    } else {
         logging::warn("metrics: database figures unavailable",
-                      {{"request_id", ctx.request_id}, {"error", e.what()}});
+                      {{"request_id", ctx.request_id}, {"error", store::to_string(stats.error())}});
     }
     response res{http::status::ok, 11};
     res.set(http::field::content_type, "text/plain; version=0.0.4");
@@ -169,19 +171,39 @@ asio::awaitable<response> service::metrics(request_context& ctx) {
 }
 
 asio::awaitable<bool> service::probe_database() {
-    try {
-        int version = co_await database_.run(
-            [](pqxx::connection& conn) { return store::current_schema_version(conn); });
-        readiness_.schema_version = version;
+    auto version = co_await schema_.current_version();
+    if (version) {
+        readiness_.schema_version = *version;
         readiness_.database_reachable = true;
         readiness_.last_probe_ok_ms = steady_now_ms();
         co_return true;
-    } catch (const std::exception& e) {
-        if (readiness_.database_reachable.exchange(false)) {
-            logging::error("database unreachable", {{"error", e.what()}});
-            notifier_.status("database unreachable");
+    }
+    if (readiness_.database_reachable.exchange(false)) {
+        logging::error("database unreachable", {{"error", store::to_string(version.error())}});
+        notifier_.status("database unreachable");
+    }
+    co_return false;
+}
+
+asio::awaitable<void> service::recovery_loop() {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    const auto& cfg = settings_.payments.recovery;
+    while (!stopping_) {
+        // Each pass reports its failures as values; an exception is a defect, logged, and the
+        // worker goes on (left alone, it would end billpayd through the event loop).
+        try {
+            co_await recovery_.recover_due();
+        } catch (const std::exception& e) {
+            logging::error("payment recovery pass failed", {{"error", e.what()}});
         }
-        co_return false;
+        try {
+            co_await refunds_.retry_pending(settings_.finance.refund_recovery_after, cfg.interval,
+                                            cfg.max_attempts);
+        } catch (const std::exception& e) {
+            logging::error("refund recovery pass failed", {{"error", e.what()}});
+        }
+        timer.expires_after(cfg.interval);
+        co_await timer.async_wait(use_nothrow);
     }
 }
 
@@ -218,7 +240,7 @@ asio::awaitable<void> service::start_up() {
     }
     logging::info("ready", {{"schema_version", version}, {"processor", processor_->name()}});
     notifier_.ready();
-    asio::co_spawn(ioc_, recovery_.run(), asio::detached);
+    asio::co_spawn(ioc_, recovery_loop(), asio::detached);
     dispatcher_.start();
     co_await probe_loop();
 }
@@ -249,7 +271,6 @@ asio::awaitable<void> service::shut_down() {
          {"grace_ms", static_cast<std::int64_t>(settings_.listen.shutdown_grace.count())}});
     notifier_.stopping();
     server_.begin_drain();
-    recovery_.stop();
     dispatcher_.stop();
     auto deadline = std::chrono::steady_clock::now() + settings_.listen.shutdown_grace;
     while (server_.open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {

@@ -13,13 +13,23 @@
 #include "daemon/api_clients.hpp"
 #include "daemon/finance_api.hpp"
 #include "daemon/http_server.hpp"
+#include "daemon/idempotent_post.hpp"
 #include "daemon/payments_api.hpp"
-#include "daemon/recovery_worker.hpp"
 #include "daemon/router.hpp"
 #include "daemon/systemd_notifier.hpp"
 #include "daemon/tls.hpp"
+#include "finance/refunds.hpp"
 #include "gateway_adapters/gateway.hpp"
+#include "payments/payment_service.hpp"
+#include "payments/recovery_worker.hpp"
+#include "store/audit.hpp"
 #include "store/database.hpp"
+#include "store/idempotency_keys.hpp"
+#include "store/migrations.hpp"
+#include "store/outbox.hpp"
+#include "store/payment_store.hpp"
+#include "store/refunds.hpp"
+#include "store/settlements.hpp"
 #include "tokenizer/card_checks.hpp"
 
 namespace billpay::daemon {
@@ -48,7 +58,9 @@ class service {
     void add_routes();
     boost::asio::awaitable<void> start_up();
     boost::asio::awaitable<bool> probe_database();
-    boost::asio::awaitable<response> metrics(request_context& ctx);
+    boost::asio::awaitable<api_result> metrics(request_context& ctx);
+    /// Every payments.recovery.interval: pending payments, then pending refunds.
+    boost::asio::awaitable<void> recovery_loop();
     boost::asio::awaitable<void> probe_loop();
     boost::asio::awaitable<void> watchdog_loop(std::chrono::microseconds interval);
     boost::asio::awaitable<void> shut_down();
@@ -61,13 +73,23 @@ class service {
     systemd_notifier notifier_;
     tls_context_holder tls_;
     store::database database_;
+    store::schema schema_;
+    store::idempotency_keys keys_;
+    store::postgres_payment_store payment_store_;
+    store::refund_store refund_store_;
+    store::settlement_records settlements_;
+    store::audit_trail audit_;
+    store::outbox outbox_;
     api_clients clients_;
     tokenizer::fingerprinter fingerprints_;
     std::unique_ptr<gateway::gateway> processor_;
-    payments_api payments_api_;
+    payment_answers answers_;
+    payments::payment_service payment_service_;
+    payments::recovery_worker recovery_;
     finance::refunds refunds_;
+    idempotent_posts posts_;
+    payments_api payments_api_;
     finance_api finance_api_;
-    recovery_worker recovery_;
     std::unique_ptr<correspondence::transport> transport_;
     correspondence::dispatcher dispatcher_;
     router routes_;

@@ -8,7 +8,8 @@
 #include <map>
 #include <set>
 
-#include "payments/money.hpp"
+#include "model/ids.hpp"
+#include "model/money.hpp"
 
 namespace billpay::finance {
 namespace {
@@ -39,8 +40,8 @@ std::optional<std::chrono::sys_days> day_of(std::string_view text) {
 }
 
 std::string money_text(std::int64_t minor, const std::string& currency) {
-    auto unit = payments::currency::parse(currency);
-    return unit ? payments::to_decimal({minor, *unit}) + " " + currency
+    auto unit = model::currency::parse(currency);
+    return unit ? model::to_decimal({minor, *unit}) + " " + currency
                 : std::to_string(minor) + " " + currency;
 }
 
@@ -227,6 +228,39 @@ store::reconciliation_run reconcile(const reconcile_input& in, const std::string
     run.summary_json = json::serialize(json::object{
         {"classes", classes}, {"payouts", payout_list}, {"settlement_days", in.settlement_days}});
     return run;
+}
+
+boost::asio::awaitable<store::result<store::reconciliation_run>> run_reconciliation(
+    store::settlement_records& records, const config::settings& settings, const std::string& from,
+    const std::string& to, const std::string& today, const actor& who) {
+    const std::string& tz = settings.payments.time_zone;
+    auto sources = co_await records.reconciliation_input(from, to, tz);
+    if (!sources) {
+        co_return sources.error();
+    }
+    reconcile_input in;
+    in.from = from;
+    in.to = to;
+    in.settlement_days = settings.finance.settlement_days;
+    in.today = today.empty() ? sources->today : today;
+    in.lines = std::move(sources->lines);
+    in.payments = std::move(sources->payments);
+    in.refunds = std::move(sources->refunds);
+    in.other_lines = std::move(sources->other_lines);
+    auto run = reconcile(in, model::new_id("rec"), who.id);
+    const store::audit_entry audit{
+        who.id,
+        who.source,
+        "reconciliation.run",
+        run.id,
+        "",
+        boost::json::serialize(boost::json::object{
+            {"from", from}, {"to", to}, {"matched", run.matched}, {"exceptions", run.exceptions}})};
+    auto saved = co_await records.save_reconciliation(run, audit);
+    if (!saved) {
+        co_return saved.error();
+    }
+    co_return run;
 }
 
 }  // namespace billpay::finance

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <string>
 #include <vector>
 
+#include "config/settings.hpp"
+#include "finance/actor.hpp"
 #include "store/settlements.hpp"
 
 namespace billpay::finance {
@@ -33,6 +36,13 @@ struct reconcile_input {
 /// The summary holds the count of each class and the fee totals per payout.
 store::reconciliation_run reconcile(const reconcile_input& input, const std::string& run_id,
                                     const std::string& run_by);
+
+/// One reconciliation run over [from, to] (days in the utility's time zone): reads what to
+/// compare, classifies it (judging "not settled yet" as of `today`, or today when empty), and
+/// stores the run with every item and its audit row (reconciliation.run).
+boost::asio::awaitable<store::result<store::reconciliation_run>> run_reconciliation(
+    store::settlement_records& records, const config::settings& settings, const std::string& from,
+    const std::string& to, const std::string& today, const actor& who);
 
 /// Days from one YYYY-MM-DD (or the date part of an RFC 3339 time) to another; nullopt if either
 /// is not a date.

@@ -1,5 +1,7 @@
 #include "finance/refunds.hpp"
 
+#include <openssl/evp.h>
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -25,9 +27,9 @@ store::audit_entry audit_of(const actor& who, std::string action, const std::str
 
 }  // namespace
 
-refunds::refunds(store::database& database, gateway::gateway& processor,
-                 std::chrono::milliseconds processor_timeout)
-    : database_(database), processor_(processor), timeout_(processor_timeout) {}
+refunds::refunds(store::refund_store& store, gateway::gateway& processor,
+                 const config::gateway_settings& gateway)
+    : store_(store), processor_(processor), gateway_(gateway) {}
 
 asio::awaitable<refund_answer> refunds::create(const refund_order& order, const actor& who) {
     refund_answer answer;
@@ -35,18 +37,15 @@ asio::awaitable<refund_answer> refunds::create(const refund_order& order, const 
         {"amount", order.amount ? json::value(*order.amount) : json::value("all that remains")}};
     const auto audit =
         audit_of(who, "refund.requested", order.payment_id, order.refund_id, order.reason, details);
-    store::reserve_result reserved;
-    try {
-        reserved = co_await database_.run([&](pqxx::connection& conn) {
-            return store::reserve_refund(conn, order.refund_id, order.payment_id, order.amount,
-                                         order.reason, audit);
-        });
-    } catch (const std::exception& e) {
-        logging::error("could not hold a refund",
-                       {{"payment_id", order.payment_id}, {"error", e.what()}});
+    auto held = co_await store_.reserve(order.refund_id, order.payment_id, order.amount,
+                                        order.reason, audit, config::charge_window(gateway_));
+    if (!held) {
+        logging::error("could not hold a refund", {{"payment_id", order.payment_id},
+                                                   {"error", store::to_string(held.error())}});
         answer.status = refund_status::database_unavailable;
         co_return answer;
     }
+    const store::reserve_result& reserved = *held;
     answer.payment = reserved.payment;
     answer.remaining = reserved.remaining;
     switch (reserved.status) {
@@ -73,15 +72,30 @@ asio::awaitable<refund_answer> refunds::send(const store::refund_record& refund,
     answer.payment = payment;
     gateway::refund_result result;
     if (payment.processor != processor_.name() || !payment.processor_reference) {
+        if (!first) {
+            // Asked before through the processor that took the money: only it can say what it
+            // did. Finance resolves it; it is never sent to another processor.
+            auto flagged = co_await store_.flag_for_review(refund.id);
+            logging::error(
+                "pending refund of a payment made through a processor billpayd is not "
+                "configured for: flagged for finance to resolve",
+                {{"refund_id", refund.id},
+                 {"processor", payment.processor},
+                 {"configured_processor", processor_.name()},
+                 {"flagged", flagged.has_value()}});
+            answer.status = refund_status::pending;
+            co_return answer;
+        }
         // Only the processor that took the money can give it back.
         result = {gateway::outcome::declined, "", "processor_mismatch",
                   "the payment was made through " + payment.processor + ", not " +
                       std::string(processor_.name())};
     } else {
-        const gateway::refund_request request{*payment.processor_reference, refund.amount,
-                                              refund.id, payment.processor_token,
-                                              payment.card.last4};
-        result = co_await processor_.refund(request, std::chrono::steady_clock::now() + timeout_);
+        gateway::refund_request request{*payment.processor_reference, refund.amount, refund.id,
+                                        payment.processor_token, payment.card.last4};
+        request.retry = !first;
+        result = co_await processor_.refund(request,
+                                            std::chrono::steady_clock::now() + gateway_.timeout);
     }
     logging::info("refund sent to the processor", {{"refund_id", refund.id},
                                                    {"payment_id", payment.id},
@@ -123,20 +137,17 @@ asio::awaitable<refund_answer> refunds::send(const store::refund_record& refund,
                                                       const store::refund_record& r) {
         return std::optional<store::outbox_entry>(correspondence::render_refund_message(p, r));
     };
-    try {
-        auto [r, p] = co_await database_.run([&](pqxx::connection& conn) {
-            return store::finish_refund(conn, refund.id, *outcome, message, audit);
-        });
-        answer.refund = r;
-        answer.payment = p;
-    } catch (const std::exception& e) {
+    auto finished = co_await store_.finish(refund.id, *outcome, message, audit);
+    if (!finished) {
         // The processor did it; recording failed. The refund stays pending and the retry, under
         // the same key, learns the same answer again and records it.
         logging::error("could not record a refund's outcome",
-                       {{"refund_id", refund.id}, {"error", e.what()}});
+                       {{"refund_id", refund.id}, {"error", store::to_string(finished.error())}});
         answer.status = refund_status::pending;
         co_return answer;
     }
+    answer.refund = finished->first;
+    answer.payment = finished->second;
     if (answer.refund->status == "succeeded") {
         answer.status = refund_status::succeeded;
     } else if (answer.refund->status == "pending") {
@@ -154,51 +165,54 @@ asio::awaitable<refund_answer> refunds::send(const store::refund_record& refund,
 asio::awaitable<int> refunds::retry_pending(std::chrono::milliseconds pending_for,
                                             std::chrono::milliseconds retry_after,
                                             int max_attempts) {
-    std::vector<store::refund_record> due;
-    try {
-        due = co_await database_.run([&](pqxx::connection& conn) {
-            return store::claim_refunds_to_retry(conn, pending_for.count(), 50,
-                                                 retry_after.count());
-        });
-    } catch (const std::exception& e) {
-        logging::warn("could not claim pending refunds", {{"error", e.what()}});
+    // Never before the refund's own request has had its window to finish.
+    const auto after = std::max(pending_for, config::charge_window(gateway_));
+    auto due = co_await store_.claim_for_retry(after, 50, retry_after);
+    if (!due) {
+        logging::warn("could not claim pending refunds",
+                      {{"error", store::to_string(due.error())}});
         co_return 0;
     }
     int finished = 0;
     const actor worker{"billpayd:recovery", "billpayd"};
-    for (const auto& refund : due) {
+    for (const auto& refund : *due) {
         if (refund.attempts > max_attempts) {
-            const std::string id = refund.id;
-            try {
-                co_await database_.run([&id](pqxx::connection& conn) {
-                    store::mark_refund_needs_review(conn, id);
-                    return true;
-                });
-            } catch (const std::exception&) {
-                continue;  // flagged on a later pass
+            if (co_await store_.flag_for_review(refund.id)) {
+                logging::error("a refund's outcome is still unknown: flagged for review",
+                               {{"refund_id", refund.id}, {"payment_id", refund.payment_id}});
             }
-            logging::error("a refund's outcome is still unknown: flagged for review",
-                           {{"refund_id", refund.id}, {"payment_id", refund.payment_id}});
+            continue;  // flagged on a later pass if that failed
+        }
+        auto payment = co_await store_.payment_of(refund);
+        if (!payment || !*payment) {
             continue;
         }
-        const std::string payment_id = refund.payment_id;
-        std::optional<store::payment_record> payment;
-        try {
-            payment = co_await database_.run([&payment_id](pqxx::connection& conn) {
-                return store::find_payment(conn, payment_id);
-            });
-        } catch (const std::exception&) {
-            continue;
-        }
-        if (!payment) {
-            continue;
-        }
-        auto answer = co_await send(refund, *payment, worker, false);
+        auto answer = co_await send(refund, **payment, worker, false);
         if (answer.status != refund_status::pending) {
             ++finished;
         }
     }
     co_return finished;
+}
+
+std::string refund_id_for_key(std::string_view key) {
+    std::string input = "billpayctl refund:" + std::string(key);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
+    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+    std::string id = "ref_";
+    unsigned buffer = 0;
+    int bits = 0;
+    for (unsigned int i = 0; i < length && id.size() < 30; ++i) {
+        buffer = (buffer << 8) | digest[i];
+        bits += 8;
+        while (bits >= 5 && id.size() < 30) {
+            id.push_back(alphabet[(buffer >> (bits - 5)) & 31]);
+            bits -= 5;
+        }
+    }
+    return id;
 }
 
 }  // namespace billpay::finance

@@ -5,17 +5,12 @@
 #include <optional>
 #include <string>
 
+#include "config/settings.hpp"
+#include "finance/actor.hpp"
 #include "gateway_adapters/gateway.hpp"
-#include "store/database.hpp"
 #include "store/refunds.hpp"
 
 namespace billpay::finance {
-
-/// Who asks for a refund, and from where: for the audit trail.
-struct actor {
-    std::string id;      // the API client's id, or "billpayctl:<user>"
-    std::string source;  // the client's address, or "host:<name>"
-};
 
 struct refund_order {
     std::string payment_id;
@@ -51,13 +46,18 @@ struct refund_answer {
 /// refund pending; retry_pending asks again with the same key (adapters refund once per key).
 class refunds {
   public:
-    refunds(store::database& database, gateway::gateway& processor,
-            std::chrono::milliseconds processor_timeout);
+    /// `gateway` is the config section: its timeout bounds every processor call, and its charge
+    /// window how long a refund's request holds it before a retry may ask about it.
+    refunds(store::refund_store& store, gateway::gateway& processor,
+            const config::gateway_settings& gateway);
 
     boost::asio::awaitable<refund_answer> create(const refund_order& order, const actor& who);
 
-    /// Asks the processor again about refunds pending longer than `pending_for`; flags those
-    /// still unknown after `max_attempts` for review. Returns how many it finished.
+    /// Asks the processor again, under the same key, about refunds pending longer than
+    /// `pending_for` (never before their request's window has closed); concludes "not refunded"
+    /// only from the processor's own record, and flags those still unknown after
+    /// `max_attempts` for review (and at once one made through another processor than the
+    /// configured one: it is never sent elsewhere). Returns how many it finished.
     boost::asio::awaitable<int> retry_pending(std::chrono::milliseconds pending_for,
                                               std::chrono::milliseconds retry_after,
                                               int max_attempts);
@@ -69,9 +69,13 @@ class refunds {
                                                const store::payment_record& payment,
                                                const actor& who, bool first);
 
-    store::database& database_;
+    store::refund_store& store_;
     gateway::gateway& processor_;
-    std::chrono::milliseconds timeout_;
+    const config::gateway_settings& gateway_;
 };
+
+/// A refund id from an operator's idempotency key (billpayctl refund --idempotency-key): the
+/// same key names the same refund, so running the command again never refunds twice.
+std::string refund_id_for_key(std::string_view key);
 
 }  // namespace billpay::finance

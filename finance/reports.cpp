@@ -5,7 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <map>
 
-#include "payments/money.hpp"
+#include "model/money.hpp"
 
 namespace billpay::finance {
 namespace {
@@ -13,8 +13,8 @@ namespace {
 namespace json = boost::json;
 
 std::string decimal(std::int64_t minor, const std::string& currency) {
-    auto unit = payments::currency::parse(currency);
-    return unit ? payments::to_decimal({minor, *unit}) : std::to_string(minor);
+    auto unit = model::currency::parse(currency);
+    return unit ? model::to_decimal({minor, *unit}) : std::to_string(minor);
 }
 
 /// A CSV field, quoted when it must be; a leading =, +, - or @ is prefixed with ' so that a
@@ -291,6 +291,16 @@ json::object reconciliation_json(const store::reconciliation_run& run) {
                         {"exceptions", run.exceptions},
                         {"summary", ec ? json::value(nullptr) : summary},
                         {"items", items}};
+}
+
+boost::asio::awaitable<store::result<daily_report>> load_daily_report(
+    store::settlement_records& records, const std::string& from, const std::string& to,
+    const std::string& time_zone) {
+    auto read = co_await records.daily(from, to, time_zone);
+    if (!read) {
+        co_return read.error();
+    }
+    co_return daily_report{from, to, time_zone, std::move(read->first), std::move(read->second)};
 }
 
 }  // namespace billpay::finance

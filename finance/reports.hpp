@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <string>
 #include <vector>
@@ -17,6 +18,11 @@ struct daily_report {
     std::vector<store::daily_total> days;
     std::vector<store::reconciliation_item> exceptions;
 };
+
+/// The daily report over [from, to] (days in `time_zone`), read from the store.
+boost::asio::awaitable<store::result<daily_report>> load_daily_report(
+    store::settlement_records& records, const std::string& from, const std::string& to,
+    const std::string& time_zone);
 
 /// {"object": "daily_report", "from", "to", "time_zone", "days": [{"day", "processor",
 ///  "currency", "payments": {"count", "amount"}, "refunds": {"count", "amount"}, "fees", "net"}],

@@ -4,8 +4,8 @@
 #include <optional>
 #include <set>
 
-#include "payments/digest.hpp"
-#include "payments/money.hpp"
+#include "model/digest.hpp"
+#include "model/money.hpp"
 
 namespace billpay::finance {
 namespace {
@@ -75,14 +75,14 @@ class header {
 /// Reads the amounts of a line, exactly, and checks net = gross - fee.
 bool read_amounts(store::settlement_line& line, const std::string& gross, const std::string& fee,
                   const std::string& net, int line_no, std::vector<file_problem>& problems) {
-    auto unit = payments::currency::parse(line.currency);
+    auto unit = model::currency::parse(line.currency);
     if (!unit) {
         problems.push_back({line_no, "currency \"" + line.currency + "\" is not an ISO 4217 code"});
         return false;
     }
     bool ok = true;
     auto amount = [&](const char* name, const std::string& text, std::int64_t& out) {
-        auto value = payments::parse_decimal(text, *unit);
+        auto value = model::parse_decimal(text, *unit);
         if (!value) {
             problems.push_back({line_no, std::string(name) + " \"" + text +
                                              "\" is not an amount in " + line.currency});
@@ -331,6 +331,6 @@ parsed_settlements parse_generic(std::string_view content) {
     return out;
 }
 
-std::string content_sha256(std::string_view content) { return payments::sha256_hex(content); }
+std::string content_sha256(std::string_view content) { return model::sha256_hex(content); }
 
 }  // namespace billpay::finance

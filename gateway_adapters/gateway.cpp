@@ -24,14 +24,13 @@ std::string_view to_string(outcome o) noexcept {
 }
 
 std::unique_ptr<gateway> make_gateway(const config::processor_settings& settings,
-                                      store::database& database,
                                       boost::asio::any_io_executor executor) {
     // A processor added to the config's variant but not here fails to compile.
     return std::visit(
         [&](const auto& s) -> std::unique_ptr<gateway> {
             using settings_type = std::decay_t<decltype(s)>;
             if constexpr (std::is_same_v<settings_type, config::simulator_settings>) {
-                return std::make_unique<simulator::simulator_gateway>(s, database);
+                return std::make_unique<simulator::simulator_gateway>(s);
             } else if constexpr (std::is_same_v<settings_type, config::stripe_settings>) {
                 return std::make_unique<stripe::stripe_gateway>(s, executor);
             } else if constexpr (std::is_same_v<settings_type, config::authorizenet_settings>) {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "payments/money.hpp"
+#include "model/money.hpp"
 #include "tokenizer/card_data.hpp"
 
 namespace billpay::gateway {
@@ -17,13 +17,18 @@ namespace billpay::gateway {
 /// or `failed` (for one that surely did not).
 using deadline = std::chrono::steady_clock::time_point;
 
-/// What the processor said, in billpayd's terms.
+/// What the processor said, in billpayd's terms. Only `approved` and `declined` (and, where a
+/// call's comment says so, `failed`) settle what happened; "unknown is not no".
 enum class outcome {
     approved,  // done: tokenized, charged, refunded, voided, deleted
-    declined,  // the processor or the issuer said no; `decline_code` says why
-    failed,    // an error on the way; nothing happened at the processor. Safe to try again
-    unknown,   // the request may have reached the processor and its answer was lost: never
-               // repeat it blindly, look it up (lookup) later
+    declined,  // the processor refused it for good; `decline_code` says why. Nothing moved, and
+               // asking again under the same key gets the same answer
+    failed,    // this request did nothing at the processor: it was never sent, or the processor
+               // refused it before acting on it. On a first attempt nothing moved; on a repeat it
+               // says nothing of the earlier attempt
+    unknown,   // the request may have reached the processor and its answer was lost or does
+               // not settle it (a timeout, a 5xx, a 429, an answer billpayd did not expect):
+               // never repeat it blindly, look it up later
 };
 
 std::string_view to_string(outcome o) noexcept;
@@ -41,7 +46,7 @@ struct tokenize_result {
 
 struct charge_request {
     std::string token;
-    payments::money amount;
+    model::money amount;
     /// Our key for this charge, sent to the processor so that it never charges twice for it
     /// (billpayd uses the payment id).
     std::string idempotency_key;
@@ -55,17 +60,15 @@ struct charge_result {
     std::string message;
 };
 
-struct lookup_result {
-    bool found = false;    // false: the processor has no charge under our key (it never arrived)
-    charge_result charge;  // when found; outcome unknown when the processor did not answer
-};
-
 struct refund_request {
     std::string processor_reference;  // the charge
-    payments::money amount;
+    model::money amount;
     std::string idempotency_key;
     std::string token;       // the card token the charge was made with
     std::string card_last4;  // the charged card's last 4 (Authorize.Net refunds name it)
+    /// This key was sent before and its answer was lost: "not refunded" (`declined`) may then be
+    /// concluded only from the processor's own record of the first attempt.
+    bool retry = false;
 };
 
 struct refund_result {
@@ -133,17 +136,27 @@ class gateway {
                                                              const std::string& customer_reference,
                                                              deadline by) = 0;
 
-    /// Charges a token. The processor must treat a repeat of the same idempotency key as the
-    /// same charge.
+    /// Charges a token, the first time under `request.idempotency_key` (a fresh payment id).
+    /// The processor must treat a repeat of the same key as the same charge. `failed` means
+    /// nothing was charged: the request never left billpayd, or the processor said it failed.
+    /// Anything that does not settle it (no answer, a 5xx, a 429, an answer billpayd does not
+    /// expect) is `unknown`: the payment stays pending and is looked up.
     virtual boost::asio::awaitable<charge_result> charge(const charge_request& request,
                                                          deadline by) = 0;
 
-    /// Finds what became of a charge whose answer was lost (after `unknown`), by our key.
-    virtual boost::asio::awaitable<lookup_result> lookup(const charge_request& request,
+    /// What became of a charge whose answer was lost, by our key: the same request as the
+    /// charge's. It is asked only once the charge's window has closed (its deadline and a
+    /// margin have passed, so the first attempt can no longer arrive). `approved`: charged;
+    /// `declined`: refused for good; `failed`: the processor's definitive word that it holds no
+    /// charge under this key and never will (Stripe: its stored answer to our key;
+    /// Authorize.Net: both transaction lists read, no such invoice); `unknown`: not learned now
+    /// (not reached, timed out, rate limited, an answer that does not settle it): ask again.
+    virtual boost::asio::awaitable<charge_result> lookup(const charge_request& request,
                                                          deadline by) = 0;
 
     /// Gives back part or all of a charge. Asked again with the same idempotency key (after an
-    /// unknown answer), it must not refund twice: it answers what the first attempt did.
+    /// unknown answer, with `request.retry`), it must not refund twice: it answers what the
+    /// first attempt did, and `declined` only when that is the processor's record of it.
     /// Processors that refund only settled charges void an unsettled one here (`voided`).
     virtual boost::asio::awaitable<refund_result> refund(const refund_request& request,
                                                          deadline by) = 0;

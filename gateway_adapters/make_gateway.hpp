@@ -5,15 +5,13 @@
 
 #include "config/settings.hpp"
 #include "gateway_adapters/gateway.hpp"
-#include "store/database.hpp"
 
 namespace billpay::gateway {
 
 /// The adapter for the configured processor (config `gateway`), chosen by std::visit over the
-/// closed set of processor settings. `database` is for adapters that keep a ledger of their own
-/// (the simulator); `executor` runs the HTTPS clients of the adapters that have one.
+/// closed set of processor settings. `executor` runs the HTTPS clients of the adapters that
+/// have one.
 std::unique_ptr<gateway> make_gateway(const config::processor_settings& settings,
-                                      store::database& database,
                                       boost::asio::any_io_executor executor);
 
 }  // namespace billpay::gateway

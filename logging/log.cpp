@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "logging/scrubber.hpp"
+#include "model/time.hpp"
 
 namespace billpay::logging {
 namespace {
@@ -58,20 +59,6 @@ std::string_view level_name(spdlog::level::level_enum lvl) {
 
 }  // namespace
 
-std::string rfc3339_utc(std::chrono::system_clock::time_point time) {
-    using namespace std::chrono;
-    auto secs = time_point_cast<seconds>(time);
-    auto millis = duration_cast<milliseconds>(time - secs).count();
-    std::time_t t = system_clock::to_time_t(secs);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(millis));
-    return buf;
-}
-
 void init(std::string_view level) {
     auto lvl = parse_level(level);
     auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
@@ -98,7 +85,7 @@ std::string format_line(std::chrono::system_clock::time_point time, spdlog::leve
                         std::string_view message, std::initializer_list<field> fields) {
     boost::json::object line;
     line.reserve(3 + fields.size());
-    line["time"] = rfc3339_utc(time);
+    line["time"] = model::rfc3339_utc(time);
     line["level"] = level_name(lvl);
     line["message"] = message;
     for (const auto& f : fields) {

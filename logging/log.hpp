@@ -36,10 +36,6 @@ void set_level(std::string_view level);
 /// True when a line at `lvl` would be written; lets callers skip building costly fields.
 bool enabled(spdlog::level::level_enum lvl);
 
-/// `time` as RFC 3339 in UTC with milliseconds ("2026-11-26T17:39:16.922Z"), the form of every
-/// timestamp billpayd writes outside the database.
-std::string rfc3339_utc(std::chrono::system_clock::time_point time);
-
 /// Renders one log line as JSON: {"time", "level", "message", ...fields}, then masks anything
 /// that looks like a card number (see scrubber.hpp). Exposed for tests.
 std::string format_line(std::chrono::system_clock::time_point time, spdlog::level::level_enum lvl,

@@ -2,7 +2,8 @@
 
 #include <pqxx/pqxx>
 
-#include "payments/digest.hpp"
+#include "model/digest.hpp"
+#include "store/database.hpp"
 
 namespace billpay::store {
 namespace {
@@ -39,7 +40,7 @@ std::string audit_hash(const std::string& prev_hash, std::int64_t id, const std:
         input += part;
         input += '\n';
     }
-    return payments::sha256_hex(input);
+    return model::sha256_hex(input);
 }
 
 audit_row append_audit(pqxx::transaction_base& tx, const audit_entry& entry) {
@@ -118,6 +119,20 @@ std::vector<audit_row> list_audit(pqxx::connection& conn, const std::string& rec
         out.push_back(read_row(r));
     }
     return out;
+}
+
+boost::asio::awaitable<result<void>> audit_trail::append(const audit_entry& entry) {
+    co_return co_await db_.call([&entry](pqxx::connection& conn) { append_audit(conn, entry); });
+}
+
+boost::asio::awaitable<result<audit_check>> audit_trail::verify() {
+    co_return co_await db_.call([](pqxx::connection& conn) { return verify_audit(conn); });
+}
+
+boost::asio::awaitable<result<std::vector<audit_row>>> audit_trail::list(const std::string& record,
+                                                                         int limit) {
+    co_return co_await db_.call(
+        [&record, limit](pqxx::connection& conn) { return list_audit(conn, record, limit); });
 }
 
 }  // namespace billpay::store

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <optional>
 #include <pqxx/connection>
@@ -7,7 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "store/errors.hpp"
+
 namespace billpay::store {
+
+class database;
 
 /// One action of finance staff or an operator, as the audit trail keeps it.
 struct audit_entry {
@@ -56,5 +61,21 @@ audit_check verify_audit(pqxx::connection& conn);
 
 /// Rows, newest first, optionally only those naming `record`.
 std::vector<audit_row> list_audit(pqxx::connection& conn, const std::string& record, int limit);
+
+/// The audit trail for the folders above the store.
+class audit_trail {
+  public:
+    explicit audit_trail(database& db) : db_(db) {}
+
+    /// Appends in a transaction of its own. A caller that cannot append refuses what it was
+    /// about to show or do: nothing unaudited.
+    boost::asio::awaitable<result<void>> append(const audit_entry& entry);
+    boost::asio::awaitable<result<audit_check>> verify();
+    boost::asio::awaitable<result<std::vector<audit_row>>> list(const std::string& record,
+                                                                int limit);
+
+  private:
+    database& db_;
+};
 
 }  // namespace billpay::store

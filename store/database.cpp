@@ -6,6 +6,84 @@
 
 namespace billpay::store {
 
+std::string_view to_string(error e) noexcept {
+    switch (e) {
+        case error::unavailable:
+            return "unavailable";
+        case error::busy:
+            return "busy";
+        case error::not_found:
+            return "not_found";
+        case error::conflict:
+            return "conflict";
+        case error::invalid_argument:
+            return "invalid_argument";
+        case error::lease_lost:
+            return "lease_lost";
+        case error::internal:
+            return "internal";
+    }
+    return "internal";
+}
+
+const char* failure::what() const noexcept {
+    switch (error_) {
+        case error::unavailable:
+            return "store: the database is unavailable";
+        case error::busy:
+            return "store: busy (queue wait exceeded)";
+        case error::not_found:
+            return "store: not found";
+        case error::conflict:
+            return "store: conflict";
+        case error::invalid_argument:
+            return "store: invalid argument";
+        case error::lease_lost:
+            return "store: the idempotency key's lease was lost";
+        case error::internal:
+            return "store: internal error";
+    }
+    return "store: internal error";
+}
+
+void throw_exception_from_error(const error& e, const boost::source_location&) { throw failure(e); }
+
+error error_of(std::exception_ptr e) noexcept {
+    try {
+        std::rethrow_exception(e);
+    } catch (const failure& f) {
+        return f.code();
+    } catch (const unavailable&) {
+        return error::unavailable;
+    } catch (const pqxx::broken_connection&) {
+        return error::unavailable;
+    } catch (const pqxx::integrity_constraint_violation&) {
+        return error::conflict;  // unique, check (the status machine's trigger), foreign key
+    } catch (const pqxx::transaction_rollback&) {
+        return error::conflict;  // serialization failure, deadlock
+    } catch (const pqxx::data_exception&) {
+        return error::invalid_argument;  // a value PostgreSQL cannot read (a malformed time)
+    } catch (const pqxx::in_doubt_error&) {
+        return error::unavailable;
+    } catch (const pqxx::sql_error& x) {
+        const std::string state = x.sqlstate();
+        // 57014 statement_timeout (PostgreSQL too slow to answer now), 57P0x shutting down,
+        // 08 connection exceptions, 53 insufficient resources: all "not now", never a bug.
+        if (state == "57014" || state.starts_with("57P") || state.starts_with("08") ||
+            state.starts_with("53")) {
+            return error::unavailable;
+        }
+        logging::error("store: unexpected SQL error", {{"sqlstate", state}, {"error", x.what()}});
+        return error::internal;
+    } catch (const std::exception& x) {
+        logging::error("store: unexpected failure", {{"error", x.what()}});
+        return error::internal;
+    } catch (...) {
+        logging::error("store: unexpected failure of unknown type");
+        return error::internal;
+    }
+}
+
 std::string connection_string(const std::string& dsn, std::chrono::milliseconds connect_timeout,
                               std::chrono::milliseconds statement_timeout) {
     // libpq counts whole seconds and treats 1 as 2; round up so a short timeout stays short.
@@ -90,6 +168,12 @@ void database::worker_loop() {
         if (stopping) {
             // Answer what is still queued without touching the database: the process is ending.
             next->execute(nullptr, std::make_exception_ptr(unavailable("the store is stopping")));
+            continue;
+        }
+        if (std::chrono::steady_clock::now() - next->enqueued_at > options_.queue_timeout) {
+            // Its caller has waited long enough: tell it the store is busy rather than run a job
+            // whose request may have given up (or whose lease may be running out).
+            next->execute(nullptr, std::make_exception_ptr(failure(error::busy)));
             continue;
         }
         std::exception_ptr failure;

@@ -20,6 +20,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "store/errors.hpp"
+
 namespace billpay::store {
 
 /// How the store reaches PostgreSQL (config section `database`).
@@ -29,13 +31,32 @@ struct database_options {
     std::chrono::milliseconds connect_timeout{5'000};
     /// The server cancels any statement running longer (a hung query must not hold a request).
     std::chrono::milliseconds statement_timeout{10'000};
+    /// A job that waited longer than this for a store thread is not run: it ends with
+    /// error::busy (the API answers 503 store_busy), so no request waits without bound.
+    std::chrono::milliseconds queue_timeout{2'000};
 };
 
-/// Thrown into a waiting coroutine when the database could not be reached or the connection
-/// broke during the job. Callers that answer clients turn it into a 503.
+/// Thrown inside the store when the database could not be reached or the connection broke
+/// during a job; call() turns it into error::unavailable.
 class unavailable : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
+};
+
+template <class T>
+struct is_result : std::false_type {};
+template <class T>
+struct is_result<result<T>> : std::true_type {};
+
+/// What a job returning R gives through call(): R itself when it is a store::result, else
+/// result<R> (result<void> for a job returning nothing).
+template <class R>
+struct call_result {
+    using type = result<R>;
+};
+template <class T>
+struct call_result<result<T>> {
+    using type = result<T>;
 };
 
 /// The pool of PostgreSQL connections. libpqxx is blocking, so each connection belongs to one of
@@ -67,6 +88,32 @@ class database {
             token, std::move(fn));
     }
 
+    /// The same with every failure as a value: `fn(pqxx::connection&)` may return T, void or a
+    /// store::result<T>; an exception it throws (or a broken connection, or a wait past
+    /// queue_timeout) comes back as the store::error it stands for. Repositories use this; no
+    /// libpqxx type or exception reaches their callers.
+    template <class Fn>
+    boost::asio::awaitable<typename call_result<std::invoke_result_t<Fn&, pqxx::connection&>>::type>
+    call(Fn fn) {
+        using job_result = std::invoke_result_t<Fn&, pqxx::connection&>;
+        try {
+            // Named, not temporaries in the co_await expression (GCC 12, bug 101367).
+            if constexpr (std::is_void_v<job_result>) {
+                auto job = [fn = std::move(fn)](pqxx::connection& conn) mutable {
+                    fn(conn);
+                    return true;
+                };
+                co_await run(std::move(job));
+                co_return result<void>{};
+            } else {
+                auto value = co_await run(std::move(fn));
+                co_return value;
+            }
+        } catch (...) {
+            co_return error_of(std::current_exception());
+        }
+    }
+
     /// The same on the calling thread's behalf, blocking it: for billpayctl and tests only.
     template <class Fn>
     auto run_blocking(Fn fn) {
@@ -91,6 +138,7 @@ class database {
   private:
     struct job {
         virtual ~job() = default;
+        std::chrono::steady_clock::time_point enqueued_at = std::chrono::steady_clock::now();
         /// `conn` is null when no connection could be opened; `failure` then says why.
         /// Returns false when the job found the connection broken.
         virtual bool execute(pqxx::connection* conn, std::exception_ptr failure) = 0;

@@ -2,93 +2,116 @@
 
 #include <pqxx/pqxx>
 
+#include "model/ids.hpp"
+#include "store/database.hpp"
+
 namespace billpay::store {
 
 claim_result claim_key(pqxx::connection& conn, const key_claim& claim) {
     pqxx::work tx(conn);
+    const std::int64_t lease_ms = claim.lease.count();
     auto existing = tx.exec_params(
         "SELECT request_fingerprint, state, response_status, response_body, payment_id,"
-        "       locked_at < now() - make_interval(secs => $3::float8 / 1000)"
+        "       coalesce(leased_until, locked_at + interval '60 seconds') < now()"
         "  FROM idempotency_keys WHERE client_id = $1 AND key = $2 FOR UPDATE",
-        claim.client_id, claim.key, claim.lease_ms);
+        claim.client_id, claim.key);
+    claim_result out;
+    out.lease = key_lease{claim.client_id, claim.key, model::new_id("lease")};
     if (!existing.empty()) {
         const auto& row = existing[0];
         if (row[0].as<std::string>() != claim.request_fingerprint) {
-            return {claim_status::mismatch, {}, {}};
+            out.status = claim_status::mismatch;
+            return out;
         }
         if (row[1].as<std::string>() == "finished") {
-            return {claim_status::replay, {row[2].as<int>(), row[3].as<std::string>()}, {}};
+            out.status = claim_status::replay;
+            out.response = {row[2].as<int>(), row[3].as<std::string>()};
+            return out;
         }
         bool lease_expired = row[5].as<bool>();
         if (lease_expired && row[4].is_null()) {
+            // Its request died before it reached the processor (it attached no payment): this
+            // one takes over, and the old lease id can write nothing any more.
             tx.exec_params(
-                "UPDATE idempotency_keys SET locked_at = now() WHERE client_id = $1 AND key = $2",
-                claim.client_id, claim.key);
+                "UPDATE idempotency_keys SET lease_id = $3, locked_at = now(),"
+                "  leased_until = now() + $4 * interval '1 millisecond'"
+                " WHERE client_id = $1 AND key = $2",
+                claim.client_id, claim.key, out.lease.lease_id, lease_ms);
             tx.commit();
-            return {claim_status::claimed, {}, {}};
+            out.status = claim_status::claimed;
+            return out;
         }
-        return {claim_status::in_flight, {}, {}};
+        out.status = claim_status::in_flight;
+        return out;
     }
-
-    if (claim.guard_duplicates && claim.account_number && claim.bill_id) {
-        // Serialise claims for one bill, then look for a recent payment or a running request.
-        tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))",
-                       *claim.account_number + "\x1f" + *claim.bill_id);
-        auto paid = tx.exec_params(
-            "SELECT id FROM payments WHERE account_number = $1 AND bill_id = $2"
-            "   AND status IN ('pending', 'succeeded', 'partially_refunded')"
-            "   AND created_at > now() - make_interval(mins => $3::int)"
-            " ORDER BY created_at DESC LIMIT 1",
-            *claim.account_number, *claim.bill_id, claim.duplicate_window_minutes);
-        if (!paid.empty()) {
-            return {claim_status::possible_duplicate, {}, paid[0][0].as<std::string>()};
-        }
-        auto running = tx.exec_params(
-            "SELECT payment_id FROM idempotency_keys WHERE account_number = $1 AND bill_id = $2"
-            "   AND state = 'in_flight' LIMIT 1",
-            *claim.account_number, *claim.bill_id);
-        if (!running.empty()) {
-            return {claim_status::possible_duplicate,
-                    {},
-                    running[0][0].is_null()
-                        ? std::nullopt
-                        : std::optional<std::string>(running[0][0].as<std::string>())};
-        }
-    }
-
     auto inserted = tx.exec_params(
         "INSERT INTO idempotency_keys (client_id, key, request_method, request_path,"
-        "  request_fingerprint, account_number, bill_id, state)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, 'in_flight')"
+        "  request_fingerprint, state, lease_id, leased_until)"
+        " VALUES ($1, $2, $3, $4, $5, 'in_flight', $6, now() + $7 * interval '1 millisecond')"
         " ON CONFLICT (client_id, key) DO NOTHING",
         claim.client_id, claim.key, claim.method, claim.path, claim.request_fingerprint,
-        claim.account_number, claim.bill_id);
+        out.lease.lease_id, lease_ms);
     tx.commit();
-    if (inserted.affected_rows() == 0) {
-        // Another request took the key between our look and our insert: it runs, we wait.
-        return {claim_status::in_flight, {}, {}};
-    }
-    return {claim_status::claimed, {}, {}};
+    // Another request took the key between our look and our insert: it runs, we wait.
+    out.status = inserted.affected_rows() == 0 ? claim_status::in_flight : claim_status::claimed;
+    return out;
 }
 
-void finish_key(pqxx::connection& conn, const std::string& client_id, const std::string& key,
-                const stored_response& response) {
+bool record_key_answer(pqxx::connection& conn, const key_lease& lease,
+                       const stored_response& answer) {
     pqxx::work tx(conn);
-    tx.exec_params(
-        "UPDATE idempotency_keys SET state = 'finished', response_status = $3,"
-        "  response_body = $4, finished_at = now()"
-        " WHERE client_id = $1 AND key = $2 AND state = 'in_flight'",
-        client_id, key, response.status, response.body);
+    auto r = tx.exec_params(
+        "UPDATE idempotency_keys SET state = 'finished', response_status = $4,"
+        "  response_body = $5, finished_at = now(), leased_until = NULL"
+        " WHERE client_id = $1 AND key = $2 AND lease_id = $3 AND state = 'in_flight'",
+        lease.client_id, lease.key, lease.lease_id, answer.status, answer.body);
     tx.commit();
+    return r.affected_rows() == 1;
 }
 
-void release_key(pqxx::connection& conn, const std::string& client_id, const std::string& key) {
+bool release_key(pqxx::connection& conn, const key_lease& lease) {
     pqxx::work tx(conn);
-    tx.exec_params(
-        "DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2 AND state = 'in_flight'"
+    auto r = tx.exec_params(
+        "DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2 AND lease_id = $3"
+        "   AND state = 'in_flight' AND payment_id IS NULL",
+        lease.client_id, lease.key, lease.lease_id);
+    tx.commit();
+    return r.affected_rows() == 1;
+}
+
+bool attach_payment(pqxx::transaction_base& tx, const key_lease& lease,
+                    const std::string& payment_id, std::chrono::milliseconds lease_time) {
+    auto r = tx.exec_params(
+        "UPDATE idempotency_keys SET payment_id = $4, locked_at = now(),"
+        "  leased_until = now() + $5 * interval '1 millisecond'"
+        " WHERE client_id = $1 AND key = $2 AND lease_id = $3 AND state = 'in_flight'"
         "   AND payment_id IS NULL",
-        client_id, key);
-    tx.commit();
+        lease.client_id, lease.key, lease.lease_id, payment_id, lease_time.count());
+    return r.affected_rows() == 1;
+}
+
+boost::asio::awaitable<result<claim_result>> idempotency_keys::claim(const key_claim& claim) {
+    co_return co_await db_.call(
+        [&claim](pqxx::connection& conn) { return claim_key(conn, claim); });
+}
+
+boost::asio::awaitable<result<void>> idempotency_keys::record(const key_lease& lease,
+                                                              const stored_response& answer) {
+    co_return co_await db_.call([&](pqxx::connection& conn) -> result<void> {
+        if (!record_key_answer(conn, lease, answer)) {
+            return error::lease_lost;
+        }
+        return {};
+    });
+}
+
+boost::asio::awaitable<result<void>> idempotency_keys::release(const key_lease& lease) {
+    co_return co_await db_.call([&lease](pqxx::connection& conn) -> result<void> {
+        if (!release_key(conn, lease)) {
+            return error::lease_lost;
+        }
+        return {};
+    });
 }
 
 }  // namespace billpay::store

@@ -1,57 +1,84 @@
 #pragma once
 
-#include <cstdint>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <optional>
 #include <pqxx/connection>
+#include <pqxx/transaction_base>
 #include <string>
 
+#include "store/errors.hpp"
 #include "store/payment_records.hpp"
 
 namespace billpay::store {
 
-/// A request that wants to run under an idempotency key.
+class database;
+
+/// A request that wants to run under an idempotency key (Stripe's semantics; keys are scoped to
+/// the API client).
 struct key_claim {
     std::string client_id;
     std::string key;
     std::string method;
     std::string path;
     std::string request_fingerprint;
-    /// For the duplicate-bill guard: set both and `guard_duplicates` to refuse a second payment
-    /// of one bill within `duplicate_window_minutes`.
-    std::optional<std::string> account_number;
-    std::optional<std::string> bill_id;
-    bool guard_duplicates = false;
-    std::int64_t duplicate_window_minutes = 0;
-    /// An in-flight claim older than this, with no payment attached, belonged to a process that
-    /// died before it reached the processor: it may be taken over.
-    std::int64_t lease_ms = 60'000;
+    /// How long the key stays this request's without news from it. A key whose lease ran out
+    /// and that has no payment attached belonged to a request that died before it reached the
+    /// processor: a retry may take it over (and the first request is fenced out).
+    std::chrono::milliseconds lease{60'000};
+};
+
+/// A request's hold on its key: the fencing token every later write under the key names.
+struct key_lease {
+    std::string client_id;
+    std::string key;
+    std::string lease_id;
 };
 
 enum class claim_status {
-    claimed,             // go ahead: this request owns the key
-    replay,              // the key finished before: answer `response`, byte for byte
-    in_flight,           // the first request with this key is still running: 409
-    mismatch,            // the key was used for a different request: 422
-    possible_duplicate,  // another payment of this bill is recent or running: 409
+    claimed,    // go ahead: this request owns the key (`lease`)
+    replay,     // the key finished before: answer `response`, byte for byte
+    in_flight,  // the first request with this key is still running: 409
+    mismatch,   // the key was used for a different request: 422
 };
 
 struct claim_result {
     claim_status status = claim_status::claimed;
-    stored_response response;                     // for replay
-    std::optional<std::string> existing_payment;  // for possible_duplicate, when known
+    key_lease lease;           // when claimed
+    stored_response response;  // when replay
 };
 
-/// Claims an idempotency key in one transaction (Stripe's semantics; the key is scoped to the
-/// client). Safe across processes: the key's row lock and primary key decide who runs.
+/// The idempotency keys of the API's POSTs (table idempotency_keys). Safe across processes: a
+/// key's row lock and primary key decide who runs, and its lease id fences out a request that
+/// lost it.
+class idempotency_keys {
+  public:
+    explicit idempotency_keys(database& db) : db_(db) {}
+
+    boost::asio::awaitable<result<claim_result>> claim(const key_claim& claim);
+
+    /// Stores the answer of a request that ended without a payment (a saved card, a refund, a
+    /// card the processor refused): error::lease_lost when the key is no longer this lease's.
+    boost::asio::awaitable<result<void>> record(const key_lease& lease,
+                                                const stored_response& answer);
+
+    /// Gives the key back when nothing happened outside billpayd, so that a retry with the same
+    /// key runs afresh: error::lease_lost when it is no longer this lease's.
+    boost::asio::awaitable<result<void>> release(const key_lease& lease);
+
+  private:
+    database& db_;
+};
+
+// The same inside the store (and its tests), on a connection of the caller's.
 claim_result claim_key(pqxx::connection& conn, const key_claim& claim);
+bool record_key_answer(pqxx::connection& conn, const key_lease& lease,
+                       const stored_response& answer);
+bool release_key(pqxx::connection& conn, const key_lease& lease);
 
-/// Stores the response of a request that finished without a payment row (e.g. the processor
-/// refused to tokenize the card).
-void finish_key(pqxx::connection& conn, const std::string& client_id, const std::string& key,
-                const stored_response& response);
-
-/// Gives a key back when its request stopped before anything happened outside billpayd (the
-/// database failed): a retry with the same key then runs afresh.
-void release_key(pqxx::connection& conn, const std::string& client_id, const std::string& key);
+/// Ties a new payment to the key that created it, renewing the lease, inside the caller's
+/// transaction; false when the key is no longer this lease's (nothing may then be written).
+bool attach_payment(pqxx::transaction_base& tx, const key_lease& lease,
+                    const std::string& payment_id, std::chrono::milliseconds lease_time);
 
 }  // namespace billpay::store

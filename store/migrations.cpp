@@ -2,7 +2,9 @@
 
 #include <pqxx/pqxx>
 
-#include "payments/digest.hpp"
+#include "logging/log.hpp"
+#include "model/digest.hpp"
+#include "store/database.hpp"
 
 namespace billpay::store {
 namespace {
@@ -76,7 +78,7 @@ migration_report migrate(pqxx::connection& conn, std::span<const migration> migr
             auto recorded = row[1].as<std::string>();
             report.from_version = std::max(report.from_version, version);
             for (const auto& m : migrations) {
-                if (m.version == version && payments::sha256_hex(m.sql) != recorded) {
+                if (m.version == version && model::sha256_hex(m.sql) != recorded) {
                     throw migration_error("migration " + std::to_string(version) + " (" +
                                           std::string(m.name) +
                                           ") differs from the one applied to this database");
@@ -93,12 +95,29 @@ migration_report migrate(pqxx::connection& conn, std::span<const migration> migr
         pqxx::work tx(conn);
         tx.exec(std::string(m.sql));
         tx.exec_params("INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)",
-                       m.version, std::string(m.name), payments::sha256_hex(m.sql));
+                       m.version, std::string(m.name), model::sha256_hex(m.sql));
         tx.commit();
         report.applied.push_back(m.version);
         report.to_version = m.version;
     }
     return report;
+}
+
+boost::asio::awaitable<result<int>> schema::current_version() {
+    co_return co_await db_.call(
+        [](pqxx::connection& conn) { return current_schema_version(conn); });
+}
+
+boost::asio::awaitable<result<migration_report>> schema::migrate() {
+    co_return co_await db_.call([](pqxx::connection& conn) -> result<migration_report> {
+        try {
+            return store::migrate(conn);
+        } catch (const migration_error& e) {
+            logging::error("the database does not match this build's migrations",
+                           {{"error", e.what()}});
+            return error::conflict;
+        }
+    });
 }
 
 }  // namespace billpay::store

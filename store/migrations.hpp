@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <pqxx/connection>
 #include <span>
 #include <stdexcept>
@@ -7,7 +8,11 @@
 #include <string_view>
 #include <vector>
 
+#include "store/errors.hpp"
+
 namespace billpay::store {
+
+class database;
 
 /// One versioned schema change: store/migrations/NNNN_name.sql, compiled into the binary.
 struct migration {
@@ -44,5 +49,18 @@ class migration_error : public std::runtime_error {
 /// SHA-256, and a recorded migration whose text has since changed is refused.
 migration_report migrate(pqxx::connection& conn,
                          std::span<const migration> migrations = built_in_migrations());
+
+/// The schema, for the folders above the store.
+class schema {
+  public:
+    explicit schema(database& db) : db_(db) {}
+
+    boost::asio::awaitable<result<int>> current_version();
+    /// migrate() above; a migration_error comes back as error::conflict, logged with its text.
+    boost::asio::awaitable<result<migration_report>> migrate();
+
+  private:
+    database& db_;
+};
 
 }  // namespace billpay::store

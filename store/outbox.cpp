@@ -2,6 +2,9 @@
 
 #include <pqxx/pqxx>
 
+#include "logging/log.hpp"
+#include "store/database.hpp"
+
 namespace billpay::store {
 namespace {
 
@@ -127,8 +130,8 @@ std::vector<outbox_message> list_messages(pqxx::connection& conn, const std::str
     return out;
 }
 
-bool replay_message(pqxx::connection& conn, const std::string& message_id,
-                    const std::string& actor) {
+bool replay_message(pqxx::connection& conn, const std::string& message_id, const std::string& actor,
+                    const audit_entry& audit) {
     pqxx::work tx(conn);
     auto r = tx.exec_params(
         "UPDATE outbox_messages SET status = 'pending', next_attempt_at = now(),"
@@ -140,6 +143,7 @@ bool replay_message(pqxx::connection& conn, const std::string& message_id,
     tx.exec_params(
         "INSERT INTO outbox_attempts (message_id, outcome, actor) VALUES ($1, 'replayed', $2)",
         message_id, actor);
+    append_audit(tx, audit);
     tx.exec("NOTIFY billpay_outbox");
     tx.commit();
     return true;
@@ -154,6 +158,84 @@ outbox_stats outbox_statistics(pqxx::connection& conn) {
         "                (WHERE status = 'pending')), 0)::float8"
         "  FROM outbox_messages WHERE status <> 'delivered'")[0];
     return {row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<double>()};
+}
+
+boost::asio::awaitable<result<std::vector<outbox_message>>> outbox::claim_due(
+    int batch, std::chrono::milliseconds lease) {
+    co_return co_await db_.call(
+        [batch, lease](pqxx::connection& conn) { return claim_due_messages(conn, batch, lease); });
+}
+
+boost::asio::awaitable<result<void>> outbox::record_attempt(
+    const std::string& message_id, delivery_outcome outcome, std::optional<int> http_status,
+    const std::string& error, std::chrono::milliseconds retry_after, const std::string& actor) {
+    co_return co_await db_.call([&](pqxx::connection& conn) {
+        store::record_attempt(conn, message_id, outcome, http_status, error, retry_after, actor);
+    });
+}
+
+boost::asio::awaitable<result<std::vector<outbox_message>>> outbox::list(const std::string& status,
+                                                                         int limit) {
+    co_return co_await db_.call(
+        [&status, limit](pqxx::connection& conn) { return list_messages(conn, status, limit); });
+}
+
+boost::asio::awaitable<result<void>> outbox::replay(const std::string& message_id,
+                                                    const std::string& actor,
+                                                    const audit_entry& audit) {
+    co_return co_await db_.call([&](pqxx::connection& conn) -> result<void> {
+        if (!replay_message(conn, message_id, actor, audit)) {
+            return error::not_found;
+        }
+        return {};
+    });
+}
+
+boost::asio::awaitable<result<outbox_stats>> outbox::statistics() {
+    co_return co_await db_.call([](pqxx::connection& conn) { return outbox_statistics(conn); });
+}
+
+namespace {
+
+/// Calls `wake` for every NOTIFY billpay_outbox.
+class outbox_receiver final : public pqxx::notification_receiver {
+  public:
+    outbox_receiver(pqxx::connection_base& conn, const std::function<void()>& wake)
+        : pqxx::notification_receiver(conn, "billpay_outbox"), wake_(wake) {}
+    void operator()(const std::string&, int) override { wake_(); }
+
+  private:
+    const std::function<void()>& wake_;
+};
+
+}  // namespace
+
+outbox_listener::outbox_listener(std::string dsn, std::function<void()> wake)
+    : dsn_(std::move(dsn)), wake_(std::move(wake)), thread_([this] { run(); }) {}
+
+outbox_listener::~outbox_listener() {
+    stop();
+    if (thread_.joinable()) {
+        thread_.join();  // within a second: the loop looks at stopping_ that often
+    }
+}
+
+void outbox_listener::run() {
+    while (!stopping_) {
+        try {
+            pqxx::connection conn(dsn_);
+            outbox_receiver receiver(conn, wake_);
+            while (!stopping_) {
+                conn.await_notification(1, 0);  // wakes at least once a second to see stopping_
+            }
+        } catch (const std::exception& e) {
+            logging::warn("outbox listener lost its connection; polling until it is back",
+                          {{"error", e.what()}});
+            for (int i = 0; i < 10 && !stopping_; ++i) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+        }
+    }
 }
 
 }  // namespace billpay::store

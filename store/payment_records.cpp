@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 #include <stdexcept>
 
+#include "store/errors.hpp"
 #include "store/outbox.hpp"
 
 namespace billpay::store {
@@ -30,8 +31,8 @@ payment_record read_payment(const pqxx::row& row) {
     p.bill_id = optional_text(row[3]);
     p.amount.minor_units = row[4].as<std::int64_t>();
     p.amount_refunded = row[5].as<std::int64_t>();
-    p.amount.unit = payments::currency::parse(row[6].as<std::string>()).value();
-    p.status = payments::parse_payment_status(row[7].as<std::string>()).value();
+    p.amount.unit = model::currency::parse(row[6].as<std::string>()).value();
+    p.status = model::parse_payment_status(row[7].as<std::string>()).value();
     p.confirmation = row[8].as<std::string>();
     p.card = card_record{row[9].as<std::string>(), row[10].as<std::string>(), row[11].as<int>(),
                          row[12].as<int>(), row[13].as<std::string>()};
@@ -65,85 +66,78 @@ std::optional<payment_record> find_payment_in(pqxx::transaction_base& tx, const 
     return read_payment(rows[0]);
 }
 
-void insert_payment(pqxx::connection& conn, const payment_record& p,
-                    const std::string& idempotency_key) {
-    pqxx::work tx(conn);
+void insert_payment(pqxx::transaction_base& tx, const payment_record& p,
+                    std::chrono::milliseconds lease) {
+    // Recovery leaves it alone until its request's lease has run out.
     tx.exec_params(
         "INSERT INTO payments (id, client_id, account_number, bill_id, amount, currency, status,"
         "  confirmation, card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint,"
         "  payment_method_id, processor, processor_token, customer_name, customer_email,"
-        "  metadata)"
+        "  metadata, created_at, updated_at, next_recovery_at)"
         " VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-        "  $16, $17, $18::jsonb)",
+        "  $16, $17, $18::jsonb, $19::timestamptz, $19::timestamptz,"
+        "  now() + $20 * interval '1 millisecond')",
         p.id, p.client_id, p.account_number, p.bill_id, p.amount.minor_units,
         std::string(p.amount.unit.code()), p.confirmation, p.card.brand, p.card.last4,
         p.card.exp_month, p.card.exp_year, p.card.fingerprint, p.payment_method_id, p.processor,
-        p.processor_token, p.customer_name, p.customer_email, p.metadata_json);
-    tx.exec_params("UPDATE idempotency_keys SET payment_id = $1 WHERE client_id = $2 AND key = $3",
-                   p.id, p.client_id, idempotency_key);
-    tx.commit();
+        p.processor_token, p.customer_name, p.customer_email, p.metadata_json, p.created_at,
+        lease.count());
 }
 
 payment_record finish_payment(pqxx::connection& conn, const std::string& payment_id,
-                              const payment_outcome& outcome, const state_writers& writers) {
-    if (!payments::can_transition(payments::payment_status::pending, outcome.status)) {
+                              const payment_outcome& outcome, const stored_response& answer,
+                              const std::optional<outbox_entry>& message) {
+    using model::payment_status;
+    const bool final = outcome.status != payment_status::pending;
+    if (final && !model::can_transition(payment_status::pending, outcome.status)) {
         throw illegal_transition("a pending payment cannot become " +
-                                 std::string(payments::to_string(outcome.status)));
+                                 std::string(model::to_string(outcome.status)));
     }
     pqxx::work tx(conn);
-    // Only a pending payment changes; the row lock orders this against a peer finishing it.
-    auto updated = tx.exec_params(
-        std::string("UPDATE payments SET status = $2,"
-                    "  processor_reference = coalesce($3, processor_reference),"
-                    "  decline_code = $4, failure_message = $5, next_recovery_at = NULL,"
-                    "  updated_at = now(), payment_method_id = coalesce($6, payment_method_id)"
-                    " WHERE id = $1 AND status = 'pending' RETURNING ") +
-            payment_columns,
-        payment_id, std::string(payments::to_string(outcome.status)), outcome.processor_reference,
-        outcome.decline_code, outcome.failure_message, outcome.payment_method_id);
-    if (updated.empty()) {
-        auto current = find_payment_in(tx, payment_id, false);
-        if (!current) {
-            throw std::invalid_argument("no such payment");
+    std::optional<payment_record> now_stands;
+    if (final) {
+        // Only a pending payment changes; the row lock orders this against a peer finishing it.
+        auto updated = tx.exec_params(
+            std::string("UPDATE payments SET status = $2,"
+                        "  processor_reference = coalesce($3, processor_reference),"
+                        "  decline_code = $4, failure_message = $5, next_recovery_at = NULL,"
+                        "  updated_at = $7::timestamptz,"
+                        "  payment_method_id = coalesce($6, payment_method_id)"
+                        " WHERE id = $1 AND status = 'pending' RETURNING ") +
+                payment_columns,
+            payment_id, std::string(model::to_string(outcome.status)), outcome.processor_reference,
+            outcome.decline_code, outcome.failure_message, outcome.payment_method_id,
+            outcome.updated_at);
+        if (updated.empty()) {
+            auto current = find_payment_in(tx, payment_id, false);
+            if (!current) {
+                throw failure(error::not_found);
+            }
+            return *current;  // finished by another process (the recovery worker, or a peer)
         }
-        return *current;  // finished by another process (the recovery worker, or a peer)
-    }
-    auto finished = read_payment(updated[0]);
-    if (writers.response) {
-        auto response = writers.response(finished);
-        tx.exec_params(
-            "UPDATE idempotency_keys SET state = 'finished', response_status = $2,"
-            "  response_body = $3, finished_at = now()"
-            " WHERE payment_id = $1 AND state = 'in_flight'",
-            payment_id, response.status, response.body);
-    }
-    if (writers.message) {
-        if (auto message = writers.message(finished)) {
-            enqueue_message(tx, message->id, message->type, payment_id, message->body);
+        now_stands = read_payment(updated[0]);
+    } else {
+        now_stands = find_payment_in(tx, payment_id, false);
+        if (!now_stands) {
+            throw failure(error::not_found);
         }
+        if (now_stands->status != payment_status::pending) {
+            return *now_stands;  // a peer finished it meanwhile: its answer stands
+        }
+    }
+    // The answer of the key that created it, unless that key has one already.
+    auto keyed = tx.exec_params(
+        "UPDATE idempotency_keys SET state = 'finished', response_status = $2,"
+        "  response_body = $3, finished_at = now(), leased_until = NULL"
+        " WHERE payment_id = $1 AND state = 'in_flight'",
+        payment_id, answer.status, answer.body);
+    // A payment's message goes out once per type; a pending notice only with the answer that
+    // told the portal "pending" (a recovered payment goes straight to its receipt).
+    if (message && (final || keyed.affected_rows() == 1)) {
+        enqueue_message(tx, message->id, message->type, payment_id, message->body);
     }
     tx.commit();
-    return finished;
-}
-
-stored_response record_pending_answer(pqxx::connection& conn, const std::string& payment_id,
-                                      const std::string& client_id, const std::string& key,
-                                      const state_writers& writers) {
-    pqxx::work tx(conn);
-    auto payment = find_payment_in(tx, payment_id, false).value();
-    auto response = writers.response(payment);
-    tx.exec_params(
-        "UPDATE idempotency_keys SET state = 'finished', response_status = $3,"
-        "  response_body = $4, finished_at = now()"
-        " WHERE client_id = $1 AND key = $2 AND state = 'in_flight'",
-        client_id, key, response.status, response.body);
-    if (writers.message) {
-        if (auto message = writers.message(payment)) {
-            enqueue_message(tx, message->id, message->type, payment_id, message->body);
-        }
-    }
-    tx.commit();
-    return response;
+    return *now_stands;
 }
 
 std::optional<payment_record> find_payment(pqxx::connection& conn, const std::string& id) {
@@ -171,7 +165,7 @@ payment_page list_payments(pqxx::connection& conn, const payment_filter& f) {
         add("account_number = ?", *f.account_number);
     }
     if (f.status) {
-        add("status = ?", std::string(payments::to_string(*f.status)));
+        add("status = ?", std::string(model::to_string(*f.status)));
     }
     if (f.needs_review) {
         add("needs_review = ?::boolean", *f.needs_review ? "true" : "false");
@@ -190,7 +184,7 @@ payment_page list_payments(pqxx::connection& conn, const payment_filter& f) {
         std::vector<std::string> check_args = args;
         check_args.push_back(*f.starting_after);
         if (tx.exec_params(check, pqxx::prepare::make_dynamic_params(check_args)).empty()) {
-            throw std::invalid_argument("starting_after");
+            throw failure(error::not_found);
         }
         add("(created_at, id) < (SELECT created_at, id FROM payments WHERE id = ?)",
             *f.starting_after);
@@ -220,6 +214,9 @@ std::vector<payment_record> claim_payments_to_recover(pqxx::connection& conn,
                     "   AND NOT needs_review"
                     "   AND created_at < now() - make_interval(secs => $1::float8 / 1000)"
                     "   AND coalesce(next_recovery_at, '-infinity') <= now()"
+                    "   AND NOT EXISTS (SELECT 1 FROM idempotency_keys k"
+                    "     WHERE k.payment_id = payments.id AND k.state = 'in_flight'"
+                    "       AND k.leased_until > now())"
                     "   ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
                     " RETURNING ") +
             payment_columns,

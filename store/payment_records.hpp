@@ -1,15 +1,15 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <pqxx/connection>
 #include <pqxx/transaction_base>
 #include <string>
 #include <vector>
 
-#include "payments/money.hpp"
-#include "payments/status.hpp"
+#include "model/money.hpp"
+#include "model/status.hpp"
 
 namespace billpay::store {
 
@@ -28,9 +28,9 @@ struct payment_record {
     std::string client_id;
     std::string account_number;
     std::optional<std::string> bill_id;
-    payments::money amount;
+    model::money amount;
     std::int64_t amount_refunded = 0;
-    payments::payment_status status = payments::payment_status::pending;
+    model::payment_status status = model::payment_status::pending;
     std::string confirmation;
     card_record card;
     std::optional<std::string> payment_method_id;
@@ -48,13 +48,15 @@ struct payment_record {
     std::string updated_at;
 };
 
-/// The final word on a pending payment.
+/// What a payment's request (or the recovery worker) learned: its final status, or, with status
+/// pending, only that the processor's answer is not known yet.
 struct payment_outcome {
-    payments::payment_status status;
+    model::payment_status status = model::payment_status::pending;
     std::optional<std::string> processor_reference;
     std::optional<std::string> payment_method_id;  // the card was saved as this, on success
     std::optional<std::string> decline_code;
     std::optional<std::string> failure_message;
+    std::string updated_at;  // RFC 3339 (model::rfc3339_utc): when it became final
 };
 
 /// A stored API response, replayed byte for byte for a repeated idempotency key.
@@ -63,10 +65,6 @@ struct stored_response {
     std::string body;
 };
 
-/// Renders the response a finished payment gets; runs inside the store's transaction so that the
-/// payment's final status and its stored response are written together.
-using response_renderer = std::function<stored_response(const payment_record&)>;
-
 /// A message for the correspondence system (see store/outbox.hpp).
 struct outbox_entry {
     std::string id;
@@ -74,39 +72,25 @@ struct outbox_entry {
     std::string body;
 };
 
-/// Renders the message a payment's new state sends, if any; runs inside the same transaction.
-using message_renderer = std::function<std::optional<outbox_entry>(const payment_record&)>;
-
-/// What is written together with a payment's new state.
-struct state_writers {
-    response_renderer response;  // the response the creating idempotency key replays
-    message_renderer message;    // the outbox message
-};
-
-/// Thrown when a status change breaks the payment state machine (payments/status.hpp).
+/// Thrown when a status change breaks the payment state machine (model/status.hpp).
 class illegal_transition : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
 };
 
-/// Inserts a new pending payment and ties it to the idempotency key that created it, in one
-/// transaction.
-void insert_payment(pqxx::connection& conn, const payment_record& payment,
-                    const std::string& idempotency_key);
+/// Inserts a new pending payment inside the caller's transaction.
+void insert_payment(pqxx::transaction_base& tx, const payment_record& payment,
+                    std::chrono::milliseconds lease);
 
-/// Gives a pending payment its final status, stores the response for the idempotency key that
-/// created it (if that key is still in flight) and adds its outbox message, in one transaction.
-/// Returns the payment as it now stands. When another process finished it first, nothing
-/// changes and that result is returned. Throws illegal_transition for a move the state machine
-/// forbids.
+/// Gives a pending payment its outcome in one transaction: its final status (or, for an outcome
+/// still pending, nothing), the `answer` the idempotency key that created it replays (if that
+/// key is still in flight) and its outbox `message`. Returns the payment as it now stands. When
+/// another process finished it first, nothing changes and that result is returned. Throws
+/// illegal_transition for a move the state machine forbids, store::failure(not_found) for no
+/// such payment.
 payment_record finish_payment(pqxx::connection& conn, const std::string& payment_id,
-                              const payment_outcome& outcome, const state_writers& writers);
-
-/// Records that a payment was answered 202 (its outcome unknown): the response its key replays
-/// and its "pending" notice, in one transaction. Returns the response.
-stored_response record_pending_answer(pqxx::connection& conn, const std::string& payment_id,
-                                      const std::string& client_id, const std::string& key,
-                                      const state_writers& writers);
+                              const payment_outcome& outcome, const stored_response& answer,
+                              const std::optional<outbox_entry>& message);
 
 std::optional<payment_record> find_payment(pqxx::connection& conn, const std::string& id);
 
@@ -117,7 +101,7 @@ std::optional<payment_record> find_payment_in(pqxx::transaction_base& tx, const 
 /// Filters for listing payments, newest first, cursor-paged.
 struct payment_filter {
     std::optional<std::string> account_number;
-    std::optional<payments::payment_status> status;
+    std::optional<model::payment_status> status;
     std::optional<bool> needs_review;
     std::optional<std::string> created_from;    // RFC 3339 or date; inclusive
     std::optional<std::string> created_to;      // exclusive
@@ -130,11 +114,13 @@ struct payment_page {
     bool has_more = false;
 };
 
-/// Throws std::invalid_argument when `starting_after` names no payment visible under the filter.
+/// Throws store::failure(not_found) when `starting_after` names no payment visible under the
+/// filter; a time PostgreSQL cannot read is error::invalid_argument.
 payment_page list_payments(pqxx::connection& conn, const payment_filter& filter);
 
 /// Claims up to `batch` pending payments created before `pending_for_ms` ago whose next recovery
-/// time has come, pushing their next try `retry_after_ms` away and counting the attempt. Uses
+/// time has come and whose request is not running any more (no idempotency key in flight within
+/// its lease), pushing their next try `retry_after_ms` away and counting the attempt. Uses
 /// FOR UPDATE SKIP LOCKED, so several billpayd processes share the work without overlap.
 std::vector<payment_record> claim_payments_to_recover(pqxx::connection& conn,
                                                       std::int64_t pending_for_ms, int batch,

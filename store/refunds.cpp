@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "store/database.hpp"
 #include "store/outbox.hpp"
 
 namespace billpay::store {
@@ -22,7 +23,7 @@ refund_record read_refund(const pqxx::row& r) {
     out.id = r[0].as<std::string>();
     out.payment_id = r[1].as<std::string>();
     out.amount.minor_units = r[2].as<std::int64_t>();
-    out.amount.unit = payments::currency::parse(r[3].as<std::string>()).value();
+    out.amount.unit = model::currency::parse(r[3].as<std::string>()).value();
     out.status = r[4].as<std::string>();
     out.kind = optional_text(r[5]);
     out.reason = r[6].as<std::string>();
@@ -53,7 +54,8 @@ std::optional<refund_record> find_in(pqxx::transaction_base& tx, const std::stri
 
 reserve_result reserve_refund(pqxx::connection& conn, const std::string& refund_id,
                               const std::string& payment_id, std::optional<std::int64_t> amount,
-                              const std::string& reason, const audit_entry& audit) {
+                              const std::string& reason, const audit_entry& audit,
+                              std::chrono::milliseconds lease) {
     pqxx::work tx(conn);
     reserve_result out;
     out.payment = find_payment_in(tx, payment_id, true);
@@ -62,7 +64,7 @@ reserve_result reserve_refund(pqxx::connection& conn, const std::string& refund_
         return out;
     }
     const auto& p = *out.payment;
-    using payments::payment_status;
+    using model::payment_status;
     if (p.status != payment_status::succeeded && p.status != payment_status::partially_refunded) {
         out.status = reserve_status::not_refundable;
         return out;
@@ -84,8 +86,10 @@ reserve_result reserve_refund(pqxx::connection& conn, const std::string& refund_
     }
     tx.exec_params(
         "INSERT INTO refunds (id, payment_id, amount, currency, status, reason, requested_by,"
-        " next_attempt_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6, now())",
-        refund_id, payment_id, wanted, std::string(p.amount.unit.code()), reason, audit.actor);
+        " next_attempt_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6,"
+        " now() + $7 * interval '1 millisecond')",
+        refund_id, payment_id, wanted, std::string(p.amount.unit.code()), reason, audit.actor,
+        lease.count());
     append_audit(tx, audit);
     out.refund = find_in(tx, refund_id, false);
     tx.commit();
@@ -174,6 +178,52 @@ void mark_refund_needs_review(pqxx::connection& conn, const std::string& refund_
     tx.exec_params("UPDATE refunds SET needs_review = true, updated_at = now() WHERE id = $1",
                    refund_id);
     tx.commit();
+}
+
+boost::asio::awaitable<result<reserve_result>> refund_store::reserve(
+    const std::string& refund_id, const std::string& payment_id, std::optional<std::int64_t> amount,
+    const std::string& reason, const audit_entry& audit, std::chrono::milliseconds lease) {
+    co_return co_await db_.call([&](pqxx::connection& conn) {
+        return reserve_refund(conn, refund_id, payment_id, amount, reason, audit, lease);
+    });
+}
+
+boost::asio::awaitable<result<std::pair<refund_record, payment_record>>> refund_store::finish(
+    const std::string& refund_id, const refund_outcome& outcome,
+    const refund_message_renderer& message, const audit_entry& audit) {
+    co_return co_await db_.call([&](pqxx::connection& conn) {
+        return finish_refund(conn, refund_id, outcome, message, audit);
+    });
+}
+
+boost::asio::awaitable<result<std::optional<refund_record>>> refund_store::find(
+    const std::string& id) {
+    co_return co_await db_.call([&id](pqxx::connection& conn) { return find_refund(conn, id); });
+}
+
+boost::asio::awaitable<result<std::pair<std::optional<payment_record>, std::vector<refund_record>>>>
+refund_store::list(const std::string& payment_id) {
+    co_return co_await db_.call([&payment_id](pqxx::connection& conn) {
+        return std::pair{find_payment(conn, payment_id), list_refunds(conn, payment_id)};
+    });
+}
+
+boost::asio::awaitable<result<std::optional<payment_record>>> refund_store::payment_of(
+    const refund_record& refund) {
+    co_return co_await db_.call(
+        [&refund](pqxx::connection& conn) { return find_payment(conn, refund.payment_id); });
+}
+
+boost::asio::awaitable<result<std::vector<refund_record>>> refund_store::claim_for_retry(
+    std::chrono::milliseconds pending_for, int batch, std::chrono::milliseconds retry_after) {
+    co_return co_await db_.call([=](pqxx::connection& conn) {
+        return claim_refunds_to_retry(conn, pending_for.count(), batch, retry_after.count());
+    });
+}
+
+boost::asio::awaitable<result<void>> refund_store::flag_for_review(const std::string& refund_id) {
+    co_return co_await db_.call(
+        [&refund_id](pqxx::connection& conn) { mark_refund_needs_review(conn, refund_id); });
 }
 
 }  // namespace billpay::store

@@ -4,6 +4,8 @@
 #include <pqxx/pqxx>
 #include <tuple>
 
+#include "store/database.hpp"
+
 namespace billpay::store {
 namespace {
 
@@ -309,6 +311,82 @@ std::vector<daily_total> daily_totals(pqxx::connection& conn, const std::string&
         out.push_back(t);
     }
     return out;
+}
+
+boost::asio::awaitable<result<import_result>> settlement_records::import(
+    const std::string& import_id, const std::string& processor, const std::string& format,
+    const std::string& source, const std::string& content_sha256,
+    const std::vector<settlement_line>& lines, const audit_entry& audit) {
+    co_return co_await db_.call([&](pqxx::connection& conn) {
+        return import_settlement(conn, import_id, processor, format, source, content_sha256, lines,
+                                 audit);
+    });
+}
+
+boost::asio::awaitable<result<reconciliation_sources>> settlement_records::reconciliation_input(
+    const std::string& from, const std::string& to, const std::string& time_zone) {
+    co_return co_await db_.call([&](pqxx::connection& conn) {
+        reconciliation_sources in;
+        {
+            pqxx::read_transaction tx(conn);
+            in.today = tx.exec_params(
+                             "SELECT to_char((now() AT TIME ZONE $1)::date,"
+                             " 'YYYY-MM-DD')",
+                             time_zone)[0][0]
+                           .as<std::string>();
+        }
+        in.lines = lines_settled_between(conn, from, to, time_zone);
+        std::vector<std::string> references;
+        for (const auto& l : in.lines) {
+            references.push_back(l.refund_reference.empty() ? l.reference : l.refund_reference);
+            references.push_back(l.reference);
+        }
+        in.payments = ledger_payments(conn, from, to, time_zone, references);
+        in.refunds = ledger_refunds(conn, from, to, time_zone, references);
+        std::vector<std::string> ours;
+        for (const auto& p : in.payments) {
+            ours.push_back(p.reference);
+        }
+        for (const auto& r : in.refunds) {
+            ours.push_back(r.reference);
+        }
+        in.other_lines = lines_for_references(conn, ours);
+        return in;
+    });
+}
+
+boost::asio::awaitable<result<void>> settlement_records::save_reconciliation(
+    const reconciliation_run& run, const audit_entry& audit) {
+    co_return co_await db_.call(
+        [&](pqxx::connection& conn) { store::save_reconciliation(conn, run, audit); });
+}
+
+boost::asio::awaitable<result<std::optional<reconciliation_run>>>
+settlement_records::find_reconciliation(const std::string& id) {
+    co_return co_await db_.call(
+        [&id](pqxx::connection& conn) { return store::find_reconciliation(conn, id); });
+}
+
+boost::asio::awaitable<
+    result<std::pair<std::vector<daily_total>, std::vector<reconciliation_item>>>>
+settlement_records::daily(const std::string& from, const std::string& to,
+                          const std::string& time_zone) {
+    co_return co_await db_.call([&](pqxx::connection& conn) {
+        return std::pair{daily_totals(conn, from, to, time_zone),
+                         latest_exceptions(conn, from, to)};
+    });
+}
+
+boost::asio::awaitable<result<std::pair<std::string, std::string>>>
+settlement_records::days_before_today(const std::string& time_zone, int n) {
+    co_return co_await db_.call([&time_zone, n](pqxx::connection& conn) {
+        pqxx::read_transaction tx(conn);
+        auto r = tx.exec_params(
+            "SELECT to_char((now() AT TIME ZONE $1)::date - $2::int, 'YYYY-MM-DD'),"
+            " to_char((now() AT TIME ZONE $1)::date - 1, 'YYYY-MM-DD')",
+            time_zone, n);
+        return std::pair{r[0][0].as<std::string>(), r[0][1].as<std::string>()};
+    });
 }
 
 }  // namespace billpay::store

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <optional>
 #include <pqxx/connection>
@@ -7,8 +8,11 @@
 #include <vector>
 
 #include "store/audit.hpp"
+#include "store/errors.hpp"
 
 namespace billpay::store {
+
+class database;
 
 /// One line of what a processor settled, in minor units (docs/finance.md).
 struct settlement_line {
@@ -130,5 +134,43 @@ struct daily_total {
 };
 std::vector<daily_total> daily_totals(pqxx::connection& conn, const std::string& from,
                                       const std::string& to, const std::string& time_zone);
+
+/// What one reconciliation compares (finance/reconcile.hpp), read in one go.
+struct reconciliation_sources {
+    std::string today;  // YYYY-MM-DD in the time zone
+    std::vector<settlement_line> lines;
+    std::vector<ledger_payment> payments;
+    std::vector<ledger_refund> refunds;
+    std::vector<settlement_line> other_lines;  // any date, naming billpayd's references
+};
+
+/// Settlements, reconciliation runs and daily totals for the folders above the store.
+class settlement_records {
+  public:
+    explicit settlement_records(database& db) : db_(db) {}
+
+    boost::asio::awaitable<result<import_result>> import(
+        const std::string& import_id, const std::string& processor, const std::string& format,
+        const std::string& source, const std::string& content_sha256,
+        const std::vector<settlement_line>& lines, const audit_entry& audit);
+    /// Lines settled on the days, the payments and refunds they or the days name, and every
+    /// line naming those payments and refunds.
+    boost::asio::awaitable<result<reconciliation_sources>> reconciliation_input(
+        const std::string& from, const std::string& to, const std::string& time_zone);
+    boost::asio::awaitable<result<void>> save_reconciliation(const reconciliation_run& run,
+                                                             const audit_entry& audit);
+    boost::asio::awaitable<result<std::optional<reconciliation_run>>> find_reconciliation(
+        const std::string& id);
+    /// Daily totals and the newest exceptions over the days.
+    boost::asio::awaitable<
+        result<std::pair<std::vector<daily_total>, std::vector<reconciliation_item>>>>
+    daily(const std::string& from, const std::string& to, const std::string& time_zone);
+    /// The `n` days before today in `time_zone`, as (first, last) YYYY-MM-DD.
+    boost::asio::awaitable<result<std::pair<std::string, std::string>>> days_before_today(
+        const std::string& time_zone, int n);
+
+  private:
+    database& db_;
+};
 
 }  // namespace billpay::store

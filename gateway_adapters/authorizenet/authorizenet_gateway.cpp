@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "logging/log.hpp"
-#include "payments/money.hpp"
+#include "model/money.hpp"
 
 namespace billpay::gateway::authorizenet {
 namespace {
@@ -96,8 +96,8 @@ transaction_summary summary_of(const json::object& t) {
     return s;
 }
 
-outcome incomplete(send_stage stage) {
-    return stage == send_stage::not_sent ? outcome::failed : outcome::unknown;
+outcome incomplete(https::send_stage stage) {
+    return stage == https::send_stage::not_sent ? outcome::failed : outcome::unknown;
 }
 
 }  // namespace
@@ -106,17 +106,17 @@ authorizenet_gateway::authorizenet_gateway(const config::authorizenet_settings& 
                                            asio::any_io_executor executor)
     : settings_(settings),
       endpoint_([&] {
-          auto parsed = https_endpoint::parse(settings.endpoint);
+          auto parsed = https::endpoint::parse(settings.endpoint);
           if (!parsed) {
               throw std::invalid_argument("gateway.authorizenet.endpoint is not an https URL");
           }
           return *parsed;
       }()),
-      client_(std::move(executor), https_client::options{settings.ca_file, 64}) {}
+      client_(std::move(executor), https::client::options{settings.ca_file, 64}) {}
 
 asio::awaitable<authorizenet_gateway::exchange> authorizenet_gateway::call(
     std::string_view request_name, const write_fn& write, deadline by) {
-    https_client::request req;
+    https::client::request req;
     req.method(http::verb::post);
     req.target(endpoint_.target);
     req.set(http::field::content_type, "application/json");
@@ -132,7 +132,7 @@ asio::awaitable<authorizenet_gateway::exchange> authorizenet_gateway::call(
     e.stage = answer.stage;
     e.http_status = answer.status;
     e.error = answer.error ? answer.error.message() : std::string();
-    if (answer.stage == send_stage::completed) {
+    if (answer.stage == https::send_stage::completed) {
         e.answer = parse_response(answer.body);
         if (answer.status != 200) {
             e.error = "HTTP " + std::to_string(answer.status);
@@ -147,7 +147,7 @@ asio::awaitable<tokenize_result> authorizenet_gateway::make_payment_profile(
     const std::string& customer_reference, const write_fn& write_payment, deadline by) {
     const std::string merchant_customer_id = merchant_customer_id_for(customer_reference);
     auto failure = [](const exchange& e, const char* what) {
-        if (e.stage != send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
+        if (e.stage != https::send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
             return tokenize_result{outcome::failed, "", "processing_error",
                                    std::string(what) + ": " + e.error};
         }
@@ -304,7 +304,7 @@ asio::awaitable<charge_result> authorizenet_gateway::charge(const charge_request
         co_return charge_result{outcome::failed, "", "resource_missing",
                                 "not an Authorize.Net profile token"};
     }
-    const std::string amount = payments::to_decimal(request.amount);
+    const std::string amount = model::to_decimal(request.amount);
     const std::string invoice = invoice_number_for(request.idempotency_key);
     const std::string description = request.description.substr(0, 255);
     const write_fn write = [&](request_writer& w) {
@@ -330,13 +330,12 @@ asio::awaitable<charge_result> authorizenet_gateway::charge(const charge_request
         w.close();
     };
     auto e = co_await call("createTransactionRequest", write, by);
-    if (e.stage != send_stage::completed) {
+    if (e.stage != https::send_stage::completed) {
         co_return charge_result{incomplete(e.stage), "", "", e.error};
     }
     if (e.http_status != 200) {
         // A front end's error page: whether the charge went through is not known from it.
-        co_return charge_result{e.http_status >= 500 ? outcome::unknown : outcome::failed, "",
-                                e.http_status >= 500 ? "" : "processor_error", e.error};
+        co_return charge_result{outcome::unknown, "", "", e.error};
     }
     auto m = map_transaction(e.answer);
     co_return charge_result{m.result, m.trans_id, m.decline_code, m.message};
@@ -357,7 +356,7 @@ asio::awaitable<transaction_list> authorizenet_gateway::list_transactions(
             w.open("paging").field("limit", limit).field("offset", offset).close();
         };
         auto e = co_await call(request_name, write, by);
-        if (e.stage != send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
+        if (e.stage != https::send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
             out.result = outcome::failed;
             out.message = std::string(request_name) + ": " + e.error;
             co_return out;
@@ -382,7 +381,7 @@ asio::awaitable<transaction_list> authorizenet_gateway::list_transactions(
     co_return out;
 }
 
-asio::awaitable<lookup_result> authorizenet_gateway::lookup(const charge_request& request,
+asio::awaitable<charge_result> authorizenet_gateway::lookup(const charge_request& request,
                                                             deadline by) {
     const std::string invoice = invoice_number_for(request.idempotency_key);
     auto decide = [&](const transaction_list& list) -> std::optional<charge_result> {
@@ -415,7 +414,7 @@ asio::awaitable<lookup_result> authorizenet_gateway::lookup(const charge_request
         return found;
     };
     auto unknown = [](const std::string& why) {
-        return lookup_result{true, charge_result{outcome::unknown, "", "", why}};
+        return charge_result{outcome::unknown, "", "", why};
     };
 
     const write_fn unsettled_filter = [](request_writer&) {};
@@ -425,7 +424,7 @@ asio::awaitable<lookup_result> authorizenet_gateway::lookup(const charge_request
         co_return unknown(unsettled.message);
     }
     if (auto r = decide(unsettled)) {
-        co_return lookup_result{true, *r};
+        co_return *r;
     }
     // Settled since? The customer's own transactions include settled ones.
     auto token = profile_token::parse(request.token);
@@ -442,21 +441,21 @@ asio::awaitable<lookup_result> authorizenet_gateway::lookup(const charge_request
         co_return unknown(customer.message);
     }
     if (auto r = decide(customer)) {
-        co_return lookup_result{true, *r};
+        co_return *r;
     }
-    // Neither list has it: the request never reached Authorize.Net.
-    co_return lookup_result{false, charge_result{outcome::failed, "", "", "no such invoice"}};
+    // Both lists read, and neither has it: with the charge's window closed (lookup is asked only
+    // then), the request never reached Authorize.Net and never will.
+    co_return charge_result{outcome::failed, "", "", "no transaction with this invoice number"};
 }
 
 asio::awaitable<refund_result> authorizenet_gateway::reverse(const write_fn& write_transaction,
                                                              deadline by) {
     auto e = co_await call("createTransactionRequest", write_transaction, by);
-    if (e.stage != send_stage::completed) {
+    if (e.stage != https::send_stage::completed) {
         co_return refund_result{incomplete(e.stage), "", "", e.error};
     }
     if (e.http_status != 200) {
-        co_return refund_result{e.http_status >= 500 ? outcome::unknown : outcome::failed, "",
-                                "processor_error", e.error};
+        co_return refund_result{outcome::unknown, "", "", e.error};
     }
     auto m = map_transaction(e.answer);
     co_return refund_result{m.result, m.trans_id, m.decline_code, m.message};
@@ -498,8 +497,7 @@ asio::awaitable<refund_result> authorizenet_gateway::refund(const refund_request
                                 "", m.decline_code, "getTransactionDetailsRequest: " + m.message};
     }
     auto status = text_of(*transaction, "transactionStatus");
-    auto charged =
-        payments::parse_decimal(text_of(*transaction, "authAmount"), request.amount.unit);
+    auto charged = model::parse_decimal(text_of(*transaction, "authAmount"), request.amount.unit);
     // Authorize.Net has no idempotency keys: a refund asked again under the same key (its answer
     // was lost) must find what the first attempt did before doing anything.
     if (status == "voided") {
@@ -548,7 +546,7 @@ asio::awaitable<refund_result> authorizenet_gateway::refund(const refund_request
         co_return refund_result{outcome::failed, "", "processor_error",
                                 "a refund needs the card's last 4 digits"};
     }
-    const std::string amount = payments::to_decimal(request.amount);
+    const std::string amount = model::to_decimal(request.amount);
     const write_fn write = [&](request_writer& w) {
         w.field("refId", invoice);
         w.open("transactionRequest")
@@ -576,7 +574,7 @@ asio::awaitable<delete_result> authorizenet_gateway::delete_token(const std::str
             .field("customerPaymentProfileId", token->payment_profile_id);
     };
     auto e = co_await call("deleteCustomerPaymentProfileRequest", write, by);
-    if (e.stage != send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
+    if (e.stage != https::send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
         co_return delete_result{incomplete(e.stage), e.error};
     }
     if (e.answer.result_ok) {
@@ -595,7 +593,7 @@ asio::awaitable<batch_list> authorizenet_gateway::settled_batches(
     };
     auto e = co_await call("getSettledBatchListRequest", write, by);
     batch_list out;
-    if (e.stage != send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
+    if (e.stage != https::send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
         out.message = "getSettledBatchListRequest: " + e.error;
         co_return out;
     }

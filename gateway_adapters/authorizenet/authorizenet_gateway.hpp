@@ -7,7 +7,7 @@
 #include "config/settings.hpp"
 #include "gateway_adapters/authorizenet/authorizenet_protocol.hpp"
 #include "gateway_adapters/gateway.hpp"
-#include "gateway_adapters/https_client.hpp"
+#include "https/client.hpp"
 
 namespace billpay::gateway::authorizenet {
 
@@ -72,7 +72,7 @@ class authorizenet_gateway final : public gateway {
                                                      deadline by) override;
     boost::asio::awaitable<charge_result> charge(const charge_request& request,
                                                  deadline by) override;
-    boost::asio::awaitable<lookup_result> lookup(const charge_request& request,
+    boost::asio::awaitable<charge_result> lookup(const charge_request& request,
                                                  deadline by) override;
     boost::asio::awaitable<refund_result> refund(const refund_request& request,
                                                  deadline by) override;
@@ -95,7 +95,7 @@ class authorizenet_gateway final : public gateway {
 
   private:
     struct exchange {
-        send_stage stage = send_stage::not_sent;
+        https::send_stage stage = https::send_stage::not_sent;
         int http_status = 0;
         response answer;
         std::string error;
@@ -119,8 +119,8 @@ class authorizenet_gateway final : public gateway {
     boost::asio::awaitable<refund_result> reverse(const write_fn& write_transaction, deadline by);
 
     config::authorizenet_settings settings_;
-    https_endpoint endpoint_;
-    https_client client_;
+    https::endpoint endpoint_;
+    https::client client_;
 };
 
 }  // namespace billpay::gateway::authorizenet

@@ -3,7 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <charconv>
 
-#include "payments/digest.hpp"
+#include "model/digest.hpp"
 
 namespace billpay::gateway::authorizenet {
 namespace {
@@ -191,7 +191,7 @@ std::string merchant_customer_id_for(std::string_view account_number) {
     if (account_number.size() <= 20) {
         return std::string(account_number);
     }
-    return "h" + payments::sha256_hex(account_number).substr(0, 19);
+    return "h" + model::sha256_hex(account_number).substr(0, 19);
 }
 
 std::string profile_token::to_string() const {

@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "gateway_adapters/gateway.hpp"
-#include "gateway_adapters/https_client.hpp"
+#include "https/client.hpp"
 
 namespace billpay::gateway::authorizenet {
 
 /// The body of an outbound request: a wiping string, since tokenize requests carry the card.
-using body_string = https_client::request::body_type::value_type;
+using body_string = https::client::request::body_type::value_type;
 
 /// Writes a JSON request straight into the request's wiping body, in the order its fields are
 /// written: Authorize.Net validates its JSON against the XML schema, so element order matters,

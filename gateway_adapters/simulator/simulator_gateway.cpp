@@ -4,17 +4,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <pqxx/pqxx>
 
-#include "payments/ids.hpp"
-#include "store/simulator_ledger.hpp"
+#include "model/ids.hpp"
 #include "tokenizer/card_checks.hpp"
 
 namespace billpay::gateway::simulator {
 namespace {
 
 namespace asio = boost::asio;
-namespace ledger = store::simulator_ledger;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 // Stripe's test cards of the 4000 0000 0000 xxxx family, by their last four digits.
@@ -72,9 +69,8 @@ card_behaviour_result card_behaviour(std::string_view number) noexcept {
     return {behaviour::approve, ""};
 }
 
-simulator_gateway::simulator_gateway(const config::simulator_settings& settings,
-                                     store::database& ledger)
-    : settings_(settings), ledger_(ledger) {}
+simulator_gateway::simulator_gateway(const config::simulator_settings& settings)
+    : settings_(settings), ledger_(settings.ledger) {}
 
 asio::awaitable<bool> simulator_gateway::wait_latency(deadline by) {
     auto done_at = std::chrono::steady_clock::now() + settings_.latency;
@@ -95,19 +91,16 @@ asio::awaitable<tokenize_result> simulator_gateway::tokenize(const tokenizer::ca
     auto behaviour = behaviour_name(card_behaviour(card.number()));
     auto brand = tokenizer::brand_of(card.number());
     std::string last4(card.number().substr(card.number().size() - 4));
-    std::string token = payments::new_id("sim_tok");
+    std::string token = model::new_id("sim_tok");
     if (!co_await wait_latency(by)) {
         co_return tokenize_result{outcome::failed, "", "processing_error",
                                   "the simulator did not answer in time"};
     }
     try {
-        co_await ledger_.run([&](pqxx::connection& conn) {
-            ledger::save_token(
-                conn, token, behaviour,
-                std::string(tokenizer::to_string(brand.value_or(tokenizer::card_brand::visa))),
-                last4);
-            return true;
-        });
+        const token_row row{
+            token, behaviour,
+            std::string(tokenizer::to_string(brand.value_or(tokenizer::card_brand::visa))), last4};
+        co_await ledger_.save_token(row);
     } catch (const std::exception& e) {
         co_return tokenize_result{outcome::failed, "", "processing_error", e.what()};
     }
@@ -116,22 +109,22 @@ asio::awaitable<tokenize_result> simulator_gateway::tokenize(const tokenizer::ca
 
 asio::awaitable<charge_result> simulator_gateway::charge(const charge_request& request,
                                                          deadline by) {
-    std::optional<std::string> behaviour;
+    std::optional<token_row> token;
     try {
-        behaviour = co_await ledger_.run(
-            [&](pqxx::connection& conn) { return ledger::token_behaviour(conn, request.token); });
+        token = co_await ledger_.find_token(request.token);
     } catch (const std::exception& e) {
         co_return charge_result{outcome::failed, "", "processing_error", e.what()};
     }
-    if (!behaviour) {
+    if (!token) {
         co_return charge_result{outcome::declined, "", "invalid_token", "no such token"};
     }
+    const std::string& behaviour = token->behaviour;
     std::string result = "approved";
     std::string decline_code;
-    if (behaviour->starts_with("decline:")) {
+    if (behaviour.starts_with("decline:")) {
         result = "declined";
-        decline_code = behaviour->substr(8);
-    } else if (*behaviour == "processing_error") {
+        decline_code = behaviour.substr(8);
+    } else if (behaviour == "processing_error") {
         // The processor failed before charging: nothing is recorded, a retry may succeed.
         if (!co_await wait_latency(by)) {
             co_return charge_result{outcome::unknown, "", "", "no answer before the deadline"};
@@ -139,17 +132,20 @@ asio::awaitable<charge_result> simulator_gateway::charge(const charge_request& r
         co_return charge_result{outcome::failed, "", "processing_error",
                                 "the processor could not process the charge"};
     }
-    ledger::charge_row row;
+    charge_row row;
     try {
-        row = co_await ledger_.run([&](pqxx::connection& conn) {
-            return ledger::record_charge(
-                conn, request.idempotency_key, request.token, request.amount.minor_units,
-                std::string(request.amount.unit.code()), result, decline_code);
-        });
+        const charge_row proposed{request.idempotency_key,
+                                  "",
+                                  request.token,
+                                  request.amount.minor_units,
+                                  std::string(request.amount.unit.code()),
+                                  result,
+                                  decline_code};
+        row = co_await ledger_.record_charge(proposed);
     } catch (const std::exception& e) {
         co_return charge_result{outcome::unknown, "", "", e.what()};
     }
-    if (*behaviour == "answer_lost" || *behaviour == "never_answers") {
+    if (behaviour == "answer_lost" || behaviour == "never_answers") {
         co_await sleep_until(by);
         co_return charge_result{outcome::unknown, "", "", "no answer before the deadline"};
     }
@@ -163,31 +159,29 @@ asio::awaitable<charge_result> simulator_gateway::charge(const charge_request& r
                             "the card was declined"};
 }
 
-asio::awaitable<lookup_result> simulator_gateway::lookup(const charge_request& request,
+asio::awaitable<charge_result> simulator_gateway::lookup(const charge_request& request,
                                                          deadline by) {
-    std::optional<std::string> behaviour;
-    std::optional<ledger::charge_row> row;
+    std::optional<token_row> token;
+    std::optional<charge_row> row;
     try {
-        behaviour = co_await ledger_.run(
-            [&](pqxx::connection& conn) { return ledger::token_behaviour(conn, request.token); });
-        row = co_await ledger_.run([&](pqxx::connection& conn) {
-            return ledger::find_charge(conn, request.idempotency_key);
-        });
+        token = co_await ledger_.find_token(request.token);
+        row = co_await ledger_.find_charge(request.idempotency_key);
     } catch (const std::exception& e) {
-        co_return lookup_result{true, {outcome::unknown, "", "", e.what()}};
+        co_return charge_result{outcome::unknown, "", "", e.what()};
     }
-    if (behaviour && *behaviour == "never_answers") {
+    if (token && token->behaviour == "never_answers") {
         co_await sleep_until(by);
-        co_return lookup_result{true, {outcome::unknown, "", "", "no answer before the deadline"}};
+        co_return charge_result{outcome::unknown, "", "", "no answer before the deadline"};
     }
     if (!co_await wait_latency(by)) {
-        co_return lookup_result{true, {outcome::unknown, "", "", "no answer before the deadline"}};
+        co_return charge_result{outcome::unknown, "", "", "no answer before the deadline"};
     }
     if (!row) {
-        co_return lookup_result{false, {}};
+        // The ledger is the simulator's whole memory: no charge under our key, and none coming.
+        co_return charge_result{outcome::failed, "", "", "no charge under this key"};
     }
     auto o = row->outcome == "approved" ? outcome::approved : outcome::declined;
-    co_return lookup_result{true, {o, row->reference, row->decline_code, ""}};
+    co_return charge_result{o, row->reference, row->decline_code, ""};
 }
 
 asio::awaitable<refund_result> simulator_gateway::reverse(const refund_request& request,
@@ -196,15 +190,14 @@ asio::awaitable<refund_result> simulator_gateway::reverse(const refund_request& 
         co_return refund_result{outcome::unknown, "", "", "no answer before the deadline"};
     }
     try {
-        auto row = co_await ledger_.run([&](pqxx::connection& conn) {
-            return ledger::record_refund(conn, request.idempotency_key, request.processor_reference,
-                                         request.amount.minor_units, std::string(kind));
-        });
-        if (!row.accepted) {
+        const refund_row proposed{request.idempotency_key, "", request.processor_reference,
+                                  request.amount.minor_units, std::string(kind)};
+        auto row = co_await ledger_.record_refund(proposed);
+        if (!row) {
             co_return refund_result{outcome::declined, "", "amount_too_large",
                                     "more than what remains of the charge"};
         }
-        co_return refund_result{outcome::approved, row.reference, "", ""};
+        co_return refund_result{outcome::approved, row->reference, "", ""};
     } catch (const std::exception& e) {
         co_return refund_result{outcome::unknown, "", "", e.what()};
     }
@@ -226,8 +219,7 @@ asio::awaitable<delete_result> simulator_gateway::delete_token(const std::string
         co_return delete_result{outcome::unknown, "no answer before the deadline"};
     }
     try {
-        bool deleted = co_await ledger_.run(
-            [&](pqxx::connection& conn) { return ledger::delete_token(conn, token); });
+        bool deleted = co_await ledger_.delete_token(token);
         co_return delete_result{deleted ? outcome::approved : outcome::declined, ""};
     } catch (const std::exception& e) {
         co_return delete_result{outcome::failed, e.what()};

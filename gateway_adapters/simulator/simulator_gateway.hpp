@@ -4,7 +4,7 @@
 
 #include "config/settings.hpp"
 #include "gateway_adapters/gateway.hpp"
-#include "store/database.hpp"
+#include "gateway_adapters/simulator/simulator_ledger.hpp"
 
 namespace billpay::gateway::simulator {
 
@@ -31,12 +31,12 @@ card_behaviour_result card_behaviour(std::string_view number) noexcept;
 /// The default processor: in process, no network, deterministic by card number. Every call
 /// takes `gateway.simulator.latency_ms`; a call whose deadline comes first answers unknown (or
 /// failed, for calls that change nothing). It keeps its own ledger (tokens, charges, refunds) in
-/// PostgreSQL, as a real processor would on its side, so tokens and charges outlive a restart
-/// and a lost answer can be looked up. It honours idempotency keys as Stripe does: a repeated
-/// key returns the first charge.
+/// a file of its own (`gateway.simulator.ledger`, see simulator_ledger.hpp), as a real processor
+/// would on its side, so tokens and charges outlive a restart and a lost answer can be looked
+/// up. It honours idempotency keys as Stripe does: a repeated key returns the first charge.
 class simulator_gateway final : public gateway {
   public:
-    simulator_gateway(const config::simulator_settings& settings, store::database& ledger);
+    explicit simulator_gateway(const config::simulator_settings& settings);
 
     [[nodiscard]] std::string_view name() const noexcept override { return "simulator"; }
     boost::asio::awaitable<tokenize_result> tokenize(const tokenizer::card_data& card,
@@ -44,7 +44,7 @@ class simulator_gateway final : public gateway {
                                                      deadline by) override;
     boost::asio::awaitable<charge_result> charge(const charge_request& request,
                                                  deadline by) override;
-    boost::asio::awaitable<lookup_result> lookup(const charge_request& request,
+    boost::asio::awaitable<charge_result> lookup(const charge_request& request,
                                                  deadline by) override;
     boost::asio::awaitable<refund_result> refund(const refund_request& request,
                                                  deadline by) override;
@@ -64,7 +64,7 @@ class simulator_gateway final : public gateway {
                                                   std::string_view kind);
 
     config::simulator_settings settings_;
-    store::database& ledger_;
+    ledger ledger_;
 };
 
 }  // namespace billpay::gateway::simulator

@@ -24,31 +24,33 @@ mapped_error map_error(int http_status, std::string_view body) {
         decline_code = text("decline_code");
         message = text("message");
     }
+    if (message.empty()) {
+        message = "HTTP " + std::to_string(http_status);
+    }
+    // A key reused with other parameters, a concurrent request under it, or a server error:
+    // what happened to the request is not known from this answer.
+    if (http_status == 409 || http_status >= 500 || type == "idempotency_error") {
+        return {refusal::indeterminate, "", message};
+    }
+    if (http_status == 429) {
+        return {refusal::rate_limited, "rate_limited", message};
+    }
     if (http_status == 402 || type == "card_error") {
         if (code == "processing_error") {
-            return {outcome::failed, "processing_error", message};
+            return {refusal::processing_error, "processing_error", message};
         }
         if (!decline_code.empty()) {
-            return {outcome::declined, decline_code, message};
+            return {refusal::card_declined, decline_code, message};
         }
         // Card errors without an issuer decline code carry the reason in `code`.
         if (code == "expired_card" || code == "incorrect_cvc" || code == "incorrect_number" ||
             code == "invalid_cvc" || code == "invalid_expiry_month" ||
             code == "invalid_expiry_year" || code == "invalid_number") {
-            return {outcome::declined, code, message};
+            return {refusal::card_declined, code, message};
         }
-        return {outcome::declined, "generic_decline", message};
+        return {refusal::card_declined, "generic_decline", message};
     }
-    // A key reused with other parameters, or a concurrent request under it: what happened to the
-    // first request is not known from this answer.
-    if (http_status == 409 || http_status >= 500 || type == "idempotency_error") {
-        return {outcome::unknown, "",
-                message.empty() ? "HTTP " + std::to_string(http_status) : message};
-    }
-    if (http_status == 429) {
-        return {outcome::failed, "rate_limited", message};
-    }
-    return {outcome::failed, code.empty() ? "processor_error" : code, message};
+    return {refusal::request_refused, code.empty() ? "processor_error" : code, message};
 }
 
 }  // namespace billpay::gateway::stripe

@@ -44,13 +44,13 @@ std::string field(std::string_view body, const char* key) {
 
 /// What a Stripe exchange that did not complete means: nothing sent is a failure (safe to try
 /// again); a lost answer is unknown.
-outcome incomplete(const https_result& r) {
-    return r.stage == send_stage::not_sent ? outcome::failed : outcome::unknown;
+outcome incomplete(const https::result& r) {
+    return r.stage == https::send_stage::not_sent ? outcome::failed : outcome::unknown;
 }
 
 }  // namespace
 
-void append_form(https_client::request::body_type::value_type& body, std::string_view key,
+void append_form(https::client::request::body_type::value_type& body, std::string_view key,
                  std::string_view value) {
     static constexpr char hex[] = "0123456789ABCDEF";
     auto encode = [&body](std::string_view text) {
@@ -78,20 +78,20 @@ stripe_gateway::stripe_gateway(const config::stripe_settings& settings,
                                asio::any_io_executor executor)
     : settings_(settings),
       base_([&] {
-          auto parsed = https_endpoint::parse(settings.api_base);
+          auto parsed = https::endpoint::parse(settings.api_base);
           if (!parsed) {
               throw std::invalid_argument("gateway.stripe.api_base is not an https URL");
           }
           return *parsed;
       }()),
-      client_(std::move(executor), https_client::options{settings.ca_file, 64}) {}
+      client_(std::move(executor), https::client::options{settings.ca_file, 64}) {}
 
-asio::awaitable<https_result> stripe_gateway::post(const std::string& path,
-                                                   https_client::request& req,
-                                                   const std::string& idempotency_key,
-                                                   deadline by) {
+asio::awaitable<https::result> stripe_gateway::post(const std::string& path,
+                                                    https::client::request& req,
+                                                    const std::string& idempotency_key,
+                                                    deadline by) {
     auto cap = std::chrono::steady_clock::now() + settings_.timeout;
-    https_endpoint to = base_;
+    https::endpoint to = base_;
     to.target = path;
     req.method(http::verb::post);
     req.target(path);
@@ -106,7 +106,7 @@ asio::awaitable<https_result> stripe_gateway::post(const std::string& path,
 
 asio::awaitable<tokenize_result> stripe_gateway::tokenize(const tokenizer::card_data& card,
                                                           const std::string&, deadline by) {
-    https_client::request req;
+    https::client::request req;
     auto& body = req.body();
     append_form(body, "type", "card");
     append_form(body, "card[number]", card.number());
@@ -123,7 +123,7 @@ asio::awaitable<tokenize_result> stripe_gateway::tokenize(const tokenizer::card_
     const std::string path = "/v1/payment_methods";
     const std::string no_key;
     auto answer = co_await post(path, req, no_key, by);
-    if (answer.stage != send_stage::completed) {
+    if (answer.stage != https::send_stage::completed) {
         co_return tokenize_result{outcome::failed, "", "processing_error", answer.error.message()};
     }
     if (answer.status == 200) {
@@ -135,13 +135,15 @@ asio::awaitable<tokenize_result> stripe_gateway::tokenize(const tokenizer::card_
                                   "Stripe answered without a payment method id"};
     }
     auto e = map_error(answer.status, answer.body);
-    // Nothing is charged by tokenizing: an unknown answer is as good as a failure.
-    co_return tokenize_result{e.result == outcome::declined ? outcome::declined : outcome::failed,
-                              "", e.decline_code, e.message};
+    // Nothing is charged by tokenizing: anything but the card's own "no" is a failure.
+    co_return tokenize_result{
+        e.kind == refusal::card_declined ? outcome::declined : outcome::failed, "", e.decline_code,
+        e.message};
 }
 
-asio::awaitable<charge_result> stripe_gateway::charge(const charge_request& request, deadline by) {
-    https_client::request req;
+asio::awaitable<https::result> stripe_gateway::send_charge(const charge_request& request,
+                                                           deadline by) {
+    https::client::request req;
     auto& body = req.body();
     append_form(body, "amount", std::to_string(request.amount.minor_units));
     append_form(body, "currency", lower(request.amount.unit.code()));
@@ -153,42 +155,85 @@ asio::awaitable<charge_result> stripe_gateway::charge(const charge_request& requ
         append_form(body, "description", request.description);
     }
     const std::string path = "/v1/payment_intents";
-    auto answer = co_await post(path, req, request.idempotency_key, by);
-    if (answer.stage != send_stage::completed) {
-        co_return charge_result{incomplete(answer), "", "", answer.error.message()};
-    }
-    if (answer.status == 200) {
-        auto id = field(answer.body, "id");
-        auto status = field(answer.body, "status");
-        if (status == "succeeded") {
-            co_return charge_result{outcome::approved, id, "", ""};
-        }
-        if (status == "processing") {
-            co_return charge_result{outcome::unknown, id, "", "Stripe is still processing"};
-        }
-        // requires_action (3-D Secure) cannot be completed by a server-side charge.
-        co_return charge_result{outcome::declined, id, "authentication_required",
-                                "Stripe answered status " + status};
-    }
-    auto e = map_error(answer.status, answer.body);
-    co_return charge_result{e.result, "", e.decline_code, e.message};
+    co_return co_await post(path, req, request.idempotency_key, by);
 }
 
-asio::awaitable<lookup_result> stripe_gateway::lookup(const charge_request& request, deadline by) {
-    // Resending with the same Idempotency-Key returns the first attempt's result if Stripe ever
-    // received it, and otherwise makes the charge now, once. Either way the answer is the truth.
-    auto result = co_await charge(request, by);
-    if (result.result == outcome::failed) {
-        // Stripe did not take it (not sent, rate limited, or refused the request): no charge.
-        co_return lookup_result{false, result};
+std::optional<charge_result> stripe_gateway::intent_outcome(const https::result& answer) {
+    if (answer.stage != https::send_stage::completed || answer.status != 200) {
+        return std::nullopt;
     }
-    if (result.result != outcome::unknown) {
-        co_return lookup_result{true, result};
+    auto id = field(answer.body, "id");
+    auto status = field(answer.body, "status");
+    if (status == "succeeded") {
+        return charge_result{outcome::approved, id, "", ""};
+    }
+    if (status == "processing") {
+        return charge_result{outcome::unknown, id, "", "Stripe is still processing"};
+    }
+    if (status.empty()) {
+        return charge_result{outcome::unknown, id, "", "Stripe answered without a status"};
+    }
+    // requires_action (3-D Secure) cannot be completed by a server-side charge.
+    return charge_result{outcome::declined, id, "authentication_required",
+                         "Stripe answered status " + status};
+}
+
+asio::awaitable<charge_result> stripe_gateway::charge(const charge_request& request, deadline by) {
+    auto answer = co_await send_charge(request, by);
+    if (answer.stage != https::send_stage::completed) {
+        co_return charge_result{incomplete(answer), "", "", answer.error.message()};
+    }
+    if (auto settled = intent_outcome(answer)) {
+        co_return *settled;
+    }
+    auto e = map_error(answer.status, answer.body);
+    switch (e.kind) {
+        case refusal::card_declined:
+            co_return charge_result{outcome::declined, "", e.decline_code, e.message};
+        case refusal::processing_error:
+            co_return charge_result{outcome::failed, "", e.decline_code, e.message};
+        case refusal::request_refused:  // an answer billpayd does not expect: look it up
+        case refusal::rate_limited:
+        case refusal::indeterminate:
+            break;
+    }
+    co_return charge_result{outcome::unknown, "", e.decline_code, e.message};
+}
+
+asio::awaitable<charge_result> stripe_gateway::lookup(const charge_request& request, deadline by) {
+    // Resending with the same Idempotency-Key returns the first attempt's answer if Stripe ever
+    // began executing it (marked Idempotent-Replayed), and otherwise makes the charge now, once.
+    auto answer = co_await send_charge(request, by);
+    if (answer.stage == https::send_stage::completed) {
+        if (auto settled = intent_outcome(answer)) {
+            co_return *settled;
+        }
+        auto e = map_error(answer.status, answer.body);
+        const bool replayed = answer.headers["Idempotent-Replayed"] == "true";
+        switch (e.kind) {
+            case refusal::card_declined:  // Stripe executed it (then or now): the card said no
+                co_return charge_result{outcome::declined, "", e.decline_code, e.message};
+            case refusal::processing_error:
+                co_return charge_result{outcome::failed, "", e.decline_code, e.message};
+            case refusal::request_refused:
+                if (replayed) {
+                    // Stripe's own stored answer to our key: the charge was refused, never made.
+                    co_return charge_result{outcome::failed, "", e.decline_code, e.message};
+                }
+                co_return charge_result{outcome::unknown, "", e.decline_code, e.message};
+            case refusal::rate_limited:
+                co_return charge_result{outcome::unknown, "", e.decline_code, e.message};
+            case refusal::indeterminate:
+                break;  // a stored 500, or a concurrent request: ask Stripe's search below
+        }
+    } else {
+        // Not sent, or no answer: nothing is learned of the first attempt.
+        co_return charge_result{outcome::unknown, "", "", answer.error.message()};
     }
     // Stripe replays a 500 under its key as it first answered it: ask its search instead.
     // (Search may lag by a minute: finding nothing leaves the outcome unknown, never failed.)
-    https_client::request req{http::verb::get, "", 11};
-    https_endpoint to = base_;
+    https::client::request req{http::verb::get, "", 11};
+    https::endpoint to = base_;
     to.target =
         "/v1/payment_intents/search?query=" +
         boost::urls::encode("metadata['billpay_payment_id']:'" + request.idempotency_key + "'",
@@ -196,71 +241,93 @@ asio::awaitable<lookup_result> stripe_gateway::lookup(const charge_request& requ
     req.target(to.target);
     req.set(http::field::authorization, "Bearer " + std::string(settings_.secret_key.reveal()));
     req.set("Stripe-Version", api_version);
-    auto answer = co_await client_.send(
+    auto found = co_await client_.send(
         to, req, std::min(by, std::chrono::steady_clock::now() + settings_.timeout));
-    if (answer.stage == send_stage::completed && answer.status == 200) {
+    if (found.stage == https::send_stage::completed && found.status == 200) {
         boost::system::error_code ec;
-        auto doc = boost::json::parse(answer.body, ec);
+        auto doc = boost::json::parse(found.body, ec);
         if (!ec && doc.is_object() && doc.as_object().contains("data") &&
             doc.at("data").is_array()) {
             for (const auto& intent : doc.at("data").as_array()) {
                 if (intent.is_object() && intent.as_object().contains("status") &&
-                    intent.at("status") == "succeeded") {
-                    co_return lookup_result{
-                        true,
-                        {outcome::approved, std::string(intent.at("id").as_string()), "", ""}};
+                    intent.at("status") == "succeeded" && intent.at("id").is_string()) {
+                    co_return charge_result{outcome::approved,
+                                            std::string(intent.at("id").as_string()), "", ""};
                 }
             }
         }
     }
     logging::warn("stripe search did not find the charge", {{"payment_id", request.idempotency_key},
-                                                            {"http_status", answer.status},
-                                                            {"error", answer.error.message()}});
-    co_return lookup_result{true, result};
+                                                            {"http_status", found.status},
+                                                            {"error", found.error.message()}});
+    co_return charge_result{outcome::unknown, "", "", "Stripe's answer does not settle it"};
 }
 
 asio::awaitable<refund_result> stripe_gateway::reverse(const std::string& path,
-                                                       https_client::request& req,
-                                                       const std::string& key, deadline by) {
+                                                       https::client::request& req,
+                                                       const std::string& key, bool retry,
+                                                       deadline by) {
     auto answer = co_await post(path, req, key, by);
-    if (answer.stage != send_stage::completed) {
+    if (answer.stage != https::send_stage::completed) {
+        // Not sent: nothing happened for this request (a first attempt refunded nothing).
         co_return refund_result{incomplete(answer), "", "", answer.error.message()};
     }
     if (answer.status == 200) {
         co_return refund_result{outcome::approved, field(answer.body, "id"), "", ""};
     }
     auto e = map_error(answer.status, answer.body);
-    co_return refund_result{e.result, "", e.decline_code, e.message};
+    const bool replayed = answer.headers["Idempotent-Replayed"] == "true";
+    switch (e.kind) {
+        case refusal::card_declined:
+        case refusal::request_refused:
+            // Stripe refused the refund (more than remains, already refunded, …). On a repeat
+            // only its stored answer to the first attempt says so for that attempt.
+            if (!retry || replayed) {
+                co_return refund_result{outcome::declined, "", e.decline_code, e.message};
+            }
+            break;
+        case refusal::processing_error:
+            co_return refund_result{outcome::failed, "", e.decline_code, e.message};
+        case refusal::rate_limited:
+        case refusal::indeterminate:
+            break;
+    }
+    co_return refund_result{outcome::unknown, "", e.decline_code, e.message};
 }
 
 asio::awaitable<refund_result> stripe_gateway::refund(const refund_request& request, deadline by) {
-    https_client::request req;
+    https::client::request req;
     append_form(req.body(), "payment_intent", request.processor_reference);
     append_form(req.body(), "amount", std::to_string(request.amount.minor_units));
     const std::string path = "/v1/refunds";
-    co_return co_await reverse(path, req, request.idempotency_key, by);
+    co_return co_await reverse(path, req, request.idempotency_key, request.retry, by);
 }
 
 asio::awaitable<refund_result> stripe_gateway::void_charge(const refund_request& request,
                                                            deadline by) {
-    https_client::request req;
+    https::client::request req;
     const std::string path = "/v1/payment_intents/" + request.processor_reference + "/cancel";
-    co_return co_await reverse(path, req, request.idempotency_key, by);
+    co_return co_await reverse(path, req, request.idempotency_key, request.retry, by);
 }
 
 asio::awaitable<delete_result> stripe_gateway::delete_token(const std::string& token, deadline by) {
-    https_client::request req;
+    https::client::request req;
     const std::string path = "/v1/payment_methods/" + token + "/detach";
     const std::string no_key;
     auto answer = co_await post(path, req, no_key, by);
-    if (answer.stage != send_stage::completed) {
+    if (answer.stage != https::send_stage::completed) {
         co_return delete_result{incomplete(answer), answer.error.message()};
     }
     if (answer.status == 200) {
         co_return delete_result{outcome::approved, ""};
     }
     auto e = map_error(answer.status, answer.body);
-    co_return delete_result{e.result, e.message};
+    // No such PaymentMethod (404) is "gone already"; any other refusal leaves the card saved.
+    if (answer.status == 404) {
+        co_return delete_result{outcome::declined, e.message};
+    }
+    co_return delete_result{e.kind == refusal::request_refused ? outcome::failed : outcome::unknown,
+                            e.message};
 }
 
 asio::awaitable<token_description> stripe_gateway::adopt_token(const browser_token& browser,
@@ -276,22 +343,22 @@ asio::awaitable<token_description> stripe_gateway::adopt_token(const browser_tok
         out.message = "not a Stripe PaymentMethod id";
         co_return out;
     }
-    https_client::request req{http::verb::get, "", 11};
-    https_endpoint to = base_;
+    https::client::request req{http::verb::get, "", 11};
+    https::endpoint to = base_;
     to.target = "/v1/payment_methods/" + token;
     req.target(to.target);
     req.set(http::field::authorization, "Bearer " + std::string(settings_.secret_key.reveal()));
     req.set("Stripe-Version", api_version);
     auto answer = co_await client_.send(
         to, req, std::min(by, std::chrono::steady_clock::now() + settings_.timeout));
-    if (answer.stage != send_stage::completed) {
+    if (answer.stage != https::send_stage::completed) {
         out.result = outcome::failed;
         out.message = answer.error.message();
         co_return out;
     }
     if (answer.status != 200) {
         auto e = map_error(answer.status, answer.body);
-        out.result = answer.status == 404 ? outcome::declined : e.result;
+        out.result = answer.status == 404 ? outcome::declined : outcome::failed;
         out.message = e.message;
         co_return out;
     }

@@ -4,7 +4,7 @@
 
 #include "config/settings.hpp"
 #include "gateway_adapters/gateway.hpp"
-#include "gateway_adapters/https_client.hpp"
+#include "https/client.hpp"
 
 namespace billpay::gateway::stripe {
 
@@ -13,7 +13,7 @@ inline constexpr const char* api_version = "2024-06-20";
 
 /// Encodes one `key=value` pair of an application/x-www-form-urlencoded body (Stripe's request
 /// format, with bracket nesting written out: `card[number]`), appending to `body`.
-void append_form(https_client::request::body_type::value_type& body, std::string_view key,
+void append_form(https::client::request::body_type::value_type& body, std::string_view key,
                  std::string_view value);
 
 /// Stripe over HTTPS (config `gateway.stripe`): API v1, form-encoded requests, the secret key as
@@ -22,7 +22,8 @@ void append_form(https_client::request::body_type::value_type& body, std::string
 ///   charge       POST /v1/payment_intents (amount, currency, payment_method, confirm=true,
 ///                payment_method_types[]=card, metadata[billpay_payment_id])
 ///   lookup       the same request with the same Idempotency-Key: Stripe answers with what it
-///                did the first time, or does it now, once (its documented recovery)
+///                did the first time (Idempotent-Replayed), or does it now, once (its documented
+///                recovery); a stored 500 is asked of payment_intents/search
 ///   refund       POST /v1/refunds; void: POST /v1/payment_intents/{id}/cancel
 ///   delete_token POST /v1/payment_methods/{id}/detach
 class stripe_gateway final : public gateway {
@@ -35,7 +36,7 @@ class stripe_gateway final : public gateway {
                                                      deadline by) override;
     boost::asio::awaitable<charge_result> charge(const charge_request& request,
                                                  deadline by) override;
-    boost::asio::awaitable<lookup_result> lookup(const charge_request& request,
+    boost::asio::awaitable<charge_result> lookup(const charge_request& request,
                                                  deadline by) override;
     boost::asio::awaitable<refund_result> refund(const refund_request& request,
                                                  deadline by) override;
@@ -52,17 +53,22 @@ class stripe_gateway final : public gateway {
   private:
     /// POSTs a form to `path` under `idempotency_key` (empty: none), by the earlier of `by` and
     /// the configured timeout.
-    boost::asio::awaitable<https_result> post(const std::string& path, https_client::request& req,
-                                              const std::string& idempotency_key, deadline by);
+    boost::asio::awaitable<https::result> post(const std::string& path, https::client::request& req,
+                                               const std::string& idempotency_key, deadline by);
 
-    /// A refund or a void: POST, then Stripe's answer as a refund_result.
+    /// A refund or a void: POST, then Stripe's answer as a refund_result (`retry`: the key was
+    /// sent before, so only Stripe's replayed answer may say "not refunded").
     boost::asio::awaitable<refund_result> reverse(const std::string& path,
-                                                  https_client::request& req,
-                                                  const std::string& key, deadline by);
+                                                  https::client::request& req,
+                                                  const std::string& key, bool retry, deadline by);
+    /// POST /v1/payment_intents for a charge (and, under the same key, for its lookup).
+    boost::asio::awaitable<https::result> send_charge(const charge_request& request, deadline by);
+    /// A PaymentIntent answered 200, as a charge_result; nullopt for any other answer.
+    static std::optional<charge_result> intent_outcome(const https::result& answer);
 
     config::stripe_settings settings_;
-    https_endpoint base_;
-    https_client client_;
+    https::endpoint base_;
+    https::client client_;
 };
 
 }  // namespace billpay::gateway::stripe

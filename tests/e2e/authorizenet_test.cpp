@@ -33,7 +33,7 @@ class AuthorizeNet : public payments_fixture {
         anet_cert = make_certificate(dir.path(), "authorizenet", "localhost", ca);
         fake = std::make_unique<authorizenet_server>(anet_cert, login_id, transaction_key);
         config.extra_root =
-            clients_yaml() + gateway_yaml(transaction_key) + payments_yaml(1000, 20);
+            clients_yaml() + gateway_yaml(transaction_key) + payments_yaml(1500, 20);
     }
 
     std::string gateway_yaml(const std::string& key) const {
@@ -286,11 +286,10 @@ class AuthorizeNetAdapter : public ::testing::Test {
         const std::string account = "1001-2002";
         auto adopted = run(adapter->adopt_token(nonce, account, soon()));
         EXPECT_EQ(adopted.result, billpay::gateway::outcome::approved) << adopted.message;
-        billpay::gateway::charge_request request{
-            adopted.token,
-            {cents, *billpay::payments::currency::parse("USD")},
-            payment_id,
-            "Utility bill"};
+        billpay::gateway::charge_request request{adopted.token,
+                                                 {cents, *billpay::model::currency::parse("USD")},
+                                                 payment_id,
+                                                 "Utility bill"};
         auto charged = run(adapter->charge(request, soon()));
         EXPECT_EQ(charged.result, billpay::gateway::outcome::approved) << charged.message;
         return {adopted.token, charged.processor_reference};
@@ -299,7 +298,7 @@ class AuthorizeNetAdapter : public ::testing::Test {
     billpay::gateway::refund_request refund_of(const std::pair<std::string, std::string>& charge,
                                                std::int64_t cents, const std::string& refund_id) {
         return {charge.second,
-                {cents, *billpay::payments::currency::parse("USD")},
+                {cents, *billpay::model::currency::parse("USD")},
                 refund_id,
                 charge.first,
                 "1111"};
@@ -392,31 +391,29 @@ TEST_F(AuthorizeNetAdapter, SettledBatchesListTheirTransactionsWithExactAmounts)
 TEST_F(AuthorizeNetAdapter, LookupFindsAChargeBeforeAndAfterSettlementAndKnowsWhenThereIsNone) {
     auto made = charge(2500, "pay_eeeeeeeeeeeeeeeeeeeeeeeeee");
     billpay::gateway::charge_request charged{made.first,
-                                             {2500, *billpay::payments::currency::parse("USD")},
+                                             {2500, *billpay::model::currency::parse("USD")},
                                              "pay_eeeeeeeeeeeeeeeeeeeeeeeeee",
                                              "Utility bill"};
     auto unsettled = run(adapter->lookup(charged, soon()));
-    EXPECT_TRUE(unsettled.found);
-    EXPECT_EQ(unsettled.charge.result, billpay::gateway::outcome::approved);
-    EXPECT_EQ(unsettled.charge.processor_reference, made.second);
+    EXPECT_EQ(unsettled.result, billpay::gateway::outcome::approved);
+    EXPECT_EQ(unsettled.processor_reference, made.second);
 
     fake->settle("2026-11-26T04:00:00Z");  // off the unsettled list: found among the customer's
     auto settled = run(adapter->lookup(charged, soon()));
-    EXPECT_TRUE(settled.found);
-    EXPECT_EQ(settled.charge.result, billpay::gateway::outcome::approved);
-    EXPECT_EQ(settled.charge.processor_reference, made.second);
+    EXPECT_EQ(settled.result, billpay::gateway::outcome::approved);
+    EXPECT_EQ(settled.processor_reference, made.second);
 
-    // A charge that never reached Authorize.Net: nothing under its invoice number.
+    // A charge that never reached Authorize.Net: both lists read, nothing under its invoice
+    // number: Authorize.Net's definitive "not charged".
     billpay::gateway::charge_request never = charged;
     never.idempotency_key = "pay_ffffffffffffffffffffffffff";
     auto missing = run(adapter->lookup(never, soon()));
-    EXPECT_FALSE(missing.found);
+    EXPECT_EQ(missing.result, billpay::gateway::outcome::failed);
 
-    // Authorize.Net unreachable: not "not found", but unknown, to be asked again.
+    // Authorize.Net unreachable: not "not charged", but unknown, to be asked again.
     fake->stop();
     auto unreachable = run(adapter->lookup(never, soon()));
-    EXPECT_TRUE(unreachable.found);
-    EXPECT_EQ(unreachable.charge.result, billpay::gateway::outcome::unknown);
+    EXPECT_EQ(unreachable.result, billpay::gateway::outcome::unknown);
     EXPECT_EQ(fake->rejected_requests(), 0);
 }
 

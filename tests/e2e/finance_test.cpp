@@ -7,7 +7,7 @@
 #include <future>
 #include <sstream>
 
-#include "payments/money.hpp"
+#include "model/money.hpp"
 #include "tests/e2e/payments_fixture.hpp"
 
 namespace {
@@ -68,7 +68,7 @@ TEST_F(Finance, RefundsFullAndPartialNeverMoreThanWasPaidAndReplayByKey) {
     EXPECT_EQ(json_of(nothing_left).at("error").at("code"), "payment_not_refundable");
 
     // The simulator (the processor) gave back exactly what billpayd says.
-    EXPECT_EQ(count("SELECT coalesce(sum(amount), 0) FROM simulator_refunds"), 10000);
+    EXPECT_EQ(processor_refunded(), 10000);
     // One refund_receipt per refund went to the outbox with the refund's fields.
     EXPECT_EQ(count("SELECT count(*) FROM outbox_messages WHERE type = 'refund_receipt'"), 2);
     auto receipt = json::parse(
@@ -90,8 +90,8 @@ TEST_F(Finance, ARefundWhoseAnswerWasLostStaysPendingUntilTheProcessorIsAskedAga
     auto id = paid(c, 6000, "2026-11");
     // The processor now answers after billpayd's deadline: the refund's outcome is unknown.
     daemon.reset();
-    config.extra_root = clients_yaml() + gateway_yaml(1500) + payments_yaml(1000, 20) +
-                        "finance:\n  refund_recovery_after_ms: 1000\n";
+    config.extra_root = clients_yaml() + gateway_yaml(1500) + payments_yaml(2000, 20) +
+                        "finance:\n  refund_recovery_after_ms: 2000\n";
     start();
     auto slow = client();
     auto res = refund(slow, id, {{"amount", 6000}, {"reason", "moved away"}}, "slow");
@@ -105,8 +105,8 @@ TEST_F(Finance, ARefundWhoseAnswerWasLostStaysPendingUntilTheProcessorIsAskedAga
 
     // The processor answers in time again: the recovery worker asks again under the same key.
     daemon.reset();
-    config.extra_root = clients_yaml() + gateway_yaml(0) + payments_yaml(1000, 20) +
-                        "finance:\n  refund_recovery_after_ms: 1000\n";
+    config.extra_root = clients_yaml() + gateway_yaml(0) + payments_yaml(2000, 20) +
+                        "finance:\n  refund_recovery_after_ms: 2000\n";
     start();
     auto fast = client();
     auto deadline = std::chrono::steady_clock::now() + 15s;
@@ -116,7 +116,7 @@ TEST_F(Finance, ARefundWhoseAnswerWasLostStaysPendingUntilTheProcessorIsAskedAga
     }
     EXPECT_EQ(text("SELECT status FROM refunds"), "succeeded");
     EXPECT_EQ(payment(fast, id).at("status"), "refunded");
-    EXPECT_EQ(count("SELECT coalesce(sum(amount), 0) FROM simulator_refunds"), 6000);  // once
+    EXPECT_EQ(processor_refunded(), 6000);  // once
     EXPECT_EQ(count("SELECT count(*) FROM outbox_messages WHERE type = 'refund_receipt'"), 1);
     EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'refund.succeeded'"
                     " AND actor = 'billpayd:recovery'"),
@@ -165,7 +165,7 @@ TEST_F(Finance, ConcurrentRefundsThatTogetherExceedThePaymentAreRefusedOneByOne)
     EXPECT_EQ(created, 3);
     EXPECT_EQ(refused, 5);
     EXPECT_EQ(payment(c, id).at("amount_refunded"), 9000);
-    EXPECT_EQ(count("SELECT coalesce(sum(amount), 0) FROM simulator_refunds"), 9000);
+    EXPECT_EQ(processor_refunded(), 9000);
 }
 
 TEST_F(Finance, BillpayctlRefundsOnceByKeyAndTheAuditTrailCatchesAHandEdit) {
@@ -263,12 +263,11 @@ std::string generic_line(const std::string& line_id, const std::string& day,
                          const std::string& kind, const std::string& reference,
                          const std::string& gross, const std::string& fee = "0.00",
                          const std::string& refund_reference = "") {
-    auto unit = *billpay::payments::currency::parse("USD");
-    auto net = *billpay::payments::parse_decimal(gross, unit) -
-               *billpay::payments::parse_decimal(fee, unit);
+    auto unit = *billpay::model::currency::parse("USD");
+    auto net =
+        *billpay::model::parse_decimal(gross, unit) - *billpay::model::parse_decimal(fee, unit);
     return line_id + "," + day + "T18:00:00Z," + kind + "," + reference + "," + refund_reference +
-           ",usd," + gross + "," + fee + "," + billpay::payments::to_decimal({net, unit}) +
-           ",po_1\n";
+           ",usd," + gross + "," + fee + "," + billpay::model::to_decimal({net, unit}) + ",po_1\n";
 }
 
 const std::string generic_header =
@@ -423,7 +422,7 @@ TEST_F(Finance, ReportsComeAsCsvJsonHtmlAndABalancedGeneralLedger) {
     std::istringstream lines(gl);
     std::string line;
     std::getline(lines, line);
-    auto usd = *billpay::payments::currency::parse("USD");
+    auto usd = *billpay::model::currency::parse("USD");
     while (std::getline(lines, line)) {
         std::vector<std::string> f;
         std::stringstream fields(line);
@@ -431,8 +430,8 @@ TEST_F(Finance, ReportsComeAsCsvJsonHtmlAndABalancedGeneralLedger) {
             f.push_back(part);
         }
         ASSERT_GE(f.size(), 4u) << line;
-        debits += f[2].empty() ? 0 : *billpay::payments::parse_decimal(f[2], usd);
-        credits += f[3].empty() ? 0 : *billpay::payments::parse_decimal(f[3], usd);
+        debits += f[2].empty() ? 0 : *billpay::model::parse_decimal(f[2], usd);
+        credits += f[3].empty() ? 0 : *billpay::model::parse_decimal(f[3], usd);
     }
     EXPECT_EQ(debits, credits);
     EXPECT_EQ(debits, 123466 + 456);

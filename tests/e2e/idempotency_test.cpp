@@ -25,7 +25,7 @@ TEST_F(Idempotency, ARepeatWithTheSameBodyReplaysTheFirstAnswerByteForByte) {
     EXPECT_EQ(second.body(), first.body());
     EXPECT_EQ(second["Idempotent-Replayed"], "true");
     EXPECT_EQ(count("SELECT count(*) FROM payments"), 1);
-    EXPECT_EQ(count("SELECT count(*) FROM simulator_charges"), 1);
+    EXPECT_EQ(processor_charges(), 1);
 
     // A decline replays as a decline.
     auto declined = pay(c, payment_body("4000000000000002", "d"), "declined");
@@ -129,7 +129,7 @@ TEST_F(Idempotency, FiftyConcurrentRequestsWithOneKeyChargeOnce) {
                                   json::serialize(payment_body("4242424242424242")), "burst");
     expect_one_charge(responses);
     EXPECT_EQ(count("SELECT count(*) FROM payments"), 1);
-    EXPECT_EQ(count("SELECT count(*) FROM simulator_charges"), 1);
+    EXPECT_EQ(processor_charges(), 1);
 }
 
 TEST_F(Idempotency, TwoProcessesSharingTheDatabaseChargeOnce) {
@@ -141,7 +141,7 @@ TEST_F(Idempotency, TwoProcessesSharingTheDatabaseChargeOnce) {
         fire_at_once(50, {daemon->port(), second.port()},
                      json::serialize(payment_body("4242424242424242")), "two-processes");
     expect_one_charge(responses);
-    EXPECT_EQ(count("SELECT count(*) FROM simulator_charges"), 1);
+    EXPECT_EQ(processor_charges(), 1);
 }
 
 TEST_F(Idempotency, ASecondPaymentOfTheSameBillNeedsConfirmation) {

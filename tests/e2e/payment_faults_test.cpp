@@ -18,7 +18,7 @@ class PaymentFaults : public payments_fixture {
   protected:
     /// Restarts billpayd (after a kill -9) with a recovery worker that looks after 1 s.
     void restart_with_fast_recovery() {
-        config.extra_root = clients_yaml() + gateway_yaml() + payments_yaml(1000);
+        config.extra_root = clients_yaml() + gateway_yaml() + payments_yaml(2000);
         write_config(dir.path(), config);
         daemon = std::make_unique<daemon_process>(dir / "billpayd.yaml");
         daemon->wait_ready();
@@ -50,7 +50,7 @@ TEST_F(PaymentFaults, APendingPaymentIsFinishedByTheRecoveryWorkerAfterARestart)
 
     restart_with_fast_recovery();
     EXPECT_TRUE(status_becomes(id, "succeeded", 15s));
-    EXPECT_EQ(count("SELECT count(*) FROM simulator_charges"), 1);
+    EXPECT_EQ(processor_charges(), 1);
     EXPECT_TRUE(daemon->wait_for_log("pending payment finished by recovery", 1s));
 }
 
@@ -110,18 +110,7 @@ TEST_F(PaymentFaults,
     EXPECT_TRUE(no_pending_within(20s));
 
     // The processor's ledger and billpayd's records agree one to one.
-    EXPECT_EQ(
-        count("SELECT count(*) FROM payments p LEFT JOIN simulator_charges s"
-              " ON s.idempotency_key = p.id"
-              " WHERE (p.status = 'succeeded') <> (s.outcome IS NOT DISTINCT FROM 'approved')"),
-        0);
-    EXPECT_EQ(count("SELECT count(*) FROM simulator_charges s LEFT JOIN payments p"
-                    " ON p.id = s.idempotency_key WHERE p.id IS NULL"),
-              0);
-    EXPECT_EQ(count("SELECT count(*) FROM payments p JOIN simulator_charges s"
-                    " ON s.idempotency_key = p.id WHERE p.status = 'succeeded'"
-                    " AND p.processor_reference <> s.reference"),
-              0);
+    EXPECT_THAT(ledger_disagreements(), ::testing::IsEmpty());
     // No bill was paid twice.
     EXPECT_EQ(count("SELECT count(*) FROM (SELECT bill_id FROM payments WHERE status = 'succeeded'"
                     " GROUP BY bill_id HAVING count(*) > 1) twice"),

@@ -6,10 +6,12 @@
 #include <boost/json/serialize.hpp>
 #include <future>
 #include <pqxx/pqxx>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
 
+#include "gateway_adapters/simulator/simulator_ledger.hpp"
 #include "tests/e2e/daemon_fixture.hpp"
 
 namespace billpay::test {
@@ -60,7 +62,7 @@ class payments_fixture : public daemon_fixture {
         return "gateway:\n  processor: simulator\n  timeout_ms: 1000\n  simulator: {latency_ms: " +
                std::to_string(latency_ms) + "}\n";
     }
-    std::string payments_yaml(int recovery_after_ms = 1000, int max_attempts = 2) const {
+    std::string payments_yaml(int recovery_after_ms = 2000, int max_attempts = 2) const {
         return "payments:\n  currencies: [USD, CAD]\n  max_amount: 5000000\n"
                "  time_zone: America/Chicago\n"
                "  recovery: {after_ms: " +
@@ -127,13 +129,71 @@ class payments_fixture : public daemon_fixture {
         return tx.exec(sql)[0][0].as<std::int64_t>();
     }
 
-    /// Rows in every table a request could change: the "nothing changed" check.
+    /// What the simulator processor remembers (its own ledger file, as a processor's records
+    /// would be on its side; the config's default place, next to the config).
+    [[nodiscard]] gateway::simulator::ledger_contents processor_ledger() const {
+        return gateway::simulator::ledger::read(dir / "simulator" / "ledger.jsonl");
+    }
+    /// Charges the simulator made, and its live tokens.
+    [[nodiscard]] std::int64_t processor_charges() const {
+        return static_cast<std::int64_t>(processor_ledger().charges.size());
+    }
+    [[nodiscard]] std::int64_t processor_tokens() const {
+        std::int64_t live = 0;
+        for (const auto& [token, row] : processor_ledger().tokens) {
+            live += row.deleted ? 0 : 1;
+        }
+        return live;
+    }
+    /// The sum the simulator refunded (refunds and voids).
+    [[nodiscard]] std::int64_t processor_refunded() const {
+        std::int64_t sum = 0;
+        for (const auto& [key, refund] : processor_ledger().refunds) {
+            sum += refund.amount;
+        }
+        return sum;
+    }
+
+    /// Where billpayd's payments and the processor's ledger disagree: a succeeded payment with
+    /// no approved charge under its id (or another reference), an approved charge whose payment
+    /// did not succeed, a charge for no payment at all. Empty when they agree one to one.
+    std::vector<std::string> ledger_disagreements() {
+        auto ledger = processor_ledger();
+        pqxx::connection conn(database.dsn());
+        pqxx::read_transaction tx(conn);
+        std::vector<std::string> problems;
+        std::set<std::string> ours;
+        for (const auto& row :
+             tx.exec("SELECT id, status, coalesce(processor_reference, '') FROM payments")) {
+            auto id = row[0].as<std::string>();
+            auto status = row[1].as<std::string>();
+            ours.insert(id);
+            auto charge = ledger.charges.find(id);
+            bool charged = charge != ledger.charges.end() && charge->second.outcome == "approved";
+            bool took_money =
+                status == "succeeded" || status == "partially_refunded" || status == "refunded";
+            if (took_money != charged) {
+                problems.push_back(id + " is " + status + " but the processor " +
+                                   (charged ? "charged it" : "holds no approved charge"));
+            } else if (charged && row[2].as<std::string>() != charge->second.reference) {
+                problems.push_back(id + " names another charge than the processor's");
+            }
+        }
+        for (const auto& [key, charge] : ledger.charges) {
+            if (!ours.contains(key)) {
+                problems.push_back("the processor charged " + key + ", which billpayd never made");
+            }
+        }
+        return problems;
+    }
+
+    /// Rows in every table a request could change, and what the processor holds: the "nothing
+    /// changed" check.
     std::string table_counts() {
         return std::to_string(count("SELECT count(*) FROM payments")) + "/" +
                std::to_string(count("SELECT count(*) FROM idempotency_keys")) + "/" +
                std::to_string(count("SELECT count(*) FROM payment_methods")) + "/" +
-               std::to_string(count("SELECT count(*) FROM simulator_tokens")) + "/" +
-               std::to_string(count("SELECT count(*) FROM simulator_charges"));
+               std::to_string(processor_tokens()) + "/" + std::to_string(processor_charges());
     }
 
     /// Polls GET /v1/payments/{id} until its status is `status`.

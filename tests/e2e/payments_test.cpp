@@ -35,7 +35,7 @@ TEST_F(Payments, AnApprovedCardIs201WithThePaymentAndNoCardData) {
     EXPECT_THAT(std::string(p.at("processor_reference").as_string()), StartsWith("sim_ch_"));
     EXPECT_EQ(p.at("confirmation").as_string().size(), 11u);
     EXPECT_EQ(res.body().find("4242424242424242"), std::string::npos);
-    EXPECT_EQ(count("SELECT count(*) FROM simulator_charges"), 1);
+    EXPECT_EQ(processor_charges(), 1);
 }
 
 struct declined_card {
@@ -75,7 +75,7 @@ TEST_F(Payments, AProcessingErrorIsAFailedPaymentThatChargedNothing) {
     auto error = json_of(res).at("error");
     EXPECT_EQ(error.at("code"), "processing_error");
     EXPECT_EQ(error.at("payment").at("status"), "failed");
-    EXPECT_EQ(count("SELECT count(*) FROM simulator_charges"), 0);
+    EXPECT_EQ(processor_charges(), 0);
 }
 
 TEST_F(Payments, OtherValidTestNumbersOfEveryBrandApprove) {
@@ -111,7 +111,7 @@ TEST_F(Payments, ALostAnswerIs202PendingAndTheRecoveryWorkerFinishesIt) {
     auto id = std::string(p.at("id").as_string());
     EXPECT_TRUE(status_becomes(id, "succeeded", 10s));
     // Charged once, never again by the recovery.
-    EXPECT_EQ(count("SELECT count(*) FROM simulator_charges"), 1);
+    EXPECT_EQ(processor_charges(), 1);
     // The key replays what the first request answered: 202, byte for byte.
     auto again = pay(c, payment_body("4000000000000259"), "lost");
     EXPECT_EQ(again.result(), http::status::accepted);
@@ -153,7 +153,7 @@ TEST_F(Payments, ASavedCardPaysLaterBillsAndSavingItTwiceFindsTheSameOne) {
     auto second = post(c, "/v1/payment_methods", body, portal_key, "pm-2");
     EXPECT_EQ(second.result(), http::status::ok);
     EXPECT_EQ(json_of(second).at("id"), json::value(pm));
-    EXPECT_EQ(count("SELECT count(*) FROM simulator_tokens"), 1);  // the spare token is deleted
+    EXPECT_EQ(processor_tokens(), 1);  // the spare token is deleted
 
     auto listed = json_of(get(c, "/v1/payment_methods?account_number=1001-2002"));
     ASSERT_EQ(listed.at("data").as_array().size(), 1u);

@@ -27,7 +27,7 @@ class Receipts : public payments_fixture {
         use_webhook();
     }
 
-    void use_webhook(int recovery_after_ms = 1000) {
+    void use_webhook(int recovery_after_ms = 2000) {
         config.correspondence =
             "correspondence:\n"
             "  transport: webhook\n"

@@ -39,9 +39,9 @@ class StripeSettlements : public settlement_fixture {
                                                  billpay::gateway::stripe::api_version);
         config.extra_root =
             clients_yaml() +
-            "gateway:\n  processor: stripe\n  stripe:\n    api_base: " + stripe->api_base() +
-            "\n    secret_key: \"" + stripe_key + "\"\n    ca_file: " + ca.certificate.string() +
-            "\n" + payments_yaml();
+            "gateway:\n  processor: stripe\n  timeout_ms: 1000\n  stripe:\n    api_base: " +
+            stripe->api_base() + "\n    secret_key: \"" + stripe_key +
+            "\"\n    ca_file: " + ca.certificate.string() + "\n" + payments_yaml();
     }
     tls_files cert;
     std::unique_ptr<stripe_server> stripe;
@@ -153,7 +153,8 @@ class AuthorizeNetSettlements : public settlement_fixture {
         cert = make_certificate(dir.path(), "authorizenet", "localhost", ca);
         fake = std::make_unique<authorizenet_server>(cert, anet_login, anet_key);
         config.extra_root = clients_yaml() +
-                            "gateway:\n  processor: authorizenet\n  authorizenet:\n    endpoint: " +
+                            "gateway:\n  processor: authorizenet\n  timeout_ms: 1000\n  "
+                            "authorizenet:\n    endpoint: " +
                             fake->endpoint() + "\n    login_id: \"" + anet_login +
                             "\"\n    transaction_key: \"" + anet_key +
                             "\"\n    ca_file: " + ca.certificate.string() + "\n" + payments_yaml();

@@ -40,7 +40,7 @@ class Stripe : public payments_fixture {
                             ca.certificate.string() +
                             "\n"
                             "    timeout_ms: 500\n" +
-                            payments_yaml(1000, 20);
+                            payments_yaml(1500, 20);
     }
 
     tls_files stripe_cert;

@@ -8,7 +8,7 @@
 #include <set>
 #include <variant>
 
-#include "payments/money.hpp"
+#include "model/money.hpp"
 #include "tokenizer/luhn.hpp"
 
 namespace billpay::test {
@@ -193,7 +193,7 @@ fake_reply error(const std::string& code, const std::string& message) {
 }
 
 std::string num(std::int64_t cents) {
-    return "#num#" + payments::to_decimal({cents, *payments::currency::parse("USD")});
+    return "#num#" + model::to_decimal({cents, *model::currency::parse("USD")});
 }
 
 std::string text(const json::object& o, std::string_view key) {
@@ -639,7 +639,7 @@ fake_reply authorizenet_server::create_transaction(const json::object& r) {
 }
 
 fake_reply authorizenet_server::charge(const json::object& tr, const std::string& ref_id) {
-    auto amount = payments::parse_decimal(text(tr, "amount"), *payments::currency::parse("USD"));
+    auto amount = model::parse_decimal(text(tr, "amount"), *model::currency::parse("USD"));
     const auto* profile = child(tr, "profile");
     const auto* payment_profile = profile ? child(*profile, "paymentProfile") : nullptr;
     const auto* order = child(tr, "order");
@@ -724,7 +724,7 @@ fake_reply authorizenet_server::reverse(const json::object& tr, const std::strin
         return transaction_answer("1", 1, o.trans_id, o.trans_id, o.account_type, o.last4, ref_id);
     }
     // A refund names the card: by its profile, or by its last 4 digits and "XXXX".
-    auto amount = payments::parse_decimal(text(tr, "amount"), *payments::currency::parse("USD"));
+    auto amount = model::parse_decimal(text(tr, "amount"), *model::currency::parse("USD"));
     const auto* profile = child(tr, "profile");
     const auto* payment_profile = profile ? child(*profile, "paymentProfile") : nullptr;
     const auto* payment = child(tr, "payment");

@@ -16,18 +16,18 @@ class RouterTest : public ::testing::Test {
   protected:
     void SetUp() override {
         routes.add(http::verb::get, "/v1/payments/{id}",
-                   [](request_context& ctx, request&) -> asio::awaitable<response> {
+                   [](request_context& ctx, request&) -> asio::awaitable<api_result> {
                        co_return json_response(
                            http::status::ok,
                            {{"id", ctx.path_params.at("id")},
                             {"account", ctx.query.find("account_number")->second}});
                    });
         routes.add(http::verb::post, "/v1/payments/{id}",
-                   [](request_context&, request&) -> asio::awaitable<response> {
+                   [](request_context&, request&) -> asio::awaitable<api_result> {
                        co_return json_response(http::status::created, {{"ok", true}});
                    });
         routes.add(http::verb::get, "/healthz",
-                   [](request_context&, request&) -> asio::awaitable<response> {
+                   [](request_context&, request&) -> asio::awaitable<api_result> {
                        co_return json_response(http::status::ok, {{"status", "ok"}});
                    });
     }

@@ -8,10 +8,12 @@ namespace {
 using namespace billpay::gateway;
 using stripe::map_error;
 
+using stripe::refusal;
+
 TEST(StripeErrors, CardDeclinesCarryTheIssuersReason) {
     auto e = map_error(402, R"({"error": {"type": "card_error", "code": "card_declined",
         "decline_code": "insufficient_funds", "message": "Your card has insufficient funds."}})");
-    EXPECT_EQ(e.result, outcome::declined);
+    EXPECT_EQ(e.kind, refusal::card_declined);
     EXPECT_EQ(e.decline_code, "insufficient_funds");
     EXPECT_EQ(map_error(402, R"({"error": {"type": "card_error", "code": "card_declined"}})")
                   .decline_code,
@@ -26,33 +28,35 @@ TEST(StripeErrors, CardDeclinesCarryTheIssuersReason) {
 
 TEST(StripeErrors, AProcessingErrorChargedNothing) {
     auto e = map_error(402, R"({"error": {"type": "card_error", "code": "processing_error"}})");
-    EXPECT_EQ(e.result, outcome::failed);
+    EXPECT_EQ(e.kind, refusal::processing_error);
     EXPECT_EQ(e.decline_code, "processing_error");
 }
 
-TEST(StripeErrors, ServerErrorsAndConflictsLeaveTheOutcomeUnknown) {
-    EXPECT_EQ(map_error(500, R"({"error": {"type": "api_error"}})").result, outcome::unknown);
-    EXPECT_EQ(map_error(503, "not json").result, outcome::unknown);
-    EXPECT_EQ(map_error(409, R"({"error": {"type": "idempotency_error"}})").result,
-              outcome::unknown);
+TEST(StripeErrors, ServerErrorsAndConflictsSettleNothing) {
+    EXPECT_EQ(map_error(500, R"({"error": {"type": "api_error"}})").kind, refusal::indeterminate);
+    EXPECT_EQ(map_error(503, "not json").kind, refusal::indeterminate);
+    EXPECT_EQ(map_error(409, R"({"error": {"type": "idempotency_error"}})").kind,
+              refusal::indeterminate);
     // A key replayed with other parameters says nothing of what the first request did.
-    EXPECT_EQ(map_error(400, R"({"error": {"type": "idempotency_error"}})").result,
-              outcome::unknown);
+    EXPECT_EQ(map_error(400, R"({"error": {"type": "idempotency_error"}})").kind,
+              refusal::indeterminate);
 }
 
-TEST(StripeErrors, RequestErrorsAndRateLimitsAreFailures) {
-    EXPECT_EQ(map_error(400, R"({"error": {"type": "invalid_request_error",
-        "code": "parameter_missing"}})")
-                  .decline_code,
-              "parameter_missing");
-    EXPECT_EQ(map_error(401, R"({"error": {"type": "invalid_request_error"}})").result,
-              outcome::failed);
-    EXPECT_EQ(map_error(429, R"({"error": {"type": "rate_limit_error"}})").decline_code,
-              "rate_limited");
+TEST(StripeErrors, RequestRefusalsAndRateLimitsAreToldApart) {
+    auto missing = map_error(400, R"({"error": {"type": "invalid_request_error",
+        "code": "parameter_missing"}})");
+    EXPECT_EQ(missing.kind, refusal::request_refused);
+    EXPECT_EQ(missing.decline_code, "parameter_missing");
+    EXPECT_EQ(map_error(401, R"({"error": {"type": "invalid_request_error"}})").kind,
+              refusal::request_refused);
+    // Stripe did not act on a rate-limited request: it says nothing of an earlier attempt.
+    auto limited = map_error(429, R"({"error": {"type": "rate_limit_error"}})");
+    EXPECT_EQ(limited.kind, refusal::rate_limited);
+    EXPECT_EQ(limited.decline_code, "rate_limited");
 }
 
 TEST(StripeForm, EncodesBracketsSpacesAndReservedCharacters) {
-    https_client::request::body_type::value_type body;
+    billpay::https::client::request::body_type::value_type body;
     stripe::append_form(body, "card[number]", "4242");
     stripe::append_form(body, "payment_method_types[]", "card");
     stripe::append_form(body, "description", "Bill 2026/11 & more");

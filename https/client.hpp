@@ -3,6 +3,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/system/error_code.hpp>
@@ -17,29 +18,31 @@
 
 #include "tokenizer/wiping_allocator.hpp"
 
-namespace billpay::gateway {
+namespace billpay::https {
 
 /// Where a request goes: from an https:// URL.
-struct https_endpoint {
+struct endpoint {
     std::string host;
     std::string port = "443";
     std::string target = "/";  // path and query
 
     /// Nullopt unless `url` is an absolute https URL.
-    static std::optional<https_endpoint> parse(std::string_view url);
+    static std::optional<endpoint> parse(std::string_view url);
 };
 
-/// How far a request got before it failed. The difference decides whether it may be sent again.
+/// How far a request got before it failed. The difference decides what a failure means: a
+/// request that was not sent did nothing at the server; one whose answer was lost may have.
 enum class send_stage {
     completed,    // an answer came back (any HTTP status)
     not_sent,     // resolve, connect or TLS handshake failed: nothing reached the server
     answer_lost,  // the request was (or may have been) sent, and no complete answer came
 };
 
-struct https_result {
+struct result {
     send_stage stage = send_stage::not_sent;
     boost::system::error_code error;
     int status = 0;
+    boost::beast::http::fields headers;  // the answer's header fields, when completed
     std::string body;
 };
 
@@ -47,24 +50,25 @@ struct https_result {
 /// Beast over OpenSSL, TLS 1.2+, SNI, certificate and host name verification against the system
 /// store or a configured CA file, idle keep-alive connections reused per host, and one deadline
 /// for the whole exchange (resolve, connect, handshake, write, read). No proxies.
-class https_client {
+class client {
   public:
     struct options {
         std::optional<std::filesystem::path> ca_file;  // trust only this CA (tests, private CAs)
         std::size_t max_idle_per_host = 16;
     };
 
-    https_client(boost::asio::any_io_executor executor, options opts);
-    ~https_client();
+    client(boost::asio::any_io_executor executor, options opts);
+    ~client();
 
     /// Request bodies may carry card data (a processor's tokenize call): their string wipes
     /// every block it frees.
     using request = boost::beast::http::request<boost::beast::http::basic_string_body<
         char, std::char_traits<char>, tokenizer::wiping_allocator<char>>>;
 
-    /// Sends `req` (its Host header is set here) and reads the answer, all before `deadline`.
-    boost::asio::awaitable<https_result> send(const https_endpoint& to, request& req,
-                                              std::chrono::steady_clock::time_point deadline);
+    /// Sends `req` (its Host header is set here) and reads the answer, all before `deadline`:
+    /// the name lookup too (a resolver that hangs ends as not_sent at the deadline).
+    boost::asio::awaitable<result> send(const endpoint& to, request& req,
+                                        std::chrono::steady_clock::time_point deadline);
 
   private:
     struct connection;
@@ -78,4 +82,4 @@ class https_client {
     std::map<std::string, std::vector<std::unique_ptr<connection>>> idle_;
 };
 
-}  // namespace billpay::gateway
+}  // namespace billpay::https

@@ -1,8 +1,8 @@
-#include "payments/digest.hpp"
+#include "model/digest.hpp"
 
 #include <openssl/evp.h>
 
-namespace billpay::payments {
+namespace billpay::model {
 
 std::string sha256_hex(std::string_view text) {
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -18,4 +18,4 @@ std::string sha256_hex(std::string_view text) {
     return out;
 }
 
-}  // namespace billpay::payments
+}  // namespace billpay::model

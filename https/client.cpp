@@ -1,9 +1,10 @@
-#include "gateway_adapters/https_client.hpp"
+#include "https/client.hpp"
 
 #include <openssl/ssl.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -12,8 +13,9 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
+#include <memory>
 
-namespace billpay::gateway {
+namespace billpay::https {
 namespace {
 
 namespace asio = boost::asio;
@@ -23,12 +25,12 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
-std::optional<https_endpoint> https_endpoint::parse(std::string_view url) {
+std::optional<endpoint> endpoint::parse(std::string_view url) {
     auto parsed = boost::urls::parse_absolute_uri(url);
     if (!parsed || parsed->scheme() != "https" || parsed->host().empty()) {
         return std::nullopt;
     }
-    https_endpoint e;
+    endpoint e;
     e.host = parsed->host();
     if (parsed->has_port()) {
         e.port = parsed->port();
@@ -40,13 +42,13 @@ std::optional<https_endpoint> https_endpoint::parse(std::string_view url) {
     return e;
 }
 
-struct https_client::connection {
+struct client::connection {
     connection(asio::any_io_executor ex, asio::ssl::context& tls) : stream(ex, tls) {}
     beast::ssl_stream<beast::tcp_stream> stream;
     beast::flat_buffer buffer;
 };
 
-https_client::https_client(asio::any_io_executor executor, options opts)
+client::client(asio::any_io_executor executor, options opts)
     : executor_(std::move(executor)),
       options_(std::move(opts)),
       tls_(asio::ssl::context::tls_client) {
@@ -61,9 +63,9 @@ https_client::https_client(asio::any_io_executor executor, options opts)
     tls_.set_verify_mode(asio::ssl::verify_peer);
 }
 
-https_client::~https_client() = default;
+client::~client() = default;
 
-std::unique_ptr<https_client::connection> https_client::take_idle(const std::string& key) {
+std::unique_ptr<client::connection> client::take_idle(const std::string& key) {
     std::lock_guard lock(mutex_);
     auto& pool = idle_[key];
     if (pool.empty()) {
@@ -74,7 +76,7 @@ std::unique_ptr<https_client::connection> https_client::take_idle(const std::str
     return c;
 }
 
-void https_client::keep_idle(const std::string& key, std::unique_ptr<connection> c) {
+void client::keep_idle(const std::string& key, std::unique_ptr<connection> c) {
     std::lock_guard lock(mutex_);
     auto& pool = idle_[key];
     if (pool.size() < options_.max_idle_per_host) {
@@ -82,30 +84,42 @@ void https_client::keep_idle(const std::string& key, std::unique_ptr<connection>
     }
 }
 
-asio::awaitable<https_result> https_client::send(const https_endpoint& to, request& req,
-                                                 std::chrono::steady_clock::time_point deadline) {
+asio::awaitable<result> client::send(const endpoint& to, request& req,
+                                     std::chrono::steady_clock::time_point deadline) {
     const std::string key = to.host + ":" + to.port;
     req.set(http::field::host, to.host);
     req.keep_alive(true);
     req.prepare_payload();
 
-    https_result result;
+    result outcome;
     auto conn = take_idle(key);
     if (!conn) {
         conn = std::make_unique<connection>(executor_, tls_);
         auto& tcp = beast::get_lowest_layer(conn->stream);
-        asio::ip::tcp::resolver resolver(executor_);
+        // The name lookup has the exchange's deadline too: a resolver that hangs must not hold
+        // a payment past it. (Asio's resolver has no per-operation cancellation; cancel() ends
+        // its lookups, and the timer's handler keeps the resolver alive by itself.)
+        auto resolver = std::make_shared<asio::ip::tcp::resolver>(executor_);
+        asio::steady_timer resolve_deadline(executor_, deadline);
+        resolve_deadline.async_wait([resolver](const boost::system::error_code& ec) {
+            if (!ec) {
+                resolver->cancel();
+            }
+        });
         auto [resolve_error, endpoints] =
-            co_await resolver.async_resolve(to.host, to.port, use_nothrow);
+            co_await resolver->async_resolve(to.host, to.port, use_nothrow);
+        resolve_deadline.cancel();
         if (resolve_error) {
-            result.error = resolve_error;
-            co_return result;
+            outcome.error = resolve_error == asio::error::operation_aborted
+                                ? boost::system::error_code(asio::error::timed_out)
+                                : resolve_error;
+            co_return outcome;
         }
         tcp.expires_at(deadline);
         auto [connect_error, connected] = co_await tcp.async_connect(endpoints, use_nothrow);
         if (connect_error) {
-            result.error = connect_error;
-            co_return result;
+            outcome.error = connect_error;
+            co_return outcome;
         }
         // SNI, and the certificate must name the host we asked for.
         SSL_set_tlsext_host_name(conn->stream.native_handle(), to.host.c_str());
@@ -114,8 +128,8 @@ asio::awaitable<https_result> https_client::send(const https_endpoint& to, reque
         auto [handshake_error] =
             co_await conn->stream.async_handshake(asio::ssl::stream_base::client, use_nothrow);
         if (handshake_error) {
-            result.error = handshake_error;
-            co_return result;
+            outcome.error = handshake_error;
+            co_return outcome;
         }
     }
     auto& tcp = beast::get_lowest_layer(conn->stream);
@@ -132,18 +146,19 @@ asio::awaitable<https_result> https_client::send(const https_endpoint& to, reque
         // A kept-alive connection the server closed meanwhile fails at once, before the server
         // can have acted; it is still reported as possibly sent: the caller decides, knowing
         // whether its request is idempotent.
-        result.stage = send_stage::answer_lost;
-        result.error = write_error ? write_error : read_error;
-        co_return result;
+        outcome.stage = send_stage::answer_lost;
+        outcome.error = write_error ? write_error : read_error;
+        co_return outcome;
     }
-    result.stage = send_stage::completed;
-    result.status = static_cast<int>(res.result_int());
-    result.body = std::move(res.body());
+    outcome.stage = send_stage::completed;
+    outcome.status = static_cast<int>(res.result_int());
+    outcome.body = std::move(res.body());
+    outcome.headers = res.base();
     if (res.keep_alive()) {
         tcp.expires_never();
         keep_idle(key, std::move(conn));
     }
-    co_return result;
+    co_return outcome;
 }
 
-}  // namespace billpay::gateway
+}  // namespace billpay::https

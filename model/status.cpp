@@ -1,9 +1,9 @@
-#include "payments/status.hpp"
+#include "model/status.hpp"
 
 #include <array>
 #include <utility>
 
-namespace billpay::payments {
+namespace billpay::model {
 namespace {
 
 constexpr std::array<std::pair<payment_status, std::string_view>, 6> names{{
@@ -52,4 +52,4 @@ bool can_transition(payment_status from, payment_status to) noexcept {
     return false;
 }
 
-}  // namespace billpay::payments
+}  // namespace billpay::model

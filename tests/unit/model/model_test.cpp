@@ -3,13 +3,13 @@
 
 #include <set>
 
-#include "payments/ids.hpp"
-#include "payments/money.hpp"
-#include "payments/status.hpp"
+#include "model/ids.hpp"
+#include "model/money.hpp"
+#include "model/status.hpp"
 
 namespace {
 
-using namespace billpay::payments;
+using namespace billpay::model;
 
 TEST(PaymentStatus, OnlyTheDocumentedTransitionsAreAllowed) {
     using enum payment_status;
@@ -65,7 +65,7 @@ TEST(Currency, IsThreeUpperCaseLetters) {
 
 namespace {
 
-using namespace billpay::payments;
+using namespace billpay::model;
 
 currency code(const char* c) { return *currency::parse(c); }
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace billpay::payments {
+namespace billpay::model {
 
 /// An ISO 4217 currency code: three upper-case letters.
 class currency {
@@ -44,4 +44,4 @@ std::string to_decimal(const money& amount);
 /// overflow.
 std::optional<std::int64_t> parse_decimal(std::string_view text, const currency& c);
 
-}  // namespace billpay::payments
+}  // namespace billpay::model

@@ -1,8 +1,8 @@
-#include "payments/money.hpp"
+#include "model/money.hpp"
 
 #include <cstdint>
 
-namespace billpay::payments {
+namespace billpay::model {
 
 std::optional<currency> currency::parse(std::string_view code) {
     if (code.size() != 3) {
@@ -106,4 +106,4 @@ std::optional<std::int64_t> parse_decimal(std::string_view text, const currency&
     return negative ? -signed_value : signed_value;
 }
 
-}  // namespace billpay::payments
+}  // namespace billpay::model

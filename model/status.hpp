@@ -3,7 +3,7 @@
 #include <optional>
 #include <string_view>
 
-namespace billpay::payments {
+namespace billpay::model {
 
 /// Where a payment stands. The only ways forward:
 ///   pending   -> succeeded | declined | failed
@@ -19,4 +19,4 @@ enum class payment_status { pending, succeeded, declined, failed, partially_refu
 /// Whether `from` may become `to`.
 [[nodiscard]] bool can_transition(payment_status from, payment_status to) noexcept;
 
-}  // namespace billpay::payments
+}  // namespace billpay::model

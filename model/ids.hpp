@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-namespace billpay::payments {
+namespace billpay::model {
 
 /// A new random id: `prefix` + "_" + 26 lower-case base32 characters from 128 bits of
 /// RAND_bytes. Prefixes say what the id names: pay (payment), pm (payment method), ref
@@ -15,4 +15,4 @@ std::string new_id(std::string_view prefix);
 /// base32 (no I, L, O, U), grouped "XXXXX-XXXXX".
 std::string new_confirmation_code();
 
-}  // namespace billpay::payments
+}  // namespace billpay::model

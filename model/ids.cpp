@@ -1,11 +1,11 @@
-#include "payments/ids.hpp"
+#include "model/ids.hpp"
 
 #include <openssl/rand.h>
 
 #include <array>
 #include <stdexcept>
 
-namespace billpay::payments {
+namespace billpay::model {
 namespace {
 
 template <std::size_t N>
@@ -49,4 +49,4 @@ std::string new_confirmation_code() {
     return code.substr(0, 5) + "-" + code.substr(5, 5);
 }
 
-}  // namespace billpay::payments
+}  // namespace billpay::model

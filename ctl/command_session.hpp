@@ -1,0 +1,48 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <chrono>
+#include <string>
+
+#include "config/settings.hpp"
+#include "store/database.hpp"
+
+namespace billpay::ctl {
+
+/// What one billpayctl command runs on: the store (two connections, the configured timeouts),
+/// and an event loop on which it waits for the libraries' coroutines, one after another.
+class command_session {
+  public:
+    explicit command_session(const config::settings& settings)
+        : command_session(settings, settings.database.statement_timeout) {}
+    command_session(const config::settings& settings, std::chrono::milliseconds statement_timeout)
+        : database_(store::database_options{std::string(settings.database.dsn.reveal()), 2,
+                                            settings.database.connect_timeout, statement_timeout,
+                                            std::chrono::minutes(1)}) {}
+
+    store::database& database() noexcept { return database_; }
+    boost::asio::io_context& io_context() noexcept { return ioc_; }
+
+    /// Runs `work` to its end and returns what it returns (or rethrows what it throws).
+    template <class T>
+    T wait(boost::asio::awaitable<T> work) {
+        auto done = boost::asio::co_spawn(ioc_, std::move(work), boost::asio::use_future);
+        ioc_.restart();
+        ioc_.run();
+        return done.get();
+    }
+
+  private:
+    boost::asio::io_context ioc_;
+    store::database database_;
+};
+
+/// "billpayctl:<user>" ($SUDO_USER, $USER or $LOGNAME).
+std::string operator_name();
+/// "host:<hostname>".
+std::string operator_source();
+
+}  // namespace billpay::ctl

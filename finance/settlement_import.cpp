@@ -1,0 +1,154 @@
+#include "finance/settlement_import.hpp"
+
+#include <boost/asio/this_coro.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "finance/reconcile.hpp"
+#include "gateway_adapters/authorizenet/authorizenet_gateway.hpp"
+#include "model/ids.hpp"
+#include "model/money.hpp"
+
+namespace billpay::finance {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+bool valid_date(const std::string& text) {
+    return text.size() == 10 && days_between(text, text).has_value();
+}
+
+}  // namespace
+
+asio::awaitable<std::variant<std::vector<store::settlement_line>, std::string>> pull_authorizenet(
+    const config::settings& settings, const std::string& from, const std::string& to) {
+    const auto* anet = std::get_if<config::authorizenet_settings>(&settings.gateway.processor);
+    if (anet == nullptr) {
+        co_return std::string(
+            "gateway.processor is not authorizenet: there is nothing to pull from");
+    }
+    auto currency = model::currency::parse(settings.payments.currencies.front()).value();
+    gateway::authorizenet::authorizenet_gateway adapter(*anet, co_await asio::this_coro::executor);
+    auto deadline = [&] { return std::chrono::steady_clock::now() + anet->timeout; };
+    const std::string first = from + "T00:00:00Z";
+    const std::string last = to + "T23:59:59Z";
+    auto batches = co_await adapter.settled_batches(first, last, deadline());
+    if (batches.result != gateway::outcome::approved) {
+        co_return "Authorize.Net: " + batches.message;
+    }
+    std::vector<store::settlement_line> lines;
+    for (const auto& b : batches.batches) {
+        auto list = co_await adapter.batch_transactions(b.batch_id, deadline());
+        if (list.result != gateway::outcome::approved) {
+            co_return "Authorize.Net batch " + b.batch_id + ": " + list.message;
+        }
+        for (const auto& t : list.transactions) {
+            bool charge = t.status == "settledSuccessfully";
+            bool refund = t.status == "refundSettledSuccessfully";
+            if (!charge && !refund) {
+                continue;  // voided, declined: nothing moved
+            }
+            auto amount = model::parse_decimal(t.settle_amount, currency);
+            if (!amount) {
+                co_return "Authorize.Net transaction " + t.trans_id + ": settleAmount \"" +
+                    t.settle_amount + "\" is not an amount";
+            }
+            store::settlement_line l;
+            l.line_id = t.trans_id;
+            l.settled_at = b.settlement_time_utc.substr(0, 19) + "Z";
+            l.kind = charge ? "charge" : "refund";
+            l.reference = t.trans_id;
+            l.refund_reference = refund ? t.trans_id : "";
+            l.currency = std::string(currency.code());
+            l.gross = charge ? *amount : -*amount;  // refunds negative, as in Stripe's report
+            l.fee = 0;  // Authorize.Net bills its fees monthly, not per batch
+            l.net = l.gross;
+            l.payout_id = b.batch_id;
+            lines.push_back(std::move(l));
+        }
+    }
+    co_return lines;
+}
+
+asio::awaitable<import_outcome> import_settlements(const config::settings& settings,
+                                                   store::settlement_records& records,
+                                                   const import_order& o, const actor& who) {
+    import_outcome out;
+    out.format = o.format.empty() ? (o.processor == "stripe"         ? "stripe"
+                                     : o.processor == "authorizenet" ? "authorizenet"
+                                                                     : "generic")
+                                  : o.format;
+    std::vector<store::settlement_line> lines;
+    std::string source;
+    std::string digest;
+    if (out.format == "authorizenet") {
+        if (!valid_date(o.from) || !valid_date(o.to) ||
+            days_between(o.from, o.to).value_or(-1) < 0 ||
+            days_between(o.from, o.to).value_or(99) > 30) {
+            out.status = import_status::refused;
+            out.message =
+                "--processor authorizenet needs --from and --to dates at most 31 days "
+                "apart";
+            co_return out;
+        }
+        auto pulled = co_await pull_authorizenet(settings, o.from, o.to);
+        if (auto* error = std::get_if<std::string>(&pulled)) {
+            out.status = import_status::processor_failed;
+            out.message = *error;
+            co_return out;
+        }
+        lines = std::get<0>(std::move(pulled));
+        if (lines.empty()) {
+            out.status = import_status::nothing_settled;
+            co_return out;
+        }
+        source = "authorizenet " + o.from + ".." + o.to;
+        std::string canonical;
+        for (const auto& l : lines) {
+            canonical += l.line_id + "|" + l.settled_at + "|" + l.kind + "|" +
+                         std::to_string(l.gross) + "|" + l.payout_id + "\n";
+        }
+        digest = content_sha256(canonical);
+    } else {
+        auto parsed =
+            out.format == "stripe" ? parse_stripe_itemized(o.content) : parse_generic(o.content);
+        if (!parsed.problems.empty()) {
+            out.status = import_status::refused;
+            out.problems = std::move(parsed.problems);
+            co_return out;
+        }
+        lines = std::move(parsed.lines);
+        source = o.file;
+        digest = content_sha256(o.content);
+    }
+    const std::string import_id = model::new_id("imp");
+    const store::audit_entry audit{
+        who.id,
+        who.source,
+        "settlements.imported",
+        import_id,
+        o.reason,
+        json::serialize(json::object{{"processor", o.processor},
+                                     {"format", out.format},
+                                     {"source", source},
+                                     {"sha256", digest},
+                                     {"lines", static_cast<std::int64_t>(lines.size())}})};
+    auto imported =
+        co_await records.import(import_id, o.processor, out.format, source, digest, lines, audit);
+    if (!imported) {
+        out.status = imported.error() == store::error::conflict ||
+                             imported.error() == store::error::invalid_argument
+                         ? import_status::refused
+                         : import_status::database_unavailable;
+        out.message =
+            "the database refused it (" + std::string(store::to_string(imported.error())) + ")";
+        co_return out;
+    }
+    out.result = *imported;
+    out.status =
+        imported->already_imported ? import_status::already_imported : import_status::imported;
+    co_return out;
+}
+
+}  // namespace billpay::finance

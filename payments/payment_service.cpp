@@ -1,0 +1,333 @@
+#include "payments/payment_service.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "correspondence/messages.hpp"
+#include "logging/log.hpp"
+#include "model/ids.hpp"
+#include "model/time.hpp"
+#include "payments/outcomes.hpp"
+
+namespace billpay::payments {
+namespace {
+
+namespace asio = boost::asio;
+
+std::string now_rfc3339() { return model::rfc3339_utc(std::chrono::system_clock::now()); }
+
+/// The store's word on a write that did not happen.
+pay_status pay_status_of(store::error e) {
+    return e == store::error::busy ? pay_status::store_busy : pay_status::store_unavailable;
+}
+
+}  // namespace
+
+gateway::charge_request charge_request_for(const store::payment_record& p) {
+    return {p.processor_token, p.amount, p.id,
+            "Utility bill payment, account " + p.account_number +
+                (p.bill_id ? ", bill " + *p.bill_id : std::string())};
+}
+
+payment_service::payment_service(const config::settings& settings, store::payment_store& store,
+                                 gateway::gateway& processor,
+                                 const tokenizer::fingerprinter& fingerprints,
+                                 const answer_renderer& answers)
+    : settings_(settings),
+      store_(store),
+      processor_(processor),
+      fingerprints_(fingerprints),
+      answers_(answers) {}
+
+gateway::deadline payment_service::processor_deadline() const {
+    return std::chrono::steady_clock::now() + settings_.gateway.timeout;
+}
+
+store::card_record payment_service::card_from_token(
+    const gateway::token_description& described) const {
+    auto brand = tokenizer::parse_card_brand(described.brand);
+    // The processor's card fingerprint is keyed again: stored, it means nothing elsewhere.
+    const std::string& seen =
+        described.processor_fingerprint.empty() ? described.token : described.processor_fingerprint;
+    return store::card_record{
+        brand ? std::string(tokenizer::to_string(*brand)) : std::string("unknown"), described.last4,
+        described.exp_month, described.exp_year,
+        fingerprints_.of_processor_fingerprint(processor_.name(), seen)};
+}
+
+asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
+    pay_result out;
+    const std::string customer_reference = request.account_number;
+
+    // 1. The card, as a token the processor can charge (a spare token moves no money).
+    store::payment_record p;
+    if (request.card) {
+        auto summary = fingerprints_.describe(*request.card);
+        p.card = store::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
+                                    summary.exp_month, summary.exp_year, summary.fingerprint};
+        auto tokenized =
+            co_await processor_.tokenize(*request.card, customer_reference, processor_deadline());
+        request.card->wipe();  // the card is not needed again: only its token
+        if (tokenized.result != gateway::outcome::approved) {
+            logging::warn("tokenize refused", {{"request_id", request.request_id},
+                                               {"outcome", gateway::to_string(tokenized.result)},
+                                               {"decline_code", tokenized.decline_code}});
+            out.status = tokenized.result == gateway::outcome::declined
+                             ? pay_status::card_declined
+                             : pay_status::processor_unavailable;
+            out.decline_code = tokenized.decline_code;
+            co_return out;
+        }
+        p.processor_token = tokenized.token;
+    } else if (request.processor_token) {
+        auto described = co_await processor_.adopt_token(*request.processor_token,
+                                                         customer_reference, processor_deadline());
+        if (described.result != gateway::outcome::approved) {
+            out.status = described.result == gateway::outcome::declined
+                             ? pay_status::unknown_processor_token
+                             : pay_status::processor_unavailable;
+            co_return out;
+        }
+        p.card = card_from_token(described);
+        p.processor_token = described.token;
+    } else {
+        const std::string& id = request.payment_method.value();
+        auto method = co_await store_.find_payment_method(id);
+        if (!method) {
+            out.status = pay_status_of(method.error());
+            co_return out;
+        }
+        if (!*method || (*method)->account_number != request.account_number) {
+            out.status = pay_status::no_such_payment_method;
+            co_return out;
+        }
+        if ((*method)->processor != processor_.name()) {
+            out.status = pay_status::payment_method_unusable;
+            co_return out;
+        }
+        p.card = (*method)->card;
+        p.payment_method_id = (*method)->id;
+        p.processor_token = (*method)->processor_token;
+    }
+
+    // 2. OPEN: the pending payment is durable, and tied to its key, before any money moves.
+    p.id = model::new_id("pay");
+    p.client_id = request.key.client_id;
+    p.account_number = request.account_number;
+    p.bill_id = request.bill_id;
+    p.amount = request.amount;
+    p.confirmation = model::new_confirmation_code();
+    p.processor = std::string(processor_.name());
+    p.customer_name = request.payer.name;
+    p.customer_email = request.payer.email;
+    boost::json::object metadata;
+    for (const auto& [k, v] : request.metadata) {
+        metadata[k] = v;
+    }
+    p.metadata_json = boost::json::serialize(metadata);
+    p.created_at = now_rfc3339();
+    p.updated_at = p.created_at;
+    store::open_request open{p, request.key, std::nullopt,
+                             config::charge_window(settings_.gateway)};
+    if (request.bill_id && !request.confirm_duplicate) {
+        open.guard =
+            store::bill_guard{*request.bill_id, settings_.payments.duplicate_window_minutes};
+    }
+    auto opened = co_await store_.open(open);
+    if (!opened) {
+        logging::error(
+            "could not record a new payment: nothing was charged",
+            {{"request_id", request.request_id}, {"error", store::to_string(opened.error())}});
+        out.status = pay_status_of(opened.error());
+        co_return out;
+    }
+    switch (opened->status) {
+        case store::open_status::opened:
+            break;
+        case store::open_status::possible_duplicate:
+            out.status = pay_status::possible_duplicate;
+            out.existing_payment = opened->existing_payment;
+            co_return out;
+        case store::open_status::lease_lost:
+            logging::warn("the request lost its idempotency key before charging: nothing charged",
+                          {{"request_id", request.request_id}});
+            out.status = pay_status::key_lost;
+            co_return out;
+    }
+    const store::payment_record pending = opened->payment;
+
+    // 3. The charge, under the payment's id: the processor never charges one id twice.
+    const gateway::charge_request charge = charge_request_for(pending);
+    auto charged = co_await processor_.charge(charge, processor_deadline());
+    logging::info("charge", {{"request_id", request.request_id},
+                             {"payment_id", pending.id},
+                             {"outcome", gateway::to_string(charged.result)},
+                             {"amount", pending.amount.minor_units},
+                             {"currency", pending.amount.unit.code()},
+                             {"decline_code", charged.decline_code}});
+    store::payment_outcome outcome = outcome_of(charged);
+    outcome.updated_at = now_rfc3339();
+
+    // A card typed (or tokenized in the browser) for this payment is kept if asked and paid.
+    const bool new_card = !request.payment_method.has_value();
+    if (outcome.status == model::payment_status::succeeded && request.save_payment_method &&
+        new_card) {
+        const store::payment_method_record m{model::new_id("pm"),
+                                             pending.client_id,
+                                             pending.account_number,
+                                             pending.processor,
+                                             pending.processor_token,
+                                             pending.card,
+                                             ""};
+        auto saved = co_await store_.save_payment_method(m);
+        if (saved) {
+            outcome.payment_method_id = saved->method.id;
+        } else {
+            // The payment stands; only the card is not kept. Said in the log, not hidden.
+            logging::error("a paid card could not be saved",
+                           {{"request_id", request.request_id},
+                            {"payment_id", pending.id},
+                            {"error", store::to_string(saved.error())}});
+        }
+    }
+
+    // 4. FINISH: the outcome (or "pending"), the answer its key replays, and its receipt.
+    store::payment_record finished = pending;
+    if (outcome.status != model::payment_status::pending) {
+        finished.status = outcome.status;
+        if (outcome.processor_reference) {
+            finished.processor_reference = outcome.processor_reference;
+        }
+        finished.decline_code = outcome.decline_code;
+        finished.failure_message = outcome.failure_message;
+        if (outcome.payment_method_id) {
+            finished.payment_method_id = outcome.payment_method_id;
+        }
+        finished.updated_at = outcome.updated_at;
+    }
+    const store::finish_request finish{pending.id, outcome,
+                                       answers_.render(finished, request.request_id),
+                                       correspondence::render_payment_message(finished)};
+    auto written = co_await store_.finish(finish);
+    if (!written) {
+        // The processor answered but the answer could not be written: the payment stays
+        // pending (its key in flight), and the recovery worker learns the outcome again.
+        logging::error("could not record a payment's outcome; recovery will",
+                       {{"request_id", request.request_id},
+                        {"payment_id", pending.id},
+                        {"error", store::to_string(written.error())}});
+        out.status = pay_status::pending;
+        out.payment = pending;
+        co_return out;
+    }
+    out.payment = *written;
+    switch (written->status) {
+        case model::payment_status::pending:
+            out.status = pay_status::pending;
+            break;
+        case model::payment_status::declined:
+            out.status = pay_status::declined;
+            break;
+        case model::payment_status::failed:
+            out.status = pay_status::failed;
+            break;
+        default:
+            out.status = pay_status::succeeded;  // or refunded since, by a peer's answer
+            break;
+    }
+    co_return out;
+}
+
+asio::awaitable<save_result> payment_service::save_card(save_card_request& request) {
+    save_result out;
+    const std::string customer_reference = request.account_number;
+    gateway::tokenize_result tokenized;
+    store::card_record card;
+    if (request.card) {
+        auto summary = fingerprints_.describe(*request.card);
+        card = store::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
+                                  summary.exp_month, summary.exp_year, summary.fingerprint};
+        tokenized =
+            co_await processor_.tokenize(*request.card, customer_reference, processor_deadline());
+        request.card->wipe();
+    } else {
+        // Made in the customer's browser: the processor tells what card it is.
+        auto described = co_await processor_.adopt_token(request.processor_token.value(),
+                                                         customer_reference, processor_deadline());
+        if (described.result == gateway::outcome::declined) {
+            out.status = save_status::unknown_processor_token;
+            co_return out;
+        }
+        if (described.result != gateway::outcome::approved) {
+            out.status = save_status::processor_unavailable;
+            co_return out;
+        }
+        card = card_from_token(described);
+        tokenized = {gateway::outcome::approved, described.token, "", "", described.reused};
+    }
+    if (tokenized.result != gateway::outcome::approved) {
+        out.status = tokenized.result == gateway::outcome::declined
+                         ? save_status::card_declined
+                         : save_status::processor_unavailable;
+        out.decline_code = tokenized.decline_code;
+        co_return out;
+    }
+    // A token billpayd made just now may be deleted if it is not kept; one the portal made
+    // (Stripe.js), or one the processor already held for this card, may not.
+    const bool spare = !tokenized.reused &&
+                       (request.card.has_value() || tokenized.token != request.processor_token->id);
+    const store::payment_method_record m{model::new_id("pm"),
+                                         request.client_id,
+                                         request.account_number,
+                                         std::string(processor_.name()),
+                                         tokenized.token,
+                                         card,
+                                         ""};
+    auto saved = co_await store_.save_payment_method(m);
+    if (!saved) {
+        logging::error(
+            "could not save a payment method",
+            {{"request_id", request.request_id}, {"error", store::to_string(saved.error())}});
+        if (spare) {
+            co_await processor_.delete_token(tokenized.token, processor_deadline());
+        }
+        out.status = saved.error() == store::error::busy ? save_status::store_busy
+                                                         : save_status::store_unavailable;
+        co_return out;
+    }
+    if (!saved->created && spare && tokenized.token != saved->method.processor_token) {
+        // The account already has this card: keep one token at the processor.
+        co_await processor_.delete_token(tokenized.token, processor_deadline());
+    }
+    out.status = saved->created ? save_status::saved : save_status::already_saved;
+    out.method = saved->method;
+    co_return out;
+}
+
+asio::awaitable<delete_status> payment_service::delete_card(const std::string& account_number,
+                                                            const std::string& payment_method_id) {
+    auto method = co_await store_.find_payment_method(payment_method_id);
+    if (!method) {
+        co_return method.error() == store::error::busy ? delete_status::store_busy
+                                                       : delete_status::store_unavailable;
+    }
+    if (!*method || (*method)->account_number != account_number) {
+        co_return delete_status::not_found;
+    }
+    auto deleted =
+        co_await processor_.delete_token((*method)->processor_token, processor_deadline());
+    // `declined`: the processor has no such token any more, which is what was asked.
+    if (deleted.result == gateway::outcome::failed || deleted.result == gateway::outcome::unknown) {
+        logging::warn("the processor did not forget a saved card; it stays saved",
+                      {{"payment_method_id", payment_method_id}, {"error", deleted.message}});
+        co_return delete_status::processor_unavailable;
+    }
+    auto gone = co_await store_.delete_payment_method(payment_method_id);
+    if (!gone) {
+        co_return gone.error() == store::error::busy ? delete_status::store_busy
+                                                     : delete_status::store_unavailable;
+    }
+    co_return delete_status::deleted;
+}
+
+}  // namespace billpay::payments

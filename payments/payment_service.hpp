@@ -1,0 +1,118 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+
+#include "config/settings.hpp"
+#include "gateway_adapters/gateway.hpp"
+#include "payments/requests.hpp"
+#include "store/payment_store.hpp"
+#include "tokenizer/card_checks.hpp"
+
+namespace billpay::payments {
+
+/// Renders the answer a payment's idempotency key replays (the API's HTTP answer: status and
+/// body). The API implements it; the use case calls it so that the answer is written in the
+/// same transaction as the payment's state, and never speaks HTTP itself.
+class answer_renderer {
+  public:
+    virtual ~answer_renderer() = default;
+    [[nodiscard]] virtual store::stored_response render(const store::payment_record& payment,
+                                                        const std::string& request_id) const = 0;
+};
+
+/// How a payment request ended.
+enum class pay_status {
+    // A payment exists, and the answer its key replays is written with it:
+    succeeded,
+    declined,
+    failed,   // nothing was charged: the processor's own word (or the charge never left)
+    pending,  // the processor's answer is not known yet: recovery learns it and sends the receipt
+    // No payment; the answer is the API's to record (a decline) or give back (the rest):
+    card_declined,            // the processor refused the card when tokenizing it
+    processor_unavailable,    // tokenizing could not be done: nothing happened at the processor
+    unknown_processor_token,  // the processor does not know the browser token
+    no_such_payment_method,   // or it is another account's
+    payment_method_unusable,  // saved with a processor billpayd no longer uses
+    possible_duplicate,       // this bill was paid (or is being paid) recently
+    key_lost,                 // the Idempotency-Key is no longer this request's: nothing done
+    store_unavailable,        // nothing was charged
+    store_busy,               // nothing was charged; try again shortly
+};
+
+struct pay_result {
+    pay_status status = pay_status::store_unavailable;
+    /// The payment as it now stands, for the four payment statuses (pending also when the
+    /// outcome was learned but could not be written: recovery learns it again).
+    std::optional<store::payment_record> payment;
+    std::string decline_code;                     // card_declined
+    std::optional<std::string> existing_payment;  // possible_duplicate
+};
+
+enum class save_status {
+    saved,                    // a new saved card
+    already_saved,            // the account had this card: that one
+    card_declined,            // the processor refused the card
+    processor_unavailable,    // nothing happened at the processor
+    unknown_processor_token,  // the processor does not know the browser token
+    store_unavailable,        // nothing kept
+    store_busy,
+};
+
+struct save_result {
+    save_status status = save_status::store_unavailable;
+    std::optional<store::payment_method_record> method;
+    std::string decline_code;
+};
+
+enum class delete_status {
+    deleted,
+    not_found,              // no such saved card for this account
+    processor_unavailable,  // the processor did not forget it: the card is still saved
+    store_unavailable,
+    store_busy,
+};
+
+/// The payment use case (shared/DESIGN.md, "one payment, step by step", step 4): pay a bill,
+/// save a card, delete a card. Plain C++: it takes parsed requests and returns values; the API
+/// authenticates, claims the Idempotency-Key, and renders. A payment is two durable writes:
+/// OPEN (the pending payment, tied to its key, past the duplicate-bill guard) before any money
+/// moves, and FINISH (its outcome, the answer its key replays and its receipt) before the
+/// portal is answered. Reads config sections `payments` and `gateway`.
+class payment_service {
+  public:
+    payment_service(const config::settings& settings, store::payment_store& store,
+                    gateway::gateway& processor, const tokenizer::fingerprinter& fingerprints,
+                    const answer_renderer& answers);
+
+    /// Tokenizes (or adopts, or looks up) the card, opens the payment, charges it under its id
+    /// and finishes it. The card is wiped as soon as it is tokenized.
+    boost::asio::awaitable<pay_result> pay(pay_request& request);
+
+    /// Tokenizes (or adopts) the card and keeps it for the account; the same card twice is the
+    /// same saved card.
+    boost::asio::awaitable<save_result> save_card(save_card_request& request);
+
+    /// Forgets a saved card at the processor, then here.
+    boost::asio::awaitable<delete_status> delete_card(const std::string& account_number,
+                                                      const std::string& payment_method_id);
+
+  private:
+    [[nodiscard]] gateway::deadline processor_deadline() const;
+    /// What billpayd keeps of a card tokenized in the browser, from the processor's account.
+    [[nodiscard]] store::card_record card_from_token(
+        const gateway::token_description& described) const;
+
+    const config::settings& settings_;
+    store::payment_store& store_;
+    gateway::gateway& processor_;
+    const tokenizer::fingerprinter& fingerprints_;
+    const answer_renderer& answers_;
+};
+
+/// The processor charge for a payment. A lookup sends exactly the same request (processors
+/// compare a repeated idempotency key's parameters), so both build it here.
+gateway::charge_request charge_request_for(const store::payment_record& payment);
+
+}  // namespace billpay::payments

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gateway_adapters/gateway.hpp"
+#include "model/money.hpp"
+#include "store/idempotency_keys.hpp"
+#include "store/payment_records.hpp"
+#include "tokenizer/card_data.hpp"
+
+namespace billpay::payments {
+
+struct customer {
+    std::string name;
+    std::string email;
+};
+
+/// One bill payment, as the portal asked for it: parsed and checked for form by the API (the
+/// card's number, expiry and CVC included), the amount and currency within the utility's limits.
+/// Exactly one of `card`, `processor_token` and `payment_method` names the card.
+struct pay_request {
+    std::string request_id;  // for the log, and the answer the key replays
+    store::key_lease key;    // the request's hold on its Idempotency-Key
+    std::string account_number;
+    std::optional<std::string> bill_id;
+    model::money amount;
+    /// Typed into the portal: in locked memory, wiped as soon as it is tokenized.
+    std::optional<tokenizer::card_data> card;
+    /// Tokenized in the customer's browser by the processor's own script (Stripe.js `pm_…`,
+    /// Accept.js opaqueData): billpayd never sees that card's number.
+    std::optional<gateway::browser_token> processor_token;
+    /// A card the account saved before (`pm_…`).
+    std::optional<std::string> payment_method;
+    customer payer;
+    bool save_payment_method = false;
+    /// The customer means to pay this bill again within the duplicate window.
+    bool confirm_duplicate = false;
+    std::vector<std::pair<std::string, std::string>> metadata;  // sorted by key
+};
+
+/// A card to keep for an account (POST /v1/payment_methods): one of `card` and
+/// `processor_token`.
+struct save_card_request {
+    std::string request_id;
+    std::string client_id;
+    std::string account_number;
+    std::optional<tokenizer::card_data> card;
+    std::optional<gateway::browser_token> processor_token;
+};
+
+}  // namespace billpay::payments
