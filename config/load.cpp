@@ -617,27 +617,26 @@ void read_logging(map_reader& root, logging_settings& logging) {
 /// it is there, else its section's, else the gateway timeout that makes it a problem.
 YAML::Mark mark_of(const YAML::Node& root, std::initializer_list<const char*> path,
                    const YAML::Mark& fallback) {
-    if (!root.IsMap()) {
-        return fallback;
-    }
-    YAML::Node node = root;
     YAML::Mark best = fallback;
+    // yaml-cpp's Node::operator= writes into the tree: walk with reset(), which only rebinds.
+    YAML::Node node;
+    node.reset(root);
     for (const char* key : path) {
         if (!node.IsMap()) {
             break;
         }
-        YAML::Node next;
+        bool found = false;
         for (auto it = node.begin(); it != node.end(); ++it) {
             if (it->first.IsScalar() && it->first.Scalar() == key) {
-                next = it->second;
                 best = it->first.Mark();
+                node.reset(it->second);
+                found = true;
                 break;
             }
         }
-        if (!next.IsDefined()) {
+        if (!found) {
             break;
         }
-        node = next;
     }
     return best;
 }

@@ -36,10 +36,13 @@ class AuthorizeNet : public payments_fixture {
             clients_yaml() + gateway_yaml(transaction_key) + payments_yaml(1500, 20);
     }
 
-    std::string gateway_yaml(const std::string& key) const {
+    std::string gateway_yaml(const std::string& key, int timeout_ms = 500) const {
+        const std::string timeout = std::to_string(timeout_ms);
         return "gateway:\n"
                "  processor: authorizenet\n"
-               "  timeout_ms: 500\n"
+               "  timeout_ms: " +
+               timeout +
+               "\n"
                "  authorizenet:\n"
                "    endpoint: " +
                fake->endpoint() +
@@ -53,7 +56,8 @@ class AuthorizeNet : public payments_fixture {
                "    ca_file: " +
                ca.certificate.string() +
                "\n"
-               "    timeout_ms: 500\n";
+               "    timeout_ms: " +
+               timeout + "\n";
     }
 
     /// A payment body paying with Accept.js's opaqueData instead of a card.
@@ -414,6 +418,52 @@ TEST_F(AuthorizeNetAdapter, LookupFindsAChargeBeforeAndAfterSettlementAndKnowsWh
     fake->stop();
     auto unreachable = run(adapter->lookup(never, soon()));
     EXPECT_EQ(unreachable.result, billpay::gateway::outcome::unknown);
+    EXPECT_EQ(fake->rejected_requests(), 0);
+}
+
+}  // namespace
+
+namespace {
+
+/// Authorize.Net processing a charge slowly: it appears in the transaction lists only when
+/// Authorize.Net is done with it. A lookup before then would find nothing and, had billpayd
+/// trusted it, call a charged payment failed.
+class SlowAuthorizeNet : public AuthorizeNet {
+  protected:
+    void SetUp() override {
+        AuthorizeNet::SetUp();
+        // A 3 s processor deadline: recovery may not look before 4.5 s (the config refuses
+        // less), and never while the payment's request still holds its key.
+        config.extra_root =
+            clients_yaml() + gateway_yaml(transaction_key, 3000) + payments_yaml(4500, 20);
+        fake->set_fault_plan([](const std::string&) { return authorizenet_server::fault::slow; });
+    }
+};
+
+TEST_F(SlowAuthorizeNet, AChargeAnsweredSlowlyIsNotLookedUpWhileItsRequestRuns) {
+    fake->set_late_by(2000ms);  // within billpayd's deadline, long after a 1 s recovery delay
+    start();
+    auto c = client();
+    auto res = pay(c, payment_body("4111111111111111", "slow"), "slow");
+    ASSERT_EQ(res.result(), http::status::created) << res.body();
+    EXPECT_EQ(json_of(res).at("status"), "succeeded");
+    std::this_thread::sleep_for(1s);      // recovery passes come and go
+    EXPECT_EQ(fake->list_requests(), 0);  // nobody asked about it: its request answered it
+    EXPECT_EQ(fake->charges().size(), 1u);
+    EXPECT_EQ(fake->rejected_requests(), 0);
+}
+
+TEST_F(SlowAuthorizeNet, AChargeSlowerThanTheDeadlineIsLookedUpOnlyOnceItsWindowClosed) {
+    fake->set_late_by(3800ms);  // past billpayd's 3 s deadline: 202, then listed at 3.8 s
+    start();
+    auto c = client();
+    auto res = pay(c, payment_body("4111111111111111", "slower"), "slower");
+    ASSERT_EQ(res.result(), http::status::accepted) << res.body();
+    auto id = std::string(json_of(res).at("id").as_string());
+    // Looked up after 4.5 s, when Authorize.Net lists it: charged, never "failed".
+    EXPECT_TRUE(status_becomes(id, "succeeded", 20s));
+    EXPECT_EQ(fake->charges().size(), 1u);
+    EXPECT_GE(fake->list_requests(), 1);
     EXPECT_EQ(fake->rejected_requests(), 0);
 }
 

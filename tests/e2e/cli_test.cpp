@@ -43,6 +43,21 @@ TEST_F(Cli, CheckConfigPrintsEveryProblemWithFileLineAndColumnAndExitsOne) {
     EXPECT_THAT(out, HasSubstr(file.string() + ":8:3: listen.colour: unknown key"));
 }
 
+TEST_F(Cli, CheckConfigRefusesARecoveryDelayShorterThanTheGatewayTimeout) {
+    config.extra_root =
+        "gateway:\n  timeout_ms: 20000\npayments:\n  recovery:\n"
+        "    after_ms: 5000\n";
+    auto file = write_config(dir.path(), config);
+    int status = -1;
+    auto out = billpayd("--config " + file.string() + " --check-config", &status);
+    EXPECT_EQ(status, 1) << out;
+    // FILE:LINE:COL of the key, and the smallest value allowed.
+    EXPECT_THAT(out, ::testing::MatchesRegex(
+                         "(.|\n)*" + file.string() +
+                         ":[0-9]+:[0-9]+: payments\\.recovery\\.after_ms: must be at least 30000 "
+                         "(.|\n)*"));
+}
+
 TEST_F(Cli, VersionIsPrinted) {
     int status = -1;
     EXPECT_THAT(billpayd("--version", &status), HasSubstr("billpayd "));

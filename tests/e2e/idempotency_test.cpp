@@ -115,7 +115,10 @@ void expect_one_charge(const std::vector<http_response>& responses) {
             ++created;
             bodies.insert(r.body());
         } else {
+            // The others wait for the first: never "possible duplicate", which would invite a
+            // second payment under a new key.
             EXPECT_EQ(r.result(), http::status::conflict) << r.body();
+            EXPECT_EQ(json_of(r).at("error").at("code"), "idempotency_key_in_use") << r.body();
         }
     }
     EXPECT_GE(created, 1);
@@ -164,6 +167,43 @@ TEST_F(Idempotency, ASecondPaymentOfTheSameBillNeedsConfirmation) {
     EXPECT_EQ(declined.result(), http::status::payment_required);
     EXPECT_EQ(pay(c, payment_body("4242424242424242", "2026-12"), "bill-5").result(),
               http::status::created);
+}
+
+TEST_F(Idempotency, TwoRequestsRacingOnAnExpiredLeaseUnderASlowStoreChargeOnce) {
+    start();
+    const auto body = payment_body("4242424242424242", "2026-11");
+    // The store is slow: nothing can be added to payments until this transaction ends.
+    pqxx::connection blocker(database.dsn());
+    pqxx::work hold(blocker);
+    hold.exec("LOCK TABLE payments IN EXCLUSIVE MODE");
+
+    auto first = std::async(std::launch::async, [&] {
+        https_client c(daemon->port());
+        return pay(c, body, "slow-store");
+    });
+    // The first request claimed the key and tokenized, and waits to record its payment. Its
+    // lease (the gateway timeout, 1 s, plus its margin) runs out with no payment attached.
+    std::this_thread::sleep_for(2500ms);
+    auto second = std::async(std::launch::async, [&] {
+        https_client c(daemon->port());
+        return pay(c, body, "slow-store");
+    });
+    std::this_thread::sleep_for(700ms);  // the retry took the key over and waits too
+    hold.commit();
+
+    auto late = first.get();
+    auto retry = second.get();
+    // The request that lost its key recorded nothing and charged nothing; the retry paid.
+    EXPECT_EQ(late.result(), http::status::conflict) << late.body();
+    EXPECT_EQ(json_of(late).at("error").at("code"), "idempotency_key_in_use") << late.body();
+    EXPECT_EQ(retry.result(), http::status::created) << retry.body();
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 1);
+    EXPECT_EQ(processor_charges(), 1);
+    EXPECT_THAT(ledger_disagreements(), ::testing::IsEmpty());
+    // And the key answers for the payment that was made.
+    auto c = client();
+    auto replay = pay(c, body, "slow-store");
+    EXPECT_EQ(replay.body(), retry.body());
 }
 
 }  // namespace

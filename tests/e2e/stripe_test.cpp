@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
+#include <set>
 #include <sstream>
 
 #include "gateway_adapters/stripe/stripe_gateway.hpp"
@@ -172,6 +174,69 @@ TEST_F(Stripe, AnUnknownBrowserTokenIs400AndChangesNothing) {
     EXPECT_EQ(saved.result(), http::status::bad_request) << saved.body();
     EXPECT_EQ(count("SELECT count(*) FROM payment_methods"), 0);
     EXPECT_EQ(count("SELECT count(*) FROM idempotency_keys"), 0);
+}
+
+}  // namespace
+
+namespace {
+
+class StripeOutage : public Stripe {
+  protected:
+    std::int64_t attempts(const std::string& id) {
+        return count("SELECT recovery_attempts FROM payments WHERE id = '" + id + "'");
+    }
+};
+
+TEST_F(StripeOutage, ALostAnswerThenStripeRefusingConnectionsStaysPendingAndEndsChargedOnce) {
+    // The first attempt's charge is made, but its answer comes after billpayd's deadline.
+    stripe->set_late_by(1500ms);
+    stripe->set_fault_plan([](const std::string&) { return stripe_server::fault::late; });
+    start();
+    auto c = client();
+    auto res = pay(c, payment_body("4242424242424242", "outage"), "outage");
+    ASSERT_EQ(res.result(), http::status::accepted) << res.body();
+    auto id = std::string(json_of(res).at("id").as_string());
+    stripe->set_fault_plan(nullptr);
+
+    // Stripe refuses every connection through three recovery passes: nothing is learned, so
+    // nothing is concluded. (Before, "could not connect" read as "never charged": failed.)
+    stripe->stop();
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (attempts(id) < 3 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_GE(attempts(id), 3);
+    EXPECT_EQ(text("SELECT status FROM payments"), "pending");
+    EXPECT_EQ(text("SELECT needs_review::text FROM payments"), "false");
+
+    // Stripe is back: the lookup under the payment's key gets Stripe's stored answer.
+    stripe->start();
+    EXPECT_TRUE(status_becomes(id, "succeeded", 15s));
+    EXPECT_EQ(stripe->charges().at(id), 1);  // charged once, in Stripe's own ledger
+    EXPECT_EQ(text("SELECT processor_reference FROM payments"), stripe->intents().at(id));
+    EXPECT_EQ(stripe->rejected_requests(), 0);
+}
+
+TEST_F(StripeOutage, ARateLimitedChargeIsPendingNotFailedAndIsMadeOnceLater) {
+    // 429: Stripe did nothing with it, but billpayd does not conclude from that.
+    std::set<std::string> limited;
+    std::mutex m;
+    stripe->set_fault_plan([&](const std::string& payment) {
+        std::lock_guard lock(m);
+        return limited.insert(payment).second ? stripe_server::fault::rate_limited
+                                              : stripe_server::fault::none;
+    });
+    start();
+    auto c = client();
+    auto res = pay(c, payment_body("4242424242424242", "limited"), "limited");
+    ASSERT_EQ(res.result(), http::status::accepted) << res.body();
+    auto id = std::string(json_of(res).at("id").as_string());
+    EXPECT_EQ(json_of(res).at("status"), "pending");
+    // The recovery worker asks again under the same key; Stripe, which saved nothing for the
+    // limited request, makes the charge now, once.
+    EXPECT_TRUE(status_becomes(id, "succeeded", 15s));
+    EXPECT_EQ(stripe->charges().at(id), 1);
+    EXPECT_EQ(stripe->rejected_requests(), 0);
 }
 
 }  // namespace

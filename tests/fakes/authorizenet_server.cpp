@@ -451,6 +451,10 @@ fake_reply authorizenet_server::dispatch(const std::string& name, const json::ob
     if (name == "createTransactionRequest") return create_transaction(r);
     if (name == "getTransactionDetailsRequest") return transaction_details(r);
     if (name == "getSettledBatchListRequest") return settled_batches(r);
+    if (name == "getUnsettledTransactionListRequest" ||
+        name == "getTransactionListForCustomerRequest") {
+        ++list_requests_;
+    }
     std::vector<const transaction*> list;
     for (const auto& id : transaction_order_) {
         const auto& t = transactions_.at(id);
@@ -680,14 +684,25 @@ fake_reply authorizenet_server::charge(const json::object& tr, const std::string
     t.submit_time_utc = now_utc();
     t.account_type = c.card_type;
     t.last4 = c.last4;
-    transactions_[t.trans_id] = t;
-    transaction_order_.push_back(t.trans_id);
+    const fault planned = response_code == "1" && plan_ ? plan_(invoice) : fault::none;
     auto reply =
         transaction_answer(response_code, reason, t.trans_id, "", c.card_type, c.last4, ref_id);
+    if (planned == fault::slow) {
+        // Still processing: listed only once done, when the (late) answer goes out.
+        reply.delay = std::chrono::milliseconds(late_ms_.load());
+        reply.after_delay = [this, t] {
+            std::lock_guard lock(mutex_);
+            transactions_[t.trans_id] = t;
+            transaction_order_.push_back(t.trans_id);
+        };
+        return reply;
+    }
+    transactions_[t.trans_id] = t;
+    transaction_order_.push_back(t.trans_id);
     if (response_code != "1") {
         return reply;
     }
-    switch (plan_ ? plan_(invoice) : fault::none) {
+    switch (planned) {
         case fault::late:
             reply.delay = std::chrono::milliseconds(late_ms_.load());
             break;
@@ -701,6 +716,7 @@ fake_reply authorizenet_server::charge(const json::object& tr, const std::string
                               "text/html",
                               {}};
         case fault::none:
+        case fault::slow:
             break;
     }
     return reply;

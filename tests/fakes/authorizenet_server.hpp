@@ -26,10 +26,11 @@ namespace billpay::test {
 /// 4222222222222, for which the amount's whole dollars choose the response reason code
 /// ($2.00: declined, reason 2; $44.00: card code mismatch, reason 44; …).
 /// Faults on command, per charge (by invoice number): answer too late, reset the connection,
-/// or answer HTTP 500 — each after charging.
+/// or answer HTTP 500 — each after charging — or `slow`: take `late_by` to process the charge,
+/// which appears in the transaction lists only when it is done.
 class authorizenet_server {
   public:
-    enum class fault { none, late, reset, error_500 };
+    enum class fault { none, late, reset, error_500, slow };
     using fault_plan = std::function<fault(const std::string& invoice_number)>;
 
     authorizenet_server(tls_files certificate, std::string login_id, std::string transaction_key);
@@ -42,6 +43,9 @@ class authorizenet_server {
     /// https://localhost:PORT/xml/v1/request.api
     [[nodiscard]] std::string endpoint() const;
     [[nodiscard]] int rejected_requests() const { return rejected_; }
+    /// Transaction list requests answered (getUnsettledTransactionListRequest,
+    /// getTransactionListForCustomerRequest): how often billpayd looked a charge up.
+    [[nodiscard]] int list_requests() const { return list_requests_; }
 
     /// Approved charges (authCaptureTransaction) per invoice number, voids not subtracted.
     [[nodiscard]] std::map<std::string, int> charges() const;
@@ -113,6 +117,7 @@ class authorizenet_server {
     std::string login_id_;
     std::string transaction_key_;
     std::atomic<long> late_ms_{1500};
+    std::atomic<int> list_requests_{0};
     std::atomic<int> rejected_{0};
     mutable std::mutex mutex_;
     fault_plan plan_;

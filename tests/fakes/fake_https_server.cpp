@@ -40,6 +40,9 @@ struct fake_https_server::session {
                 asio::steady_timer timer(stream.get_executor(), reply.delay);
                 co_await timer.async_wait(use_nothrow);
             }
+            if (reply.after_delay) {
+                reply.after_delay();
+            }
             if (reply.action == fake_reply::kind::hang) {
                 asio::steady_timer forever(stream.get_executor(), std::chrono::hours(1));
                 co_await forever.async_wait(use_nothrow);
@@ -54,6 +57,9 @@ struct fake_https_server::session {
             }
             http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
             res.set(http::field::content_type, reply.content_type);
+            for (const auto& [name, value] : reply.headers) {
+                res.set(name, value);
+            }
             res.body() = std::move(reply.body);
             res.keep_alive(req.keep_alive());
             res.prepare_payload();

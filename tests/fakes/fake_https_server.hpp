@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "tests/support/tls_files.hpp"
 
@@ -25,9 +27,14 @@ struct fake_reply {
     std::string body;
     std::string content_type = "application/json";
     std::chrono::milliseconds delay{0};  // before answering (or before resetting)
+    /// More header fields of the answer (e.g. Stripe's Idempotent-Replayed).
+    std::vector<std::pair<std::string, std::string>> headers;
+    /// Runs when the delay is over, before answering, whether or not the client still waits:
+    /// a service that acts only at the end of a slow request.
+    std::function<void()> after_delay;
 
     static fake_reply json(int status, std::string body) {
-        return {kind::respond, status, std::move(body), "application/json", {}};
+        return {kind::respond, status, std::move(body), "application/json", {}, {}, {}};
     }
 };
 

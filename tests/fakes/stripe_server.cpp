@@ -137,10 +137,12 @@ fake_reply stripe_server::handle(const fake_request& req) {
             auto replay = it->second.reply;
             replay.delay = {};
             replay.action = fake_reply::kind::respond;
+            replay.headers.emplace_back("Idempotent-Replayed", "true");
             return replay;
         }
     }
     fake_reply reply;
+    executed_ = true;
     if (target == "/v1/payment_methods") {
         reply = create_payment_method(form);
     } else if (target == "/v1/payment_intents") {
@@ -153,7 +155,7 @@ fake_reply stripe_server::handle(const fake_request& req) {
         ++rejected_;
         reply = stripe_error(404, "invalid_request_error", "", "Unrecognized request URL.");
     }
-    if (!key.empty()) {
+    if (!key.empty() && executed_) {
         idempotent_[key] = stored{target + "?" + req.body(), reply};
     }
     return reply;
@@ -164,6 +166,7 @@ fake_reply stripe_server::create_payment_method(const std::map<std::string, std:
          {"type", "card[number]", "card[exp_month]", "card[exp_year]", "card[cvc]"}) {
         if (!form.contains(required)) {
             ++rejected_;
+            executed_ = false;  // parameter validation: nothing is saved under the key
             return stripe_error(400, "invalid_request_error", "parameter_missing",
                                 std::string("Missing required param: ") + required, "", required);
         }
@@ -215,6 +218,7 @@ fake_reply stripe_server::create_payment_intent(const std::map<std::string, std:
                                  "payment_method_types[]", "metadata[billpay_payment_id]"}) {
         if (!form.contains(required)) {
             ++rejected_;
+            executed_ = false;  // parameter validation: nothing is saved under the key
             return stripe_error(400, "invalid_request_error", "parameter_missing",
                                 std::string("Missing required param: ") + required, "", required);
         }
@@ -222,7 +226,15 @@ fake_reply stripe_server::create_payment_intent(const std::map<std::string, std:
     if (key.empty() || form.at("confirm") != "true" ||
         form.at("payment_method_types[]") != "card") {
         ++rejected_;
+        executed_ = false;
         return stripe_error(400, "invalid_request_error", "", "Unexpected parameters.");
+    }
+    const auto& planned_for = form.at("metadata[billpay_payment_id]");
+    const fault planned = plan_ ? plan_(planned_for) : fault::none;
+    if (planned == fault::rate_limited) {
+        executed_ = false;  // refused before anything ran: nothing saved, nothing charged
+        return stripe_error(429, "invalid_request_error", "rate_limit",
+                            "Too many requests hit the API too quickly.");
     }
     auto method = methods_.find(form.at("payment_method"));
     if (method == methods_.end()) {
@@ -252,7 +264,7 @@ fake_reply stripe_server::create_payment_intent(const std::map<std::string, std:
     intents_[payment_id] = pi;
     charged_amounts_[payment_id] = std::stoll(form.at("amount"));
     auto reply = fake_reply::json(200, json::serialize(intent));
-    switch (plan_ ? plan_(payment_id) : fault::none) {
+    switch (planned) {
         case fault::late:
             reply.delay = std::chrono::milliseconds(late_ms_.load());
             break;
@@ -264,6 +276,7 @@ fake_reply stripe_server::create_payment_intent(const std::map<std::string, std:
             return stripe_error(500, "api_error", "", "An unknown error occurred.");
         }
         case fault::none:
+        case fault::rate_limited:
             break;
     }
     return reply;

@@ -15,11 +15,14 @@ namespace billpay::test {
 /// Stripe documents them (Bearer secret key, Stripe-Version, form encoding, required fields,
 /// Idempotency-Key semantics: the same key with the same parameters replays the first answer,
 /// status and body, even a 500; with other parameters it is a 400 idempotency_error), answers
-/// with Stripe's shapes, and decides outcomes by Stripe's test cards. Faults on command, per
-/// charge: answer too late, reset the connection, or answer 500 — each after charging.
+/// with Stripe's shapes, and decides outcomes by Stripe's test cards. As Stripe documents, a
+/// result is saved under its key only once the endpoint began executing (a request that fails
+/// parameter validation, or is rate limited, is not), and a replayed answer carries
+/// `Idempotent-Replayed: true`. Faults on command, per charge: answer too late, reset the
+/// connection, or answer 500 — each after charging — or 429 before doing anything.
 class stripe_server {
   public:
-    enum class fault { none, late, reset, error_500 };
+    enum class fault { none, late, reset, error_500, rate_limited };
     /// Which fault the first request for a payment (by its billpay payment id) meets.
     using fault_plan = std::function<fault(const std::string& payment_id)>;
 
@@ -63,6 +66,7 @@ class stripe_server {
     mutable std::mutex mutex_;
     fault_plan plan_;
     std::map<std::string, stored> idempotent_;  // Idempotency-Key -> first answer
+    bool executed_ = true;  // the request being handled reached its endpoint's execution
     /// A PaymentMethod: the outcome its test card chose at creation ("" approves; else the
     /// decline code, or "processing_error") and what GET /v1/payment_methods/{id} shows. The
     /// fake keeps no card number, as billpayd keeps none.

@@ -142,6 +142,28 @@ TEST_F(ConfigLoad, MissingRequiredKeysAreNamedAtTheirSection) {
                             "fingerprint_key for development)"));
 }
 
+TEST_F(ConfigLoad, RecoveryMayNotAskBeforeAChargeCanNoLongerBeUnderWay) {
+    // The gateway timeout plus half of it (at least a second): the smallest delay allowed.
+    EXPECT_THAT(problems_of(valid("",
+                                  "gateway:\n  timeout_ms: 30000\npayments:\n  recovery:\n"
+                                  "    after_ms: 1000\nfinance:\n"
+                                  "  refund_recovery_after_ms: 44999\n")),
+                ElementsAre("F:14:5: payments.recovery.after_ms: must be at least 45000 "
+                            "(gateway.timeout_ms 30000 plus a margin of 15000): until then the "
+                            "payment's request may still be under way at the processor",
+                            "F:16:3: finance.refund_recovery_after_ms: must be at least 45000 "
+                            "(gateway.timeout_ms 30000 plus a margin of 15000): until then the "
+                            "refund's request may still be under way at the processor"));
+    // Left at its default (60 s), the delay is judged against a longer gateway timeout there.
+    EXPECT_THAT(problems_of(valid("", "gateway:\n  timeout_ms: 50000\n")),
+                Contains(HasSubstr("F:11:3: payments.recovery.after_ms: must be at least 75000")));
+    auto fast = load(valid("",
+                           "gateway:\n  timeout_ms: 500\npayments:\n  recovery:\n"
+                           "    after_ms: 1500\nfinance:\n  refund_recovery_after_ms: 1500\n"));
+    EXPECT_EQ(fast.payments.recovery.after, std::chrono::milliseconds(1500));
+    EXPECT_EQ(config::charge_window(fast.gateway), std::chrono::milliseconds(1500));
+}
+
 TEST_F(ConfigLoad, FilesThatMustExistAreChecked) {
     auto yaml = valid();
     yaml.replace(yaml.find("server.crt"), 10, "missing.crt");
