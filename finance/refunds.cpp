@@ -101,7 +101,7 @@ asio::awaitable<refund_answer> refunds::send(const store::refund_record& refund,
                                                    {"payment_id", payment.id},
                                                    {"outcome", gateway::to_string(result.result)},
                                                    {"decline_code", result.decline_code},
-                                                   {"message", result.message}});
+                                                   {"processor_message", result.message}});
 
     std::optional<store::refund_outcome> outcome;
     switch (result.result) {

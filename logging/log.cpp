@@ -89,7 +89,9 @@ std::string format_line(std::chrono::system_clock::time_point time, spdlog::leve
     line["level"] = level_name(lvl);
     line["message"] = message;
     for (const auto& f : fields) {
-        line[f.key] = f.value;
+        // A field may not overwrite the line's own time, level or message.
+        bool reserved = f.key == "time" || f.key == "level" || f.key == "message";
+        line[reserved ? "field_" + std::string(f.key) : std::string(f.key)] = f.value;
     }
     return scrub_card_numbers(boost::json::serialize(line));
 }

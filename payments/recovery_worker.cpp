@@ -49,7 +49,7 @@ asio::awaitable<int> recovery_worker::recover_due() {
             logging::warn("pending payment still unknown at the processor",
                           {{"payment_id", p.id},
                            {"attempts", p.recovery_attempts},
-                           {"message", found.message}});
+                           {"processor_message", found.message}});
             if (p.recovery_attempts >= cfg.max_attempts) {
                 auto flagged = co_await store_.flag_for_review(p.id);
                 logging::error("payment outcome still unknown: flagged for finance to resolve",

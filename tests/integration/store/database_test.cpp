@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -121,6 +122,68 @@ TEST(Database, AKilledConnectionIsReplacedOnTheNextJob) {
     }
     EXPECT_NE(new_pid, 0);
     EXPECT_NE(new_pid, pid);
+}
+
+TEST(Database, AJobThatWaitedPastTheQueueBoundIsRefusedAsBusyNotRun) {
+    test::test_database db;
+    // One connection, busy for 400 ms; a job may wait 100 ms for it.
+    store::database pool({db.dsn(), 1, 2000ms, 10'000ms, 100ms});
+    asio::io_context ioc;
+    std::atomic<bool> second_ran{false};
+    auto slow = asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<store::result<void>> {
+            co_return co_await pool.call([](pqxx::connection& conn) {
+                pqxx::nontransaction tx(conn);
+                tx.exec("SELECT pg_sleep(0.4)");
+            });
+        },
+        asio::use_future);
+    auto queued = asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<store::result<int>> {
+            co_return co_await pool.call([&](pqxx::connection&) {
+                second_ran = true;
+                return 1;
+            });
+        },
+        asio::use_future);
+    ioc.run();
+    EXPECT_TRUE(slow.get().has_value());
+    auto refused = queued.get();
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error(), store::error::busy);
+    EXPECT_FALSE(second_ran);  // its caller was told; the job itself never ran
+}
+
+TEST(Database, WhatPostgreSqlSaysBecomesTheStoresOwnErrors) {
+    test::test_database db;
+    store::database pool({db.dsn(), 1, 2000ms, 200ms});
+    asio::io_context ioc;
+    auto run = [&](auto job) {
+        auto done = asio::co_spawn(
+            ioc,
+            [&]() -> asio::awaitable<store::result<void>> { co_return co_await pool.call(job); },
+            asio::use_future);
+        ioc.restart();
+        ioc.run();
+        return done.get();
+    };
+    auto too_slow = run([](pqxx::connection& conn) {
+        pqxx::nontransaction tx(conn);
+        tx.exec("SELECT pg_sleep(1)");  // past the statement timeout
+    });
+    EXPECT_EQ(too_slow.error(), store::error::unavailable);
+    auto unique = run([](pqxx::connection& conn) {
+        pqxx::work tx(conn);
+        tx.exec("CREATE TEMP TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (1)");
+    });
+    EXPECT_EQ(unique.error(), store::error::conflict);
+    auto bad_time = run([](pqxx::connection& conn) {
+        pqxx::work tx(conn);
+        tx.exec("SELECT '2026-13-45'::timestamptz");
+    });
+    EXPECT_EQ(bad_time.error(), store::error::invalid_argument);
 }
 
 }  // namespace

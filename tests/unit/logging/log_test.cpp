@@ -55,6 +55,17 @@ TEST(LogLine, IsOneJsonObjectWithTimeLevelMessageAndFields) {
     EXPECT_EQ(line.find('\n'), std::string::npos);
 }
 
+TEST(LogLine, AFieldCannotOverwriteTheLinesOwnMessage) {
+    auto line =
+        format_line(std::chrono::system_clock::time_point{}, spdlog::level::info,
+                    "refund sent to the processor", {{"message", "no answer"}, {"level", "x"}});
+    auto json = boost::json::parse(line).as_object();
+    EXPECT_EQ(json.at("message"), "refund sent to the processor");
+    EXPECT_EQ(json.at("level"), "info");
+    EXPECT_EQ(json.at("field_message"), "no answer");
+    EXPECT_EQ(json.at("field_level"), "x");
+}
+
 TEST(LogLine, ScrubsACardNumberPassedByMistake) {
     auto line = format_line(std::chrono::system_clock::now(), spdlog::level::info,
                             "oops 4000000000000002", {{"field", "6011111111111117"}});
