@@ -427,6 +427,7 @@ void read_gateway(map_reader& root, gateway_settings& gateway) {
         }
         st.ca_file = read_existing_file(stripe, "ca_file", false);
         read_millis(stripe, "timeout_ms", st.timeout, 100, 600'000);
+        read_millis(stripe, "keep_alive_ms", st.keep_alive, 0, 600'000);
         stripe.finish();
         if (required) {
             gateway.processor = std::move(st);
@@ -452,6 +453,7 @@ void read_gateway(map_reader& root, gateway_settings& gateway) {
         }
         an.ca_file = read_existing_file(anet, "ca_file", false);
         read_millis(anet, "timeout_ms", an.timeout, 100, 600'000);
+        read_millis(anet, "keep_alive_ms", an.keep_alive, 0, 600'000);
         anet.finish();
         if (required) {
             gateway.processor = std::move(an);
@@ -568,6 +570,7 @@ void read_correspondence(map_reader& root, correspondence_settings& corresponden
         }
         hook.ca_file = read_existing_file(webhook, "ca_file", false);
         read_millis(webhook, "timeout_ms", hook.timeout, 100, 600'000);
+        read_millis(webhook, "keep_alive_ms", hook.keep_alive, 0, 600'000);
         webhook.finish();
         if (transport == "webhook") {
             correspondence.transport = std::move(hook);

@@ -73,6 +73,8 @@ struct stripe_settings {
     secret secret_key;                             // sk_live_… / sk_test_…
     std::optional<std::filesystem::path> ca_file;  // trust only this CA (tests, proxies)
     std::chrono::milliseconds timeout{30'000};
+    /// An idle connection to Stripe is reused only this long (0: never).
+    std::chrono::milliseconds keep_alive{4'000};
 };
 
 /// Authorize.Net's JSON API (gateway_adapters/authorizenet/).
@@ -83,6 +85,7 @@ struct authorizenet_settings {
     secret transaction_key;  // merchantAuthentication.transactionKey
     std::optional<std::filesystem::path> ca_file;
     std::chrono::milliseconds timeout{30'000};
+    std::chrono::milliseconds keep_alive{4'000};  // as stripe_settings::keep_alive
 };
 
 /// The processor billpayd talks to. One alternative per adapter folder under gateway_adapters/;
@@ -139,6 +142,7 @@ struct webhook_settings {
     secret signing_secret;
     std::optional<std::filesystem::path> ca_file;
     std::chrono::milliseconds timeout{10'000};
+    std::chrono::milliseconds keep_alive{4'000};  // as stripe_settings::keep_alive
 };
 
 /// How receipts travel; chosen by std::visit, as processors are.

@@ -14,7 +14,7 @@ class owning_webhook_transport final : public transport {
   public:
     owning_webhook_transport(const config::webhook_settings& s,
                              boost::asio::any_io_executor executor, https::endpoint to)
-        : client_(std::move(executor), https::client::options{s.ca_file, 16}),
+        : client_(std::move(executor), https::client::options{s.ca_file, 16, s.keep_alive}),
           webhook_(client_, std::move(to), s.signing_secret, s.timeout) {}
 
     boost::asio::awaitable<delivery> deliver(const store::outbox_message& message) override {

@@ -60,7 +60,8 @@ boost::asio::awaitable<delivery> webhook_transport::deliver(const store::outbox_
             signature_header(signing_secret_.reveal(), std::time(nullptr), message.body));
     req.body().assign(message.body.data(), message.body.size());
     auto deadline = std::chrono::steady_clock::now() + timeout_;
-    auto answer = co_await client_.send(endpoint_, req, deadline);
+    // The receiver de-duplicates by the Idempotency-Key: sending again is safe.
+    auto answer = co_await client_.send(endpoint_, req, deadline, https::resend::if_unanswered);
     if (answer.stage != https::send_stage::completed) {
         co_return delivery{result::retry, std::nullopt, answer.error.message()};
     }

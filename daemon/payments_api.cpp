@@ -15,6 +15,13 @@ namespace json = boost::json;
 using config::client_role;
 using payments::pay_status;
 
+/// 409 too_many_cards: the processor's limit on cards per customer, the customer's to lift.
+api_error too_many_cards() {
+    return {http::status::conflict, error_type::invalid_request_error, "too_many_cards",
+            "The payment processor keeps no more cards for this account (Authorize.Net keeps "
+            "ten). Remove a saved card, or pay with one of them. Nothing was charged."};
+}
+
 /// "The account's payments are the portal's to read only with the account named."
 api_error account_required() {
     return invalid_request("account_number", "parameter_missing",
@@ -108,6 +115,8 @@ post_outcome payments_api::answer(const payments::pay_result& r, const request_c
             return {invalid_request("processor_token", "resource_missing",
                                     "The processor does not know this card token."),
                     key_outcome::release};
+        case pay_status::too_many_cards:
+            return {too_many_cards(), key_outcome::release};
         case pay_status::no_such_payment_method:
             return {invalid_request("payment_method", "resource_missing",
                                     "No such payment method for this account."),
@@ -400,6 +409,8 @@ asio::awaitable<api_result> payments_api::create_payment_method(request_context&
                         invalid_request("processor_token", "resource_missing",
                                         "The processor does not know this card token."),
                         key_outcome::release};
+                case payments::save_status::too_many_cards:
+                    co_return post_outcome{too_many_cards(), key_outcome::release};
                 case payments::save_status::store_unavailable:
                     co_return post_outcome{
                         store_failure(store::error::unavailable, "nothing was saved"),

@@ -85,7 +85,7 @@ service::service(config::settings settings)
       fingerprints_(settings_.tokenizer.fingerprint_key.reveal()),
       processor_(gateway::make_gateway(settings_.gateway.processor, ioc_.get_executor())),
       payment_service_(settings_, payment_store_, *processor_, fingerprints_, answers_),
-      recovery_(settings_, payment_store_, *processor_, answers_),
+      recovery_(settings_, payment_store_, *processor_, fingerprints_, answers_),
       refunds_(refund_store_, *processor_, settings_.gateway),
       posts_(clients_, keys_, config::charge_window(settings_.gateway)),
       payments_api_(settings_, clients_, posts_, payment_service_, payment_store_, audit_,

@@ -91,9 +91,9 @@ asio::awaitable<refund_answer> refunds::send(const store::refund_record& refund,
                   "the payment was made through " + payment.processor + ", not " +
                       std::string(processor_.name())};
     } else {
-        gateway::refund_request request{*payment.processor_reference, refund.amount, refund.id,
-                                        payment.processor_token, payment.card.last4};
-        request.retry = !first;
+        const gateway::refund_request request{
+            *payment.processor_reference, refund.amount, refund.id,        payment.processor_token,
+            payment.card.last4,           !first,        refund.created_at};
         result = co_await processor_.refund(request,
                                             std::chrono::steady_clock::now() + gateway_.timeout);
     }

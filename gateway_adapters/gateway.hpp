@@ -33,6 +33,16 @@ enum class outcome {
 
 std::string_view to_string(outcome o) noexcept;
 
+/// What a token is made for: where the processor keeps it.
+enum class token_use {
+    one_payment,  // this payment alone: forgotten (discard_token) once the payment is final
+    saved_card,   // a card the account keeps: with the account's customer at the processor
+};
+
+/// The decline code of a tokenize (or adopt_token) that the processor refused because the
+/// customer already has as many cards as it keeps (Authorize.Net: ten payment profiles).
+inline constexpr std::string_view too_many_cards = "too_many_cards";
+
 struct tokenize_result {
     outcome result = outcome::failed;
     std::string token;         // the processor's reusable reference to the card
@@ -50,7 +60,11 @@ struct charge_request {
     /// Our key for this charge, sent to the processor so that it never charges twice for it
     /// (billpayd uses the payment id).
     std::string idempotency_key;
-    std::string description;  // e.g. "Utility bill 2026-11 for account 1234-5678"
+    /// What the processor's records and statements show; never an account number (processors
+    /// see a keyed pseudonym of the account at most).
+    std::string description;
+    /// When the charge was first sent (RFC 3339, UTC): a lookup need search nothing older.
+    std::string created_at;
 };
 
 struct charge_result {
@@ -69,6 +83,8 @@ struct refund_request {
     /// This key was sent before and its answer was lost: "not refunded" (`declined`) may then be
     /// concluded only from the processor's own record of the first attempt.
     bool retry = false;
+    /// When the refund was first asked for (RFC 3339, UTC): a search for it need go no further.
+    std::string requested_at;
 };
 
 struct refund_result {
@@ -111,6 +127,7 @@ struct token_description {
     int exp_month = 0;
     int exp_year = 0;
     std::string processor_fingerprint;
+    std::string decline_code;  // when declined for a reason other than an unknown token
     std::string message;
     bool reused = false;  // as tokenize_result::reused
 };
@@ -129,12 +146,13 @@ class gateway {
     /// The processor's name as stored with each payment: "simulator", "stripe", ...
     [[nodiscard]] virtual std::string_view name() const noexcept = 0;
 
-    /// Turns card data into a processor token. `customer_reference` ties the token to the
-    /// customer's account at processors that keep customer profiles. The caller wipes `card`
-    /// right after this returns.
+    /// Turns card data into a processor token. `customer_reference` (a keyed pseudonym of the
+    /// account, never its number) ties a saved card's token to the customer at processors that
+    /// keep customer profiles; a one-payment token is kept apart from them. The caller wipes
+    /// `card` right after this returns.
     virtual boost::asio::awaitable<tokenize_result> tokenize(const tokenizer::card_data& card,
                                                              const std::string& customer_reference,
-                                                             deadline by) = 0;
+                                                             token_use use, deadline by) = 0;
 
     /// Charges a token, the first time under `request.idempotency_key` (a fresh payment id).
     /// The processor must treat a repeat of the same key as the same charge. `failed` means
@@ -169,13 +187,21 @@ class gateway {
     virtual boost::asio::awaitable<delete_result> delete_token(const std::string& token,
                                                                deadline by) = 0;
 
+    /// Forgets a token made for one payment (by tokenize or adopt_token, not one the processor
+    /// already held) once that payment is final and the card was not saved: what the processor
+    /// keeps of it counts against the customer (Authorize.Net: ten payment profiles). A
+    /// processor that keeps nothing to forget answers approved.
+    virtual boost::asio::awaitable<delete_result> discard_token(const std::string& token,
+                                                                deadline by) = 0;
+
     /// Takes a token the portal obtained in the customer's browser, so that billpayd never sees
-    /// the card number at all: makes it reusable where the processor needs that (for
-    /// `customer_reference`, as tokenize does) and describes its card. `declined` when the
+    /// the card number at all: makes it chargeable where the processor needs that (for `use`,
+    /// as tokenize does) and describes its card. `declined` when the
     /// processor does not know it, it has expired, or it is not this processor's kind of token
     /// (the simulator makes none).
     virtual boost::asio::awaitable<token_description> adopt_token(
-        const browser_token& token, const std::string& customer_reference, deadline by) = 0;
+        const browser_token& token, const std::string& customer_reference, token_use use,
+        deadline by) = 0;
 };
 
 }  // namespace billpay::gateway

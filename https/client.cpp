@@ -1,9 +1,11 @@
 #include "https/client.hpp"
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -13,6 +15,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
+#include <cerrno>
 #include <memory>
 
 namespace billpay::https {
@@ -22,6 +25,14 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+/// The peer closed the connection (an orderly close or a reset), as a server does to a
+/// connection it kept idle too long: not a timeout, not an answer cut off halfway.
+bool closed_by_peer(const boost::system::error_code& ec) {
+    return ec == http::error::end_of_stream || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+           ec == asio::error::connection_aborted || ec == asio::ssl::error::stream_truncated;
+}
 
 }  // namespace
 
@@ -46,6 +57,22 @@ struct client::connection {
     connection(asio::any_io_executor ex, asio::ssl::context& tls) : stream(ex, tls) {}
     beast::ssl_stream<beast::tcp_stream> stream;
     beast::flat_buffer buffer;
+    std::chrono::steady_clock::time_point idle_since;
+
+    /// Whether the server has left this idle connection alone: nothing to read on it (a server
+    /// that closes sends a FIN, or a TLS close_notify first), and nothing left in our buffer.
+    [[nodiscard]] bool looks_open() {
+        if (buffer.size() > 0) {
+            return false;
+        }
+        auto& socket = beast::get_lowest_layer(stream).socket();
+        if (!socket.is_open()) {
+            return false;
+        }
+        char byte = 0;
+        auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
 };
 
 client::client(asio::any_io_executor executor, options opts)
@@ -66,17 +93,29 @@ client::client(asio::any_io_executor executor, options opts)
 client::~client() = default;
 
 std::unique_ptr<client::connection> client::take_idle(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    auto& pool = idle_[key];
-    if (pool.empty()) {
-        return nullptr;
+    std::unique_ptr<connection> c;
+    {
+        std::lock_guard lock(mutex_);
+        auto& pool = idle_[key];
+        const auto now = std::chrono::steady_clock::now();
+        while (!pool.empty()) {
+            auto candidate = std::move(pool.back());
+            pool.pop_back();
+            // Too old (the server may close it any moment) or closed already: dropped.
+            if (now - candidate->idle_since < options_.keep_alive && candidate->looks_open()) {
+                c = std::move(candidate);
+                break;
+            }
+        }
     }
-    auto c = std::move(pool.back());
-    pool.pop_back();
     return c;
 }
 
 void client::keep_idle(const std::string& key, std::unique_ptr<connection> c) {
+    if (options_.keep_alive.count() <= 0) {
+        return;
+    }
+    c->idle_since = std::chrono::steady_clock::now();
     std::lock_guard lock(mutex_);
     auto& pool = idle_[key];
     if (pool.size() < options_.max_idle_per_host) {
@@ -85,14 +124,40 @@ void client::keep_idle(const std::string& key, std::unique_ptr<connection> c) {
 }
 
 asio::awaitable<result> client::send(const endpoint& to, request& req,
-                                     std::chrono::steady_clock::time_point deadline) {
-    const std::string key = to.host + ":" + to.port;
+                                     std::chrono::steady_clock::time_point deadline, resend again) {
     req.set(http::field::host, to.host);
     req.keep_alive(true);
     req.prepare_payload();
+    const std::string key = to.host + ":" + to.port;
+    bool reused = false;
+    bool answer_began = false;
+    auto pooled = take_idle(key);
+    auto outcome = co_await exchange(to, req, deadline, std::move(pooled), reused, answer_began);
+    if (reused && outcome.stage == send_stage::answer_lost && !answer_began &&
+        closed_by_peer(outcome.error) && again == resend::if_unanswered) {
+        // The kept-alive connection was dead (closed by the server between our look and our
+        // request: a FIN or a reset, not a timeout): the server was not reading it. Once more,
+        // on a new connection. Should that not complete either, the first failure stands:
+        // possibly sent, never "not sent".
+        bool fresh = false;
+        std::unique_ptr<connection> none;
+        auto second = co_await exchange(to, req, deadline, std::move(none), fresh, answer_began);
+        if (second.stage == send_stage::completed || second.stage == send_stage::answer_lost) {
+            outcome = std::move(second);
+        }
+    }
+    co_return outcome;
+}
 
+asio::awaitable<result> client::exchange(const endpoint& to, request& req,
+                                         std::chrono::steady_clock::time_point deadline,
+                                         std::unique_ptr<connection> conn, bool& reused,
+                                         bool& answer_began) {
+    const std::string key = to.host + ":" + to.port;
     result outcome;
-    auto conn = take_idle(key);
+    // The request goes out whole, or not at all, on each attempt: it is serialized afresh.
+    reused = conn != nullptr;
+    answer_began = false;
     if (!conn) {
         conn = std::make_unique<connection>(executor_, tls_);
         auto& tcp = beast::get_lowest_layer(conn->stream);
@@ -135,26 +200,29 @@ asio::awaitable<result> client::send(const endpoint& to, request& req,
     auto& tcp = beast::get_lowest_layer(conn->stream);
     tcp.expires_at(deadline);
     auto [write_error, written] = co_await http::async_write(conn->stream, req, use_nothrow);
-    http::response<http::string_body> res;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(16 * 1024 * 1024);
     boost::system::error_code read_error;
     if (!write_error) {
         std::size_t read = 0;
         std::tie(read_error, read) =
-            co_await http::async_read(conn->stream, conn->buffer, res, use_nothrow);
+            co_await http::async_read(conn->stream, conn->buffer, parser, use_nothrow);
     }
     if (write_error || read_error) {
-        // A kept-alive connection the server closed meanwhile fails at once, before the server
-        // can have acted; it is still reported as possibly sent: the caller decides, knowing
-        // whether its request is idempotent.
+        // Possibly sent: the caller decides what that means, knowing whether its request is
+        // idempotent. Whether any of the answer came tells a dead kept-alive connection (the
+        // server closed it while idle: nothing came) from an answer cut off.
+        answer_began = parser.got_some() || conn->buffer.size() > 0;
         outcome.stage = send_stage::answer_lost;
         outcome.error = write_error ? write_error : read_error;
         co_return outcome;
     }
+    auto res = parser.release();
     outcome.stage = send_stage::completed;
     outcome.status = static_cast<int>(res.result_int());
     outcome.body = std::move(res.body());
     outcome.headers = res.base();
-    if (res.keep_alive()) {
+    if (res.keep_alive() && conn->buffer.size() == 0) {
         tcp.expires_never();
         keep_idle(key, std::move(conn));
     }

@@ -38,6 +38,12 @@ enum class send_stage {
     answer_lost,  // the request was (or may have been) sent, and no complete answer came
 };
 
+/// Whether a request may be sent a second time, on a new connection, when it went out on a
+/// kept-alive connection that turned out dead (the server closed it while idle) and not one byte
+/// of the answer came back. Only the caller knows: a request with an idempotency key, a read,
+/// or one the server refuses as a duplicate, may; anything else may not.
+enum class resend { never, if_unanswered };
+
 struct result {
     send_stage stage = send_stage::not_sent;
     boost::system::error_code error;
@@ -55,6 +61,10 @@ class client {
     struct options {
         std::optional<std::filesystem::path> ca_file;  // trust only this CA (tests, private CAs)
         std::size_t max_idle_per_host = 16;
+        /// An idle kept-alive connection is reused only this long: servers and load balancers
+        /// close idle connections after a few seconds (Node and Apache: 5 s), and a request
+        /// sent on one they closed would fail. Zero: every exchange on a new connection.
+        std::chrono::milliseconds keep_alive{4'000};
     };
 
     client(boost::asio::any_io_executor executor, options opts);
@@ -66,12 +76,22 @@ class client {
         char, std::char_traits<char>, tokenizer::wiping_allocator<char>>>;
 
     /// Sends `req` (its Host header is set here) and reads the answer, all before `deadline`:
-    /// the name lookup too (a resolver that hangs ends as not_sent at the deadline).
+    /// the name lookup too (a resolver that hangs ends as not_sent at the deadline). An idle
+    /// connection is reused only while it is younger than `keep_alive` and the server has not
+    /// closed it; if the server closed it anyway while the request was on its way, and no byte
+    /// of the answer came back, the request goes again once on a new connection when `again`
+    /// allows it (and is reported not sent otherwise: it surely did nothing).
     boost::asio::awaitable<result> send(const endpoint& to, request& req,
-                                        std::chrono::steady_clock::time_point deadline);
+                                        std::chrono::steady_clock::time_point deadline,
+                                        resend again);
 
   private:
     struct connection;
+    /// One exchange on `conn` (new when null); `reused` says it came from the pool.
+    boost::asio::awaitable<result> exchange(const endpoint& to, request& req,
+                                            std::chrono::steady_clock::time_point deadline,
+                                            std::unique_ptr<connection> conn, bool& reused,
+                                            bool& answer_began);
     std::unique_ptr<connection> take_idle(const std::string& key);
     void keep_idle(const std::string& key, std::unique_ptr<connection> c);
 

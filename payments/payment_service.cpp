@@ -23,10 +23,28 @@ pay_status pay_status_of(store::error e) {
 
 }  // namespace
 
-gateway::charge_request charge_request_for(const store::payment_record& p) {
+gateway::charge_request charge_request_for(const store::payment_record& p,
+                                           const tokenizer::fingerprinter& fingerprints) {
     return {p.processor_token, p.amount, p.id,
-            "Utility bill payment, account " + p.account_number +
-                (p.bill_id ? ", bill " + *p.bill_id : std::string())};
+            "Utility bill payment " + fingerprints.of_account(p.account_number), p.created_at};
+}
+
+asio::awaitable<void> discard_spare_token(gateway::gateway& processor,
+                                          const store::payment_record& p, gateway::deadline by) {
+    const bool final = p.status != model::payment_status::pending;
+    if (!final || !p.token_owned || p.payment_method_id) {
+        co_return;  // still needed, one the processor already held, or a saved card's
+    }
+    auto discarded = co_await processor.discard_token(p.processor_token, by);
+    if (discarded.result != gateway::outcome::approved &&
+        discarded.result != gateway::outcome::declined) {  // declined: gone already
+        logging::warn("could not forget a one-payment card at the processor",
+                      {{"payment_id", p.id}, {"processor_message", discarded.message}});
+    }
+}
+
+asio::awaitable<void> payment_service::discard_if_spare(const store::payment_record& payment) {
+    co_await discard_spare_token(processor_, payment, processor_deadline());
 }
 
 payment_service::payment_service(const config::settings& settings, store::payment_store& store,
@@ -57,7 +75,10 @@ store::card_record payment_service::card_from_token(
 
 asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
     pay_result out;
-    const std::string customer_reference = request.account_number;
+    const std::string customer_reference = fingerprints_.of_account(request.account_number);
+    // A card to be saved goes with the account's customer; any other, for this payment alone.
+    const gateway::token_use use = request.save_payment_method ? gateway::token_use::saved_card
+                                                               : gateway::token_use::one_payment;
 
     // 1. The card, as a token the processor can charge (a spare token moves no money).
     store::payment_record p;
@@ -65,31 +86,38 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
         auto summary = fingerprints_.describe(*request.card);
         p.card = store::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
                                     summary.exp_month, summary.exp_year, summary.fingerprint};
-        auto tokenized =
-            co_await processor_.tokenize(*request.card, customer_reference, processor_deadline());
+        auto tokenized = co_await processor_.tokenize(*request.card, customer_reference, use,
+                                                      processor_deadline());
         request.card->wipe();  // the card is not needed again: only its token
         if (tokenized.result != gateway::outcome::approved) {
             logging::warn("tokenize refused", {{"request_id", request.request_id},
                                                {"outcome", gateway::to_string(tokenized.result)},
                                                {"decline_code", tokenized.decline_code}});
-            out.status = tokenized.result == gateway::outcome::declined
-                             ? pay_status::card_declined
-                             : pay_status::processor_unavailable;
+            out.status =
+                tokenized.result != gateway::outcome::declined ? pay_status::processor_unavailable
+                : tokenized.decline_code == gateway::too_many_cards ? pay_status::too_many_cards
+                                                                    : pay_status::card_declined;
             out.decline_code = tokenized.decline_code;
             co_return out;
         }
         p.processor_token = tokenized.token;
+        p.token_owned = !tokenized.reused;
     } else if (request.processor_token) {
-        auto described = co_await processor_.adopt_token(*request.processor_token,
-                                                         customer_reference, processor_deadline());
+        auto described = co_await processor_.adopt_token(
+            *request.processor_token, customer_reference, use, processor_deadline());
         if (described.result != gateway::outcome::approved) {
-            out.status = described.result == gateway::outcome::declined
-                             ? pay_status::unknown_processor_token
-                             : pay_status::processor_unavailable;
+            out.status = described.result != gateway::outcome::declined
+                             ? pay_status::processor_unavailable
+                         : described.decline_code == gateway::too_many_cards
+                             ? pay_status::too_many_cards
+                             : pay_status::unknown_processor_token;
             co_return out;
         }
         p.card = card_from_token(described);
         p.processor_token = described.token;
+        // Made from the browser's token for this payment (an Authorize.Net payment profile),
+        // unless the processor held it already; a Stripe.js pm_ is the portal's own.
+        p.token_owned = !described.reused && described.token != request.processor_token->id;
     } else {
         const std::string& id = request.payment_method.value();
         auto method = co_await store_.find_payment_method(id);
@@ -157,7 +185,7 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
     const store::payment_record pending = opened->payment;
 
     // 3. The charge, under the payment's id: the processor never charges one id twice.
-    const gateway::charge_request charge = charge_request_for(pending);
+    const gateway::charge_request charge = charge_request_for(pending, fingerprints_);
     auto charged = co_await processor_.charge(charge, processor_deadline());
     logging::info("charge", {{"request_id", request.request_id},
                              {"payment_id", pending.id},
@@ -221,6 +249,7 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
         co_return out;
     }
     out.payment = *written;
+    co_await discard_if_spare(*written);
     switch (written->status) {
         case model::payment_status::pending:
             out.status = pay_status::pending;
@@ -240,7 +269,7 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
 
 asio::awaitable<save_result> payment_service::save_card(save_card_request& request) {
     save_result out;
-    const std::string customer_reference = request.account_number;
+    const std::string customer_reference = fingerprints_.of_account(request.account_number);
     gateway::tokenize_result tokenized;
     store::card_record card;
     if (request.card) {
@@ -248,14 +277,18 @@ asio::awaitable<save_result> payment_service::save_card(save_card_request& reque
         card = store::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
                                   summary.exp_month, summary.exp_year, summary.fingerprint};
         tokenized =
-            co_await processor_.tokenize(*request.card, customer_reference, processor_deadline());
+            co_await processor_.tokenize(*request.card, customer_reference,
+                                         gateway::token_use::saved_card, processor_deadline());
         request.card->wipe();
     } else {
         // Made in the customer's browser: the processor tells what card it is.
-        auto described = co_await processor_.adopt_token(request.processor_token.value(),
-                                                         customer_reference, processor_deadline());
+        auto described =
+            co_await processor_.adopt_token(request.processor_token.value(), customer_reference,
+                                            gateway::token_use::saved_card, processor_deadline());
         if (described.result == gateway::outcome::declined) {
-            out.status = save_status::unknown_processor_token;
+            out.status = described.decline_code == gateway::too_many_cards
+                             ? save_status::too_many_cards
+                             : save_status::unknown_processor_token;
             co_return out;
         }
         if (described.result != gateway::outcome::approved) {
@@ -263,12 +296,15 @@ asio::awaitable<save_result> payment_service::save_card(save_card_request& reque
             co_return out;
         }
         card = card_from_token(described);
-        tokenized = {gateway::outcome::approved, described.token, "", "", described.reused};
+        tokenized.result = gateway::outcome::approved;
+        tokenized.token = described.token;
+        tokenized.reused = described.reused;
     }
     if (tokenized.result != gateway::outcome::approved) {
-        out.status = tokenized.result == gateway::outcome::declined
-                         ? save_status::card_declined
-                         : save_status::processor_unavailable;
+        out.status =
+            tokenized.result != gateway::outcome::declined      ? save_status::processor_unavailable
+            : tokenized.decline_code == gateway::too_many_cards ? save_status::too_many_cards
+                                                                : save_status::card_declined;
         out.decline_code = tokenized.decline_code;
         co_return out;
     }

@@ -33,6 +33,7 @@ enum class pay_status {
     card_declined,            // the processor refused the card when tokenizing it
     processor_unavailable,    // tokenizing could not be done: nothing happened at the processor
     unknown_processor_token,  // the processor does not know the browser token
+    too_many_cards,           // the processor keeps no more cards for this customer
     no_such_payment_method,   // or it is another account's
     payment_method_unusable,  // saved with a processor billpayd no longer uses
     possible_duplicate,       // this bill was paid (or is being paid) recently
@@ -56,6 +57,7 @@ enum class save_status {
     card_declined,            // the processor refused the card
     processor_unavailable,    // nothing happened at the processor
     unknown_processor_token,  // the processor does not know the browser token
+    too_many_cards,           // the processor keeps no more cards for this customer
     store_unavailable,        // nothing kept
     store_busy,
 };
@@ -100,6 +102,9 @@ class payment_service {
 
   private:
     [[nodiscard]] gateway::deadline processor_deadline() const;
+    /// Forgets, at the processor, a token that was made for a payment that is now final and
+    /// did not keep its card (best effort: logged when it fails).
+    boost::asio::awaitable<void> discard_if_spare(const store::payment_record& payment);
     /// What billpayd keeps of a card tokenized in the browser, from the processor's account.
     [[nodiscard]] store::card_record card_from_token(
         const gateway::token_description& described) const;
@@ -112,7 +117,14 @@ class payment_service {
 };
 
 /// The processor charge for a payment. A lookup sends exactly the same request (processors
-/// compare a repeated idempotency key's parameters), so both build it here.
-gateway::charge_request charge_request_for(const store::payment_record& payment);
+/// compare a repeated idempotency key's parameters), so both build it here. The processor sees
+/// the account only as its keyed pseudonym (fingerprinter::of_account), and no bill id.
+gateway::charge_request charge_request_for(const store::payment_record& payment,
+                                           const tokenizer::fingerprinter& fingerprints);
+
+/// The same as a function both the request and recovery use to forget a spare token.
+boost::asio::awaitable<void> discard_spare_token(gateway::gateway& processor,
+                                                 const store::payment_record& payment,
+                                                 gateway::deadline by);
 
 }  // namespace billpay::payments

@@ -13,8 +13,14 @@ constexpr int batch_size = 50;
 }  // namespace
 
 recovery_worker::recovery_worker(const config::settings& settings, store::payment_store& store,
-                                 gateway::gateway& processor, const answer_renderer& answers)
-    : settings_(settings), store_(store), processor_(processor), answers_(answers) {}
+                                 gateway::gateway& processor,
+                                 const tokenizer::fingerprinter& fingerprints,
+                                 const answer_renderer& answers)
+    : settings_(settings),
+      store_(store),
+      processor_(processor),
+      fingerprints_(fingerprints),
+      answers_(answers) {}
 
 asio::awaitable<int> recovery_worker::recover_due() {
     const auto& cfg = settings_.payments.recovery;
@@ -41,7 +47,7 @@ asio::awaitable<int> recovery_worker::recover_due() {
                  {"flagged", flagged.has_value()}});
             continue;
         }
-        const gateway::charge_request charge = charge_request_for(p);
+        const gateway::charge_request charge = charge_request_for(p, fingerprints_);
         auto found = co_await processor_.lookup(
             charge, std::chrono::steady_clock::now() + settings_.gateway.timeout);
         store::payment_outcome outcome = outcome_of(found);
@@ -78,6 +84,8 @@ asio::awaitable<int> recovery_worker::recover_due() {
                           {{"payment_id", p.id}, {"error", store::to_string(record.error())}});
             continue;
         }
+        co_await discard_spare_token(processor_, *record,
+                                     std::chrono::steady_clock::now() + settings_.gateway.timeout);
         logging::info("pending payment finished by recovery",
                       {{"payment_id", p.id},
                        {"status", model::to_string(record->status)},

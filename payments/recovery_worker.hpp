@@ -23,7 +23,8 @@ namespace billpay::payments {
 class recovery_worker {
   public:
     recovery_worker(const config::settings& settings, store::payment_store& store,
-                    gateway::gateway& processor, const answer_renderer& answers);
+                    gateway::gateway& processor, const tokenizer::fingerprinter& fingerprints,
+                    const answer_renderer& answers);
 
     /// One pass over the due payments; returns how many it finished.
     boost::asio::awaitable<int> recover_due();
@@ -32,6 +33,7 @@ class recovery_worker {
     const config::settings& settings_;
     store::payment_store& store_;
     gateway::gateway& processor_;
+    const tokenizer::fingerprinter& fingerprints_;
     const answer_renderer& answers_;
 };
 

@@ -15,7 +15,7 @@ constexpr const char* payment_columns =
     " confirmation, card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint,"
     " payment_method_id, processor, processor_token, processor_reference, decline_code,"
     " failure_message, customer_name, customer_email, metadata::text, recovery_attempts,"
-    " needs_review,"
+    " needs_review, token_owned,"
     " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
     " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
 
@@ -47,8 +47,9 @@ payment_record read_payment(const pqxx::row& row) {
     p.metadata_json = row[22].as<std::string>();
     p.recovery_attempts = row[23].as<int>();
     p.needs_review = row[24].as<bool>();
-    p.created_at = row[25].as<std::string>();
-    p.updated_at = row[26].as<std::string>();
+    p.token_owned = row[25].as<bool>();
+    p.created_at = row[26].as<std::string>();
+    p.updated_at = row[27].as<std::string>();
     return p;
 }
 
@@ -73,15 +74,15 @@ void insert_payment(pqxx::transaction_base& tx, const payment_record& p,
         "INSERT INTO payments (id, client_id, account_number, bill_id, amount, currency, status,"
         "  confirmation, card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint,"
         "  payment_method_id, processor, processor_token, customer_name, customer_email,"
-        "  metadata, created_at, updated_at, next_recovery_at)"
+        "  metadata, created_at, updated_at, next_recovery_at, token_owned)"
         " VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12, $13, $14, $15,"
         "  $16, $17, $18::jsonb, $19::timestamptz, $19::timestamptz,"
-        "  now() + $20 * interval '1 millisecond')",
+        "  now() + $20 * interval '1 millisecond', $21)",
         p.id, p.client_id, p.account_number, p.bill_id, p.amount.minor_units,
         std::string(p.amount.unit.code()), p.confirmation, p.card.brand, p.card.last4,
         p.card.exp_month, p.card.exp_year, p.card.fingerprint, p.payment_method_id, p.processor,
         p.processor_token, p.customer_name, p.customer_email, p.metadata_json, p.created_at,
-        lease.count());
+        lease.count(), p.token_owned);
 }
 
 payment_record finish_payment(pqxx::connection& conn, const std::string& payment_id,

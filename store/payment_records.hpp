@@ -36,6 +36,9 @@ struct payment_record {
     std::optional<std::string> payment_method_id;
     std::string processor;
     std::string processor_token;
+    /// The token was made for this payment alone: forgotten at the processor once it is final,
+    /// unless the card was saved.
+    bool token_owned = false;
     std::optional<std::string> processor_reference;
     std::optional<std::string> decline_code;
     std::optional<std::string> failure_message;

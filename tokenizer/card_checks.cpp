@@ -220,6 +220,10 @@ std::string fingerprinter::of_processor_fingerprint(std::string_view processor,
     return hmac_hex("billpay-processor-card-v1", {processor, fingerprint});
 }
 
+std::string fingerprinter::of_account(std::string_view account_number) const {
+    return "c" + hmac_hex("billpay-account-v1", {account_number}).substr(0, 19);
+}
+
 stored_card fingerprinter::describe(const card_data& card) const {
     auto number = card.number();
     return stored_card{brand_of(number).value_or(card_brand::visa),

@@ -76,6 +76,12 @@ class fingerprinter {
     [[nodiscard]] std::string of_processor_fingerprint(std::string_view processor,
                                                        std::string_view fingerprint) const;
 
+    /// What a processor is told instead of a utility account number (as its customer id, in a
+    /// charge's description): a keyed pseudonym, "c" and 19 hex digits (20 characters, the
+    /// longest customer id Authorize.Net takes), the same for one account every time and
+    /// meaningless without the key.
+    [[nodiscard]] std::string of_account(std::string_view account_number) const;
+
     /// Brand, last 4, expiry and fingerprint of a card that passed check_card.
     [[nodiscard]] stored_card describe(const card_data& card) const;
 

@@ -3,12 +3,14 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
 #include <stdexcept>
 
 #include "logging/log.hpp"
+#include "model/ids.hpp"
 #include "model/money.hpp"
 
 namespace billpay::gateway::authorizenet {
@@ -96,6 +98,33 @@ transaction_summary summary_of(const json::object& t) {
     return s;
 }
 
+/// The settled batches to search for something done at `since` (RFC 3339): from that day for
+/// 31 days (Authorize.Net's longest range), as firstSettlementDate and lastSettlementDate.
+std::optional<std::pair<std::string, std::string>> settlement_range_from(std::string_view since) {
+    using namespace std::chrono;
+    if (since.size() < 10) {
+        return std::nullopt;
+    }
+    int y = 0;
+    unsigned m = 0;
+    unsigned d = 0;
+    if (std::sscanf(std::string(since.substr(0, 10)).c_str(), "%d-%u-%u", &y, &m, &d) != 3) {
+        return std::nullopt;
+    }
+    year_month_day first{year(y), month(m), day(d)};
+    if (!first.ok()) {
+        return std::nullopt;
+    }
+    year_month_day last{sys_days(first) + days(30)};
+    char from[32];
+    char to[32];
+    std::snprintf(from, sizeof from, "%04d-%02u-%02uT00:00:00Z", int(first.year()),
+                  unsigned(first.month()), unsigned(first.day()));
+    std::snprintf(to, sizeof to, "%04d-%02u-%02uT23:59:59Z", int(last.year()),
+                  unsigned(last.month()), unsigned(last.day()));
+    return std::pair{std::string(from), std::string(to)};
+}
+
 outcome incomplete(https::send_stage stage) {
     return stage == https::send_stage::not_sent ? outcome::failed : outcome::unknown;
 }
@@ -112,7 +141,8 @@ authorizenet_gateway::authorizenet_gateway(const config::authorizenet_settings& 
           }
           return *parsed;
       }()),
-      client_(std::move(executor), https::client::options{settings.ca_file, 64}) {}
+      client_(std::move(executor),
+              https::client::options{settings.ca_file, 64, settings.keep_alive}) {}
 
 asio::awaitable<authorizenet_gateway::exchange> authorizenet_gateway::call(
     std::string_view request_name, const write_fn& write, deadline by) {
@@ -127,7 +157,11 @@ asio::awaitable<authorizenet_gateway::exchange> authorizenet_gateway::call(
         w.finish();
     }
     auto cap = std::chrono::steady_clock::now() + settings_.timeout;
-    auto answer = co_await client_.send(endpoint_, req, std::min(by, cap));
+    // Safe to send again after a dead kept-alive connection: reads are reads, a profile made
+    // twice is refused as a duplicate (E00039), and a transaction repeated within
+    // Authorize.Net's duplicate window (two minutes) is refused as one (reason 11).
+    auto answer =
+        co_await client_.send(endpoint_, req, std::min(by, cap), https::resend::if_unanswered);
     exchange e;
     e.stage = answer.stage;
     e.http_status = answer.status;
@@ -144,8 +178,12 @@ asio::awaitable<authorizenet_gateway::exchange> authorizenet_gateway::call(
 }
 
 asio::awaitable<tokenize_result> authorizenet_gateway::make_payment_profile(
-    const std::string& customer_reference, const write_fn& write_payment, deadline by) {
-    const std::string merchant_customer_id = merchant_customer_id_for(customer_reference);
+    const std::string& customer_reference, token_use use, const write_fn& write_payment,
+    deadline by) {
+    const bool once = use == token_use::one_payment;
+    // A one-payment profile's customer id is random (20 characters, 90 bits): it names no one.
+    const std::string merchant_customer_id =
+        once ? model::new_id("o").substr(0, 20) : merchant_customer_id_for(customer_reference);
     auto failure = [](const exchange& e, const char* what) {
         if (e.stage != https::send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
             return tokenize_result{outcome::failed, "", "processing_error",
@@ -159,7 +197,7 @@ asio::awaitable<tokenize_result> authorizenet_gateway::make_payment_profile(
     // A new customer profile with the card as its first payment profile.
     const write_fn new_profile = [&](request_writer& w) {
         w.open("profile").field("merchantCustomerId", merchant_customer_id);
-        w.field("description", "billpayd account");
+        w.field("description", once ? "billpayd one payment" : "billpayd account");
         w.open("paymentProfiles").field("customerType", "individual");
         w.open("payment");
         write_payment(w);
@@ -176,14 +214,14 @@ asio::awaitable<tokenize_result> authorizenet_gateway::make_payment_profile(
             list->as_array().front().is_string()) {
             payment_profile_id = std::string(list->as_array().front().as_string());
         }
-        profile_token token{profile_id, payment_profile_id};
+        profile_token token{profile_id, payment_profile_id, once};
         if (!profile_token::parse(token.to_string())) {
             co_return tokenize_result{outcome::failed, "", "processing_error",
                                       "Authorize.Net answered without profile ids"};
         }
         co_return tokenize_result{outcome::approved, token.to_string(), "", ""};
     }
-    if (created.answer.code != "E00039") {
+    if (once || created.answer.code != "E00039") {
         co_return failure(created, "createCustomerProfileRequest");
     }
 
@@ -204,6 +242,12 @@ asio::awaitable<tokenize_result> authorizenet_gateway::make_payment_profile(
     };
     auto added = co_await call("createCustomerPaymentProfileRequest", add_payment_profile, by);
     bool duplicate = added.answer.code == "E00039";
+    if (added.answer.code == "E00042") {
+        // Ten payment profiles already: Authorize.Net's limit per customer, the customer's to
+        // lift (remove a saved card), not an outage.
+        co_return tokenize_result{outcome::declined, "", std::string(too_many_cards),
+                                  "E00042 " + added.answer.text};
+    }
     if (!added.answer.result_ok && !duplicate) {
         co_return failure(added, "createCustomerPaymentProfileRequest");
     }
@@ -218,7 +262,8 @@ asio::awaitable<tokenize_result> authorizenet_gateway::make_payment_profile(
 }
 
 asio::awaitable<tokenize_result> authorizenet_gateway::tokenize(
-    const tokenizer::card_data& card, const std::string& customer_reference, deadline by) {
+    const tokenizer::card_data& card, const std::string& customer_reference, token_use use,
+    deadline by) {
     const write_fn write_card = [&card](request_writer& w) {
         // The expiry is card data too: formatted into a buffer that is wiped.
         char expiry[16];
@@ -230,11 +275,12 @@ asio::awaitable<tokenize_result> authorizenet_gateway::tokenize(
             .close();
         OPENSSL_cleanse(expiry, sizeof expiry);
     };
-    co_return co_await make_payment_profile(customer_reference, write_card, by);
+    co_return co_await make_payment_profile(customer_reference, use, write_card, by);
 }
 
 asio::awaitable<token_description> authorizenet_gateway::adopt_token(
-    const browser_token& browser, const std::string& customer_reference, deadline by) {
+    const browser_token& browser, const std::string& customer_reference, token_use use,
+    deadline by) {
     token_description out;
     if (!browser.is_opaque_data() || browser.descriptor.empty() || browser.value.empty()) {
         out.result = outcome::declined;
@@ -247,9 +293,10 @@ asio::awaitable<token_description> authorizenet_gateway::adopt_token(
             .field("dataValue", browser.value)
             .close();
     };
-    auto made = co_await make_payment_profile(customer_reference, write_opaque, by);
+    auto made = co_await make_payment_profile(customer_reference, use, write_opaque, by);
     if (made.result != outcome::approved) {
         out.result = made.result;
+        out.decline_code = made.decline_code;
         out.message = made.message;
         co_return out;
     }
@@ -426,26 +473,73 @@ asio::awaitable<charge_result> authorizenet_gateway::lookup(const charge_request
     if (auto r = decide(unsettled)) {
         co_return *r;
     }
-    // Settled since? The customer's own transactions include settled ones.
-    auto token = profile_token::parse(request.token);
-    if (!token) {
-        co_return unknown("not an Authorize.Net profile token");
+    // Settled since? Then it is in a settled batch from the charge's day on: found by what
+    // Authorize.Net keys it on, not through a payment profile (which may be gone).
+    auto settled = co_await settled_since(request.created_at, by);
+    if (settled.result != outcome::approved) {
+        co_return unknown(settled.message);
     }
-    const write_fn customer_filter = [&token](request_writer& w) {
-        w.field("customerProfileId", token->customer_profile_id)
-            .field("customerPaymentProfileId", token->payment_profile_id);
-    };
-    auto customer =
-        co_await list_transactions("getTransactionListForCustomerRequest", customer_filter, by);
-    if (customer.result != outcome::approved) {
-        co_return unknown(customer.message);
-    }
-    if (auto r = decide(customer)) {
+    if (auto r = decide(settled)) {
         co_return *r;
     }
     // Both lists read, and neither has it: with the charge's window closed (lookup is asked only
     // then), the request never reached Authorize.Net and never will.
     co_return charge_result{outcome::failed, "", "", "no transaction with this invoice number"};
+}
+
+asio::awaitable<transaction_list> authorizenet_gateway::settled_since(const std::string& since,
+                                                                      deadline by) {
+    transaction_list out;
+    auto range = settlement_range_from(since);
+    if (!range) {
+        out.message = "no date to search settled batches from";
+        co_return out;
+    }
+    auto batches = co_await settled_batches(range->first, range->second, by);
+    if (batches.result != outcome::approved) {
+        out.message = batches.message;
+        co_return out;
+    }
+    for (const auto& b : batches.batches) {
+        auto list = co_await batch_transactions(b.batch_id, by);
+        if (list.result != outcome::approved) {
+            out.message = list.message;
+            co_return out;
+        }
+        out.transactions.insert(out.transactions.end(), list.transactions.begin(),
+                                list.transactions.end());
+    }
+    out.result = outcome::approved;
+    co_return out;
+}
+
+asio::awaitable<std::optional<refund_result>> authorizenet_gateway::earlier_refund(
+    const std::string& invoice, const std::string& since, deadline by) {
+    auto match = [&](const transaction_list& list) -> std::optional<refund_result> {
+        for (const auto& t : list.transactions) {
+            if (t.invoice_number == invoice && t.status.starts_with("refund")) {
+                return refund_result{outcome::approved, t.trans_id, "", t.status};
+            }
+        }
+        return std::nullopt;
+    };
+    const write_fn unsettled_filter = [](request_writer&) {};
+    auto unsettled =
+        co_await list_transactions("getUnsettledTransactionListRequest", unsettled_filter, by);
+    if (unsettled.result != outcome::approved) {
+        co_return refund_result{outcome::unknown, "", "", unsettled.message};
+    }
+    if (auto found = match(unsettled)) {
+        co_return found;
+    }
+    auto settled = co_await settled_since(since, by);
+    if (settled.result != outcome::approved) {
+        co_return refund_result{outcome::unknown, "", "", settled.message};
+    }
+    if (auto found = match(settled)) {
+        co_return found;
+    }
+    co_return std::nullopt;
 }
 
 asio::awaitable<refund_result> authorizenet_gateway::reverse(const write_fn& write_transaction,
@@ -510,22 +604,13 @@ asio::awaitable<refund_result> authorizenet_gateway::refund(const refund_request
                                 "the charge was voided"};
     }
     const std::string invoice = invoice_number_for(request.idempotency_key);
-    if (status == "settledSuccessfully") {
-        if (auto token = profile_token::parse(request.token)) {
-            const write_fn customer_filter = [&token](request_writer& w) {
-                w.field("customerProfileId", token->customer_profile_id)
-                    .field("customerPaymentProfileId", token->payment_profile_id);
-            };
-            auto earlier = co_await list_transactions("getTransactionListForCustomerRequest",
-                                                      customer_filter, by);
-            if (earlier.result != outcome::approved) {
-                co_return refund_result{outcome::failed, "", "processing_error", earlier.message};
-            }
-            for (const auto& t : earlier.transactions) {
-                if (t.invoice_number == invoice && t.status.starts_with("refund")) {
-                    co_return refund_result{outcome::approved, t.trans_id, "", t.status};
-                }
-            }
+    if (request.retry && status == "settledSuccessfully") {
+        // Asked again after a lost answer: Authorize.Net has no idempotency keys, so the first
+        // attempt is looked for by its invoice number among the refunds, unsettled and settled
+        // since it was asked for. Not readable: nothing is sent (it may pay out twice).
+        auto earlier = co_await earlier_refund(invoice, request.requested_at, by);
+        if (earlier) {
+            co_return *earlier;
         }
     }
     if (status != "settledSuccessfully") {
@@ -574,6 +659,32 @@ asio::awaitable<delete_result> authorizenet_gateway::delete_token(const std::str
             .field("customerPaymentProfileId", token->payment_profile_id);
     };
     auto e = co_await call("deleteCustomerPaymentProfileRequest", write, by);
+    if (e.stage != https::send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
+        co_return delete_result{incomplete(e.stage), e.error};
+    }
+    if (e.answer.result_ok) {
+        co_return delete_result{outcome::approved, ""};
+    }
+    co_return delete_result{e.answer.code == "E00040" ? outcome::declined : outcome::failed,
+                            e.answer.code + " " + e.answer.text};
+}
+
+asio::awaitable<delete_result> authorizenet_gateway::discard_token(const std::string& token_text,
+                                                                   deadline by) {
+    auto token = profile_token::parse(token_text);
+    if (!token) {
+        co_return delete_result{outcome::declined, "not an Authorize.Net profile token"};
+    }
+    if (!token->once) {
+        // A payment profile in the account's customer profile (a card meant to be saved that
+        // was not): it counts toward the ten, and goes as a deleted saved card's does.
+        co_return co_await delete_token(token_text, by);
+    }
+    // The customer profile made for this payment alone goes with its payment profile.
+    const write_fn write = [&token](request_writer& w) {
+        w.field("customerProfileId", token->customer_profile_id);
+    };
+    auto e = co_await call("deleteCustomerProfileRequest", write, by);
     if (e.stage != https::send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
         co_return delete_result{incomplete(e.stage), e.error};
     }

@@ -46,18 +46,23 @@ struct batch_list {
 /// Authorize.Net's JSON API (config `gateway.authorizenet`): every call is a POST of one JSON
 /// request object to the endpoint (…/xml/v1/request.api), signed in with merchantAuthentication
 /// (API Login ID and Transaction Key, from credential files). Customer profiles hold the cards:
-///   tokenize     createCustomerProfileRequest (merchantCustomerId from the account), or
-///                createCustomerPaymentProfileRequest when the account already has a profile;
-///                the token is customerProfileId/customerPaymentProfileId
+///   tokenize     a saved card: createCustomerProfileRequest (merchantCustomerId: the
+///                account's pseudonym), or createCustomerPaymentProfileRequest when the account
+///                has a profile already (ten payment profiles at most: E00042 is
+///                too_many_cards); the token is customerProfileId/customerPaymentProfileId.
+///                One payment's card: a customer profile of its own ("once:" token), deleted
+///                by discard_token (deleteCustomerProfileRequest) once the payment is final
 ///   adopt_token  the same, with Accept.js opaqueData instead of a card, then
 ///                getCustomerPaymentProfileRequest for the card's type, last 4 and expiry
 ///   charge       createTransactionRequest authCaptureTransaction against the profile, with
 ///                order.invoiceNumber from the payment id (invoice_number_for)
-///   lookup       getUnsettledTransactionListRequest by invoice number, then the customer's
-///                transactions (getTransactionListForCustomerRequest) for settled ones
+///   lookup       getUnsettledTransactionListRequest by invoice number, then the batches
+///                settled since the charge was made (getSettledBatchListRequest,
+///                getTransactionListRequest): never through a payment profile, which may be gone
 ///   refund       getTransactionDetailsRequest, then voidTransaction if the charge has not
 ///                settled (and the whole amount is refunded) or refundTransaction (the card by
-///                its last 4 digits, the charge by refTransId) if it has
+///                its last 4 digits, the charge by refTransId) if it has; asked again, it first
+///                looks for its earlier refund by invoice number in the same lists as lookup
 ///   void_charge  voidTransaction; delete_token: deleteCustomerPaymentProfileRequest
 /// Authorize.Net has no idempotency keys: a charge whose answer was lost is never sent again,
 /// only looked up.
@@ -69,7 +74,7 @@ class authorizenet_gateway final : public gateway {
     [[nodiscard]] std::string_view name() const noexcept override { return "authorizenet"; }
     boost::asio::awaitable<tokenize_result> tokenize(const tokenizer::card_data& card,
                                                      const std::string& customer_reference,
-                                                     deadline by) override;
+                                                     token_use use, deadline by) override;
     boost::asio::awaitable<charge_result> charge(const charge_request& request,
                                                  deadline by) override;
     boost::asio::awaitable<charge_result> lookup(const charge_request& request,
@@ -80,9 +85,13 @@ class authorizenet_gateway final : public gateway {
                                                       deadline by) override;
     boost::asio::awaitable<delete_result> delete_token(const std::string& token,
                                                        deadline by) override;
+    /// deleteCustomerPaymentProfileRequest: a one-payment card's profile, once its payment is
+    /// final, so that one-off cards never count toward the customer's ten.
+    boost::asio::awaitable<delete_result> discard_token(const std::string& token,
+                                                        deadline by) override;
     boost::asio::awaitable<token_description> adopt_token(const browser_token& token,
                                                           const std::string& customer_reference,
-                                                          deadline by) override;
+                                                          token_use use, deadline by) override;
 
     /// Settlement batches between two UTC times ("2026-11-01T00:00:00Z"; Authorize.Net allows
     /// at most 31 days), for finance's settlement import.
@@ -107,14 +116,25 @@ class authorizenet_gateway final : public gateway {
     boost::asio::awaitable<exchange> call(std::string_view request_name, const write_fn& write,
                                           deadline by);
     /// Makes (or finds) the customer's profile and a payment profile in it for what
-    /// `write_payment` writes (a card or opaqueData).
+    /// `write_payment` writes (a card or opaqueData): a saved card's. For one payment, a customer
+    /// profile of its own instead, deleted with the payment (discard_token): one-payment cards
+    /// never count toward the account's ten, nor share a profile with another payment.
     boost::asio::awaitable<tokenize_result> make_payment_profile(
-        const std::string& customer_reference, const write_fn& write_payment, deadline by);
+        const std::string& customer_reference, token_use use, const write_fn& write_payment,
+        deadline by);
     /// Every page of a transaction list request; `write_filter` writes its fields before
     /// sorting and paging.
     boost::asio::awaitable<transaction_list> list_transactions(std::string_view request_name,
                                                                const write_fn& write_filter,
                                                                deadline by);
+    /// Every transaction of the batches settled from `since`'s day on (31 days at most).
+    boost::asio::awaitable<transaction_list> settled_since(const std::string& since, deadline by);
+    /// A refund under `invoice` among the unsettled transactions and those settled since
+    /// `since`: approved when found, nullopt when both lists were read and it is in neither,
+    /// unknown when a list could not be read.
+    boost::asio::awaitable<std::optional<refund_result>> earlier_refund(const std::string& invoice,
+                                                                        const std::string& since,
+                                                                        deadline by);
     /// A createTransactionRequest's answer as a refund_result.
     boost::asio::awaitable<refund_result> reverse(const write_fn& write_transaction, deadline by);
 

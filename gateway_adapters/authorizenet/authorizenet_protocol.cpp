@@ -195,15 +195,20 @@ std::string merchant_customer_id_for(std::string_view account_number) {
 }
 
 std::string profile_token::to_string() const {
-    return customer_profile_id + "/" + payment_profile_id;
+    return (once ? "once:" : "") + customer_profile_id + "/" + payment_profile_id;
 }
 
 std::optional<profile_token> profile_token::parse(std::string_view token) {
+    const bool once = token.starts_with("once:");
+    if (once) {
+        token.remove_prefix(5);
+    }
     auto slash = token.find('/');
     if (slash == std::string_view::npos) {
         return std::nullopt;
     }
-    profile_token t{std::string(token.substr(0, slash)), std::string(token.substr(slash + 1))};
+    profile_token t{std::string(token.substr(0, slash)), std::string(token.substr(slash + 1)),
+                    once};
     if (!all_digits(t.customer_profile_id) || !all_digits(t.payment_profile_id) ||
         t.customer_profile_id.size() > 20 || t.payment_profile_id.size() > 20) {
         return std::nullopt;

@@ -67,14 +67,18 @@ std::string quote_numbers(std::string_view json);
 /// so lookups by invoice number find exactly this payment's charge.
 std::string invoice_number_for(std::string_view payment_id);
 
-/// merchantCustomerId is at most 20 characters: an account number that fits is used as it is,
-/// a longer one by a digest of it ("h" and 19 hex digits of its SHA-256).
+/// merchantCustomerId is at most 20 characters: a customer reference that fits (billpayd's keyed
+/// pseudonym of the account does) is used as it is, a longer one by a digest of it ("h" and 19
+/// hex digits of its SHA-256).
 std::string merchant_customer_id_for(std::string_view account_number);
 
-/// A token is customerProfileId "/" customerPaymentProfileId.
+/// A token is customerProfileId "/" customerPaymentProfileId; a one-payment token, whose
+/// customer profile was made for that payment alone (and is deleted with it), is marked
+/// "once:".
 struct profile_token {
     std::string customer_profile_id;
     std::string payment_profile_id;
+    bool once = false;
     [[nodiscard]] std::string to_string() const;
     static std::optional<profile_token> parse(std::string_view token);
 };

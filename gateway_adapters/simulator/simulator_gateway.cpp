@@ -85,7 +85,8 @@ asio::awaitable<bool> simulator_gateway::wait_latency(deadline by) {
 }
 
 asio::awaitable<tokenize_result> simulator_gateway::tokenize(const tokenizer::card_data& card,
-                                                             const std::string&, deadline by) {
+                                                             const std::string&, token_use,
+                                                             deadline by) {
     // Everything needed from the card is taken now, before the first suspension: the caller
     // wipes it as soon as this returns.
     auto behaviour = behaviour_name(card_behaviour(card.number()));
@@ -226,8 +227,13 @@ asio::awaitable<delete_result> simulator_gateway::delete_token(const std::string
     }
 }
 
+asio::awaitable<delete_result> simulator_gateway::discard_token(const std::string&, deadline) {
+    co_return delete_result{outcome::approved, ""};
+}
+
 asio::awaitable<token_description> simulator_gateway::adopt_token(const browser_token&,
-                                                                  const std::string&, deadline) {
+                                                                  const std::string&, token_use,
+                                                                  deadline) {
     token_description refused;
     refused.result = outcome::declined;
     refused.message = "the simulator makes no browser tokens";

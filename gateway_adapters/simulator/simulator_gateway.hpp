@@ -41,7 +41,7 @@ class simulator_gateway final : public gateway {
     [[nodiscard]] std::string_view name() const noexcept override { return "simulator"; }
     boost::asio::awaitable<tokenize_result> tokenize(const tokenizer::card_data& card,
                                                      const std::string& customer_reference,
-                                                     deadline by) override;
+                                                     token_use use, deadline by) override;
     boost::asio::awaitable<charge_result> charge(const charge_request& request,
                                                  deadline by) override;
     boost::asio::awaitable<charge_result> lookup(const charge_request& request,
@@ -52,10 +52,13 @@ class simulator_gateway final : public gateway {
                                                       deadline by) override;
     boost::asio::awaitable<delete_result> delete_token(const std::string& token,
                                                        deadline by) override;
+    /// Like Stripe, whose test cards it plays, the simulator keeps one-payment tokens: approved.
+    boost::asio::awaitable<delete_result> discard_token(const std::string& token,
+                                                        deadline by) override;
     /// The simulator makes no browser tokens: always declined.
     boost::asio::awaitable<token_description> adopt_token(const browser_token& token,
                                                           const std::string& customer_reference,
-                                                          deadline by) override;
+                                                          token_use use, deadline by) override;
 
   private:
     /// Waits the configured latency; false when the deadline comes first (it waits until then).

@@ -12,6 +12,7 @@
 
 #include "gateway_adapters/stripe/stripe_errors.hpp"
 #include "logging/log.hpp"
+#include "model/ids.hpp"
 
 namespace billpay::gateway::stripe {
 namespace {
@@ -84,7 +85,8 @@ stripe_gateway::stripe_gateway(const config::stripe_settings& settings,
           }
           return *parsed;
       }()),
-      client_(std::move(executor), https::client::options{settings.ca_file, 64}) {}
+      client_(std::move(executor),
+              https::client::options{settings.ca_file, 64, settings.keep_alive}) {}
 
 asio::awaitable<https::result> stripe_gateway::post(const std::string& path,
                                                     https::client::request& req,
@@ -98,14 +100,16 @@ asio::awaitable<https::result> stripe_gateway::post(const std::string& path,
     req.set(http::field::authorization, "Bearer " + std::string(settings_.secret_key.reveal()));
     req.set(http::field::content_type, "application/x-www-form-urlencoded");
     req.set("Stripe-Version", api_version);
-    if (!idempotency_key.empty()) {
-        req.set("Idempotency-Key", idempotency_key);
-    }
-    co_return co_await client_.send(to, req, std::min(by, cap));
+    // Every POST carries a key (a fresh one where billpayd has none of its own), so that Stripe
+    // does it once however often it arrives: sent again after a dead kept-alive connection, or
+    // replayed after a lost answer.
+    req.set("Idempotency-Key", idempotency_key.empty() ? model::new_id("idem") : idempotency_key);
+    co_return co_await client_.send(to, req, std::min(by, cap), https::resend::if_unanswered);
 }
 
 asio::awaitable<tokenize_result> stripe_gateway::tokenize(const tokenizer::card_data& card,
-                                                          const std::string&, deadline by) {
+                                                          const std::string&, token_use,
+                                                          deadline by) {
     https::client::request req;
     auto& body = req.body();
     append_form(body, "type", "card");
@@ -242,7 +246,8 @@ asio::awaitable<charge_result> stripe_gateway::lookup(const charge_request& requ
     req.set(http::field::authorization, "Bearer " + std::string(settings_.secret_key.reveal()));
     req.set("Stripe-Version", api_version);
     auto found = co_await client_.send(
-        to, req, std::min(by, std::chrono::steady_clock::now() + settings_.timeout));
+        to, req, std::min(by, std::chrono::steady_clock::now() + settings_.timeout),
+        https::resend::if_unanswered);  // a read
     if (found.stage == https::send_stage::completed && found.status == 200) {
         boost::system::error_code ec;
         auto doc = boost::json::parse(found.body, ec);
@@ -330,8 +335,13 @@ asio::awaitable<delete_result> stripe_gateway::delete_token(const std::string& t
                             e.message};
 }
 
+asio::awaitable<delete_result> stripe_gateway::discard_token(const std::string&, deadline) {
+    co_return delete_result{outcome::approved, ""};
+}
+
 asio::awaitable<token_description> stripe_gateway::adopt_token(const browser_token& browser,
-                                                               const std::string&, deadline by) {
+                                                               const std::string&, token_use,
+                                                               deadline by) {
     token_description out;
     const std::string& token = browser.id;
     bool well_formed = token.starts_with("pm_") && token.size() < 256 &&
@@ -350,7 +360,8 @@ asio::awaitable<token_description> stripe_gateway::adopt_token(const browser_tok
     req.set(http::field::authorization, "Bearer " + std::string(settings_.secret_key.reveal()));
     req.set("Stripe-Version", api_version);
     auto answer = co_await client_.send(
-        to, req, std::min(by, std::chrono::steady_clock::now() + settings_.timeout));
+        to, req, std::min(by, std::chrono::steady_clock::now() + settings_.timeout),
+        https::resend::if_unanswered);  // a read
     if (answer.stage != https::send_stage::completed) {
         out.result = outcome::failed;
         out.message = answer.error.message();

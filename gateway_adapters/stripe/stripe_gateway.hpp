@@ -33,7 +33,7 @@ class stripe_gateway final : public gateway {
     [[nodiscard]] std::string_view name() const noexcept override { return "stripe"; }
     boost::asio::awaitable<tokenize_result> tokenize(const tokenizer::card_data& card,
                                                      const std::string& customer_reference,
-                                                     deadline by) override;
+                                                     token_use use, deadline by) override;
     boost::asio::awaitable<charge_result> charge(const charge_request& request,
                                                  deadline by) override;
     boost::asio::awaitable<charge_result> lookup(const charge_request& request,
@@ -44,11 +44,15 @@ class stripe_gateway final : public gateway {
                                                       deadline by) override;
     boost::asio::awaitable<delete_result> delete_token(const std::string& token,
                                                        deadline by) override;
+    /// A PaymentMethod that paid once without a Customer cannot pay again, nor be detached:
+    /// there is nothing to forget. Approved.
+    boost::asio::awaitable<delete_result> discard_token(const std::string& token,
+                                                        deadline by) override;
     /// GET /v1/payment_methods/{id}: a PaymentMethod made by Stripe.js in the browser, charged
     /// as it is.
     boost::asio::awaitable<token_description> adopt_token(const browser_token& token,
                                                           const std::string& customer_reference,
-                                                          deadline by) override;
+                                                          token_use use, deadline by) override;
 
   private:
     /// POSTs a form to `path` under `idempotency_key` (empty: none), by the earlier of `by` and

@@ -287,25 +287,38 @@ class AuthorizeNetAdapter : public ::testing::Test {
     std::pair<std::string, std::string> charge(std::int64_t cents, const std::string& payment_id) {
         billpay::gateway::browser_token nonce{"", accept_descriptor,
                                               fake->browser_nonce("4111111111111111", 12, 2031)};
-        const std::string account = "1001-2002";
-        auto adopted = run(adapter->adopt_token(nonce, account, soon()));
+        const std::string account = "c0123456789abcdef012";  // a pseudonym, as billpayd sends
+        auto adopted = run(
+            adapter->adopt_token(nonce, account, billpay::gateway::token_use::one_payment, soon()));
         EXPECT_EQ(adopted.result, billpay::gateway::outcome::approved) << adopted.message;
         billpay::gateway::charge_request request{adopted.token,
                                                  {cents, *billpay::model::currency::parse("USD")},
                                                  payment_id,
-                                                 "Utility bill"};
+                                                 "Utility bill",
+                                                 now_utc()};
         auto charged = run(adapter->charge(request, soon()));
         EXPECT_EQ(charged.result, billpay::gateway::outcome::approved) << charged.message;
         return {adopted.token, charged.processor_reference};
     }
 
+    /// `retry`: the same refund asked again after its answer was lost.
     billpay::gateway::refund_request refund_of(const std::pair<std::string, std::string>& charge,
-                                               std::int64_t cents, const std::string& refund_id) {
-        return {charge.second,
-                {cents, *billpay::model::currency::parse("USD")},
-                refund_id,
-                charge.first,
-                "1111"};
+                                               std::int64_t cents, const std::string& refund_id,
+                                               bool retry = false) {
+        return {charge.second, {cents, *billpay::model::currency::parse("USD")},
+                refund_id,     charge.first,
+                "1111",        retry,
+                now_utc()};
+    }
+
+    /// Now, and an hour from now, as Authorize.Net writes times ("2026-11-26T04:00:00Z").
+    static std::string now_utc(std::chrono::seconds later = 0s) {
+        auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + later);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char text[32];
+        std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return text;
     }
 
     temp_dir dir;
@@ -338,8 +351,8 @@ TEST_F(AuthorizeNetAdapter, AnUnsettledChargeIsVoidedAndASettledOneRefunded) {
     EXPECT_FALSE(refunded.voided);
     EXPECT_EQ(fake->status_of(refunded.processor_reference), "refundPendingSettlement");
     // Asked again under the same key (its answer was lost): the same refund, not a second one.
-    auto again =
-        run(adapter->refund(refund_of(other, 1000, "ref_2bbbbbbbbbbbbbbbbbbbbbbbbb"), soon()));
+    auto again = run(
+        adapter->refund(refund_of(other, 1000, "ref_2bbbbbbbbbbbbbbbbbbbbbbbbb", true), soon()));
     EXPECT_EQ(again.result, billpay::gateway::outcome::approved) << again.message;
     EXPECT_EQ(again.processor_reference, refunded.processor_reference);
     auto void_again =
@@ -397,12 +410,14 @@ TEST_F(AuthorizeNetAdapter, LookupFindsAChargeBeforeAndAfterSettlementAndKnowsWh
     billpay::gateway::charge_request charged{made.first,
                                              {2500, *billpay::model::currency::parse("USD")},
                                              "pay_eeeeeeeeeeeeeeeeeeeeeeeeee",
-                                             "Utility bill"};
+                                             "Utility bill",
+                                             now_utc()};
     auto unsettled = run(adapter->lookup(charged, soon()));
     EXPECT_EQ(unsettled.result, billpay::gateway::outcome::approved);
     EXPECT_EQ(unsettled.processor_reference, made.second);
 
-    fake->settle("2026-11-26T04:00:00Z");  // off the unsettled list: found among the customer's
+    // Off the unsettled list: found in the batch settled since it was made.
+    fake->settle(now_utc(3600s));
     auto settled = run(adapter->lookup(charged, soon()));
     EXPECT_EQ(settled.result, billpay::gateway::outcome::approved);
     EXPECT_EQ(settled.processor_reference, made.second);

@@ -14,6 +14,9 @@
 namespace billpay::test {
 namespace {
 
+/// Authorize.Net's duplicate transaction window (its default, duplicateWindow = 120).
+constexpr auto duplicate_window = std::chrono::minutes(2);
+
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
@@ -49,6 +52,7 @@ const std::map<std::string, std::vector<std::string>>& schema() {
           "unmaskExpirationDate", "includeIssuerInfo"}},
         {"deleteCustomerPaymentProfileRequest",
          {"merchantAuthentication", "refId", "customerProfileId", "customerPaymentProfileId"}},
+        {"deleteCustomerProfileRequest", {"merchantAuthentication", "refId", "customerProfileId"}},
         {"createTransactionRequest", {"merchantAuthentication", "refId", "transactionRequest"}},
         {"createTransactionRequest.transactionRequest",
          {"transactionType",
@@ -440,7 +444,35 @@ fake_reply authorizenet_server::handle(const fake_request& req) {
         return error("E00003", *problem);
     }
     std::lock_guard lock(mutex_);
+    bodies_.push_back(req.body());
     return dispatch(name, r);
+}
+
+std::vector<std::string> authorizenet_server::bodies() const {
+    std::lock_guard lock(mutex_);
+    return bodies_;
+}
+
+std::size_t authorizenet_server::customer_profiles() const {
+    std::lock_guard lock(mutex_);
+    return profiles_.size();
+}
+
+std::size_t authorizenet_server::payment_profiles_of(const std::string& customer_profile_id) const {
+    std::lock_guard lock(mutex_);
+    auto it = profiles_.find(customer_profile_id);
+    return it == profiles_.end() ? 0 : it->second.payment_profiles.size();
+}
+
+std::map<std::string, int> authorizenet_server::refunds_of_charges() const {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, int> out;
+    for (const auto& [id, t] : transactions_) {
+        if (t.type == "refundTransaction") {
+            ++out[t.ref_trans_id];
+        }
+    }
+    return out;
 }
 
 fake_reply authorizenet_server::dispatch(const std::string& name, const json::object& r) {
@@ -448,12 +480,30 @@ fake_reply authorizenet_server::dispatch(const std::string& name, const json::ob
     if (name == "createCustomerPaymentProfileRequest") return create_customer_payment_profile(r);
     if (name == "getCustomerPaymentProfileRequest") return get_customer_payment_profile(r);
     if (name == "deleteCustomerPaymentProfileRequest") return delete_customer_payment_profile(r);
+    if (name == "deleteCustomerProfileRequest") {
+        if (profiles_.erase(text(r, "customerProfileId")) == 0) {
+            return error("E00040", "The record cannot be found.");
+        }
+        return ok({});
+    }
     if (name == "createTransactionRequest") return create_transaction(r);
     if (name == "getTransactionDetailsRequest") return transaction_details(r);
-    if (name == "getSettledBatchListRequest") return settled_batches(r);
-    if (name == "getUnsettledTransactionListRequest" ||
-        name == "getTransactionListForCustomerRequest") {
+    if (name == "getSettledBatchListRequest") {
         ++list_requests_;
+        return settled_batches(r);
+    }
+    if (name == "getUnsettledTransactionListRequest" ||
+        name == "getTransactionListForCustomerRequest" || name == "getTransactionListRequest") {
+        ++list_requests_;
+    }
+    if (name == "getTransactionListForCustomerRequest") {
+        auto customer = profiles_.find(text(r, "customerProfileId"));
+        auto payment_profile = text(r, "customerPaymentProfileId");
+        if (customer == profiles_.end() ||
+            (!payment_profile.empty() &&
+             !customer->second.payment_profiles.contains(payment_profile))) {
+            return error("E00040", "The record cannot be found.");
+        }
     }
     std::vector<const transaction*> list;
     for (const auto& id : transaction_order_) {
@@ -461,6 +511,7 @@ fake_reply authorizenet_server::dispatch(const std::string& name, const json::ob
         if (name == "getUnsettledTransactionListRequest" && t.batch_id.empty()) {
             list.push_back(&t);
         } else if (name == "getTransactionListForCustomerRequest" &&
+                   t.type != "refundTransaction" &&
                    t.customer_profile_id == text(r, "customerProfileId") &&
                    (text(r, "customerPaymentProfileId").empty() ||
                     t.payment_profile_id == text(r, "customerPaymentProfileId"))) {
@@ -584,6 +635,9 @@ fake_reply authorizenet_server::create_customer_payment_profile(const json::obje
                 false, "E00039", "A duplicate customer payment profile already exists.");
         }
     }
+    if (it->second.payment_profiles.size() >= 10) {
+        return error("E00042", "You cannot add more than 10 payment profiles.");
+    }
     std::string id = std::to_string(++next_id_);
     it->second.payment_profiles[id] = made;
     return ok(json::object{{"customerProfileId", it->first},
@@ -670,6 +724,15 @@ fake_reply authorizenet_server::charge(const json::object& tr, const std::string
     auto response_code = response_code_of(reason);
     if (response_code == "3") {
         return transaction_answer("3", reason, "0", "", c.card_type, c.last4, ref_id);
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& [id, earlier] : transactions_) {
+        // The same card, amount and invoice within two minutes: a duplicate (reason 11).
+        if (earlier.type == "authCaptureTransaction" && earlier.invoice == invoice &&
+            earlier.amount_cents == *amount && earlier.customer_profile_id == p->first &&
+            earlier.payment_profile_id == pp_id && now - earlier.submitted < duplicate_window) {
+            return transaction_answer("3", 11, "0", "", c.card_type, c.last4, ref_id);
+        }
     }
     transaction t;
     t.trans_id = std::to_string(++next_id_);
@@ -764,6 +827,14 @@ fake_reply authorizenet_server::reverse(const json::object& tr, const std::strin
     for (const auto& [id, t] : transactions_) {
         if (t.type == "refundTransaction" && t.ref_trans_id == o.trans_id) {
             refunded += t.amount_cents;
+        }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& [id, earlier] : transactions_) {
+        // The same charge and amount refunded within two minutes: a duplicate (reason 11).
+        if (earlier.type == "refundTransaction" && earlier.ref_trans_id == o.trans_id &&
+            earlier.amount_cents == *amount && now - earlier.submitted < duplicate_window) {
+            return transaction_answer("3", 11, "0", o.trans_id, o.account_type, o.last4, ref_id);
         }
     }
     if (refunded + *amount > o.amount_cents) {

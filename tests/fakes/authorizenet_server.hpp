@@ -25,6 +25,11 @@ namespace billpay::test {
 /// Outcomes follow Authorize.Net's sandbox: every card is approved, except its test card
 /// 4222222222222, for which the amount's whole dollars choose the response reason code
 /// ($2.00: declined, reason 2; $44.00: card code mismatch, reason 44; …).
+/// As Authorize.Net documents: at most ten payment profiles per customer profile (E00042), a
+/// transaction repeated within two minutes (same card and amount, and for refunds the same
+/// charge) is refused as a duplicate (responseCode 3, reason 11), a deleted payment profile is
+/// E00040, and a customer's transaction list (getTransactionListForCustomerRequest) holds its
+/// charges, not its refunds.
 /// Faults on command, per charge (by invoice number): answer too late, reset the connection,
 /// or answer HTTP 500 — each after charging — or `slow`: take `late_by` to process the charge,
 /// which appears in the transaction lists only when it is done.
@@ -39,12 +44,21 @@ class authorizenet_server {
     void set_late_by(std::chrono::milliseconds d) { late_ms_ = d.count(); }
     void stop() { server_->stop(); }
     void start() { server_->start(); }
+    /// Closes kept-alive connections idle this long, as Authorize.Net's front ends may.
+    void close_idle_after(std::chrono::milliseconds idle) { server_->close_idle_after(idle); }
+    [[nodiscard]] int connections() const { return server_->connections(); }
+    /// Every request body received (with credentials), for "what does Authorize.Net see" tests.
+    [[nodiscard]] std::vector<std::string> bodies() const;
+    /// Payment profiles of one customer profile, and customer profiles in all.
+    [[nodiscard]] std::size_t payment_profiles_of(const std::string& customer_profile_id) const;
+    [[nodiscard]] std::size_t customer_profiles() const;
+    /// Refund transactions per refTransId (the charge refunded).
+    [[nodiscard]] std::map<std::string, int> refunds_of_charges() const;
 
     /// https://localhost:PORT/xml/v1/request.api
     [[nodiscard]] std::string endpoint() const;
     [[nodiscard]] int rejected_requests() const { return rejected_; }
-    /// Transaction list requests answered (getUnsettledTransactionListRequest,
-    /// getTransactionListForCustomerRequest): how often billpayd looked a charge up.
+    /// Transaction and batch list requests answered: how often billpayd looked something up.
     [[nodiscard]] int list_requests() const { return list_requests_; }
 
     /// Approved charges (authCaptureTransaction) per invoice number, voids not subtracted.
@@ -90,6 +104,7 @@ class authorizenet_server {
         std::string batch_id;
         std::string account_type;
         std::string last4;
+        std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
     };
     struct batch {
         std::string settlement_time_utc;
@@ -125,6 +140,7 @@ class authorizenet_server {
     std::map<std::string, card> nonces_;       // Accept.js dataValue -> card (one use)
     std::map<std::string, transaction> transactions_;
     std::vector<std::string> transaction_order_;  // transIds as submitted
+    std::vector<std::string> bodies_;
     std::map<std::string, batch> batches_;
     long next_id_ = 40000000;
     std::unique_ptr<fake_https_server> server_;  // last: stopped first

@@ -32,6 +32,9 @@ class correspondence_server {
     void start() { server_->start(); }
     /// Stops listening and drops every connection: connections are refused until start().
     void stop() { server_->stop(); }
+    /// Closes kept-alive connections idle this long, as servers and load balancers do.
+    void close_idle_after(std::chrono::milliseconds idle) { server_->close_idle_after(idle); }
+    [[nodiscard]] int connections() const { return server_->connections(); }
     void set_mode(mode m) { mode_ = m; }
     void set_delay(std::chrono::milliseconds d) { delay_ms_ = d.count(); }
 

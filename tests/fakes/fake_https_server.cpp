@@ -28,13 +28,18 @@ struct fake_https_server::session {
         if (handshake_error) {
             co_return;
         }
+        ++server.connections_;
         beast::flat_buffer buffer;
         for (;;) {
             fake_request req;
+            if (long idle = server.idle_close_ms_.load(); idle > 0) {
+                beast::get_lowest_layer(stream).expires_after(std::chrono::milliseconds(idle));
+            }
             auto [read_error, n] = co_await http::async_read(stream, buffer, req, use_nothrow);
             if (read_error) {
-                co_return;
+                co_return;  // the client left, or stayed idle too long: the connection closes
             }
+            beast::get_lowest_layer(stream).expires_never();
             auto reply = server.handler_(req);
             if (reply.delay.count() > 0) {
                 asio::steady_timer timer(stream.get_executor(), reply.delay);

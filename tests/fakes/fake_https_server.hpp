@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -57,6 +58,12 @@ class fake_https_server {
 
     [[nodiscard]] unsigned short port() const { return port_; }
 
+    /// Closes a kept-alive connection that stays idle this long, as servers and load balancers
+    /// do (Node and Apache: 5 s). Zero (the default): connections stay open.
+    void close_idle_after(std::chrono::milliseconds idle) { idle_close_ms_ = idle.count(); }
+    /// Connections accepted so far.
+    [[nodiscard]] int connections() const { return connections_; }
+
   private:
     struct session;
     tls_files certificate_;
@@ -66,6 +73,8 @@ class fake_https_server {
     std::unique_ptr<boost::asio::ssl::context> tls_;
     std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
     std::thread thread_;
+    std::atomic<long> idle_close_ms_{0};
+    std::atomic<int> connections_{0};
 };
 
 }  // namespace billpay::test

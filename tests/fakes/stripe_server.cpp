@@ -126,6 +126,7 @@ fake_reply stripe_server::handle(const fake_request& req) {
     auto form = parse_form(req.body());
     std::string key(req["Idempotency-Key"]);
     std::lock_guard lock(mutex_);
+    bodies_.push_back(req.body());
     if (!key.empty()) {
         auto it = idempotent_.find(key);
         if (it != idempotent_.end()) {
@@ -159,6 +160,11 @@ fake_reply stripe_server::handle(const fake_request& req) {
         idempotent_[key] = stored{target + "?" + req.body(), reply};
     }
     return reply;
+}
+
+std::vector<std::string> stripe_server::bodies() const {
+    std::lock_guard lock(mutex_);
+    return bodies_;
 }
 
 fake_reply stripe_server::create_payment_method(const std::map<std::string, std::string>& form) {

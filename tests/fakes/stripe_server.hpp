@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "tests/fakes/fake_https_server.hpp"
 
@@ -31,6 +32,11 @@ class stripe_server {
     void set_fault_plan(fault_plan plan);
     void set_late_by(std::chrono::milliseconds d) { late_ms_ = d.count(); }
     void stop() { server_->stop(); }
+    /// Closes kept-alive connections idle this long, as servers and load balancers do.
+    void close_idle_after(std::chrono::milliseconds idle) { server_->close_idle_after(idle); }
+    [[nodiscard]] int connections() const { return server_->connections(); }
+    /// Every form body received, for "what does Stripe see" tests.
+    [[nodiscard]] std::vector<std::string> bodies() const;
     void start() { server_->start(); }
 
     [[nodiscard]] std::string api_base() const;
@@ -66,7 +72,8 @@ class stripe_server {
     mutable std::mutex mutex_;
     fault_plan plan_;
     std::map<std::string, stored> idempotent_;  // Idempotency-Key -> first answer
-    bool executed_ = true;  // the request being handled reached its endpoint's execution
+    bool executed_ = true;
+    std::vector<std::string> bodies_;  // the request being handled reached its endpoint's execution
     /// A PaymentMethod: the outcome its test card chose at creation ("" approves; else the
     /// decline code, or "processing_error") and what GET /v1/payment_methods/{id} shows. The
     /// fake keeps no card number, as billpayd keeps none.

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "gateway_adapters/gateway.hpp"
 
@@ -36,16 +37,21 @@ class scripted_gateway final : public gateway::gateway {
     int lookups = 0;
     int refunds = 0;
     int deletes = 0;
+    std::vector<std::string> discarded;
     /// Whether the card was still readable when tokenize was called (the use case wipes it
     /// only afterwards), and its last four digits then.
     std::string last4_seen;
 
     [[nodiscard]] std::string_view name() const noexcept override { return name_; }
 
+    std::vector<::billpay::gateway::token_use> uses;  // of each tokenize and adopt_token
+
     boost::asio::awaitable<tokenize_result> tokenize(const tokenizer::card_data& card,
                                                      const std::string&,
+                                                     ::billpay::gateway::token_use use,
                                                      ::billpay::gateway::deadline) override {
         ++tokenizes;
+        uses.push_back(use);
         auto number = card.number();
         last4_seen = number.size() >= 4 ? std::string(number.substr(number.size() - 4)) : "";
         if (on_tokenize) {
@@ -77,9 +83,16 @@ class scripted_gateway final : public gateway::gateway {
         ++deletes;
         co_return delete_result{outcome::approved, ""};
     }
+    boost::asio::awaitable<delete_result> discard_token(const std::string& token,
+                                                        ::billpay::gateway::deadline) override {
+        discarded.push_back(token);
+        co_return delete_result{outcome::approved, ""};
+    }
     boost::asio::awaitable<token_description> adopt_token(const browser_token& token,
                                                           const std::string&,
+                                                          ::billpay::gateway::token_use use,
                                                           ::billpay::gateway::deadline) override {
+        uses.push_back(use);
         if (on_adopt) {
             co_return on_adopt(token);
         }

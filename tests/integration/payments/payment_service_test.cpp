@@ -173,7 +173,7 @@ class PaymentService : public ::testing::Test {
     tokenizer::fingerprinter fingerprints{std::string(32, 'k')};
     test_answers answers;
     payments::payment_service service{settings, payments_store, processor, fingerprints, answers};
-    payments::recovery_worker recovery{settings, payments_store, processor, answers};
+    payments::recovery_worker recovery{settings, payments_store, processor, fingerprints, answers};
 };
 
 TEST_F(PaymentService, AnApprovedChargeSucceedsWithItsAnswerAndReceiptWrittenTogether) {
