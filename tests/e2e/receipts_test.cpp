@@ -260,4 +260,20 @@ TEST_F(Receipts, TheSpoolTransportWritesOneFilePerMessage) {
     }
 }
 
+TEST_F(Receipts, AConnectionTheReceiverClosedWhileIdleCostsNoDeliveryAttempt) {
+    // Like a server with a short keep-alive (Node's is 5 s): idle connections closed after 1 s.
+    receiver->close_idle_after(1s);
+    start();
+    auto c = client();
+    pay(c, payment_body("4242424242424242", "idle-1"), "idle-1");
+    ASSERT_TRUE(receiver->wait_for_distinct(1, 10s));
+    std::this_thread::sleep_for(2s);  // the kept-alive connection is closed by the receiver
+    pay(c, payment_body("4242424242424242", "idle-2"), "idle-2");
+    ASSERT_TRUE(receiver->wait_for_distinct(2, 10s));
+    // Every message went through at its first attempt: no retry, no failure logged.
+    EXPECT_EQ(count("SELECT count(*) FROM outbox_attempts WHERE outcome <> 'delivered'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM outbox_attempts"), 2);
+    EXPECT_GE(receiver->connections(), 2);  // the second went on a new connection
+}
+
 }  // namespace

@@ -855,7 +855,12 @@ fake_reply authorizenet_server::reverse(const json::object& tr, const std::strin
     t.last4 = o.last4;
     transactions_[t.trans_id] = t;
     transaction_order_.push_back(t.trans_id);
-    return transaction_answer("1", 1, t.trans_id, o.trans_id, o.account_type, o.last4, ref_id);
+    auto reply =
+        transaction_answer("1", 1, t.trans_id, o.trans_id, o.account_type, o.last4, ref_id);
+    if (plan_ && plan_(t.invoice) == fault::late) {
+        reply.delay = std::chrono::milliseconds(late_ms_.load());  // refunded, answered late
+    }
+    return reply;
 }
 
 fake_reply authorizenet_server::transaction_details(const json::object& r) {

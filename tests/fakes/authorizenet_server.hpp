@@ -32,7 +32,8 @@ namespace billpay::test {
 /// charges, not its refunds.
 /// Faults on command, per charge (by invoice number): answer too late, reset the connection,
 /// or answer HTTP 500 — each after charging — or `slow`: take `late_by` to process the charge,
-/// which appears in the transaction lists only when it is done.
+/// which appears in the transaction lists only when it is done. A refund (by its invoice
+/// number) can be answered too late, after it was made.
 class authorizenet_server {
   public:
     enum class fault { none, late, reset, error_500, slow };
