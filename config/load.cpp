@@ -347,6 +347,7 @@ void read_database(map_reader& root, database_settings& db) {
     read_millis(map, "connect_timeout_ms", db.connect_timeout, 1'000, 600'000);
     read_millis(map, "statement_timeout_ms", db.statement_timeout, 100, 3'600'000);
     read_millis(map, "queue_timeout_ms", db.queue_timeout, 10, 600'000);
+    read_into(map, "queue_limit", db.queue_limit, 1, 1'000'000);
     map.finish();
 }
 

@@ -48,6 +48,9 @@ struct database_settings {
     /// A request's database work that waited this long for a connection is not run: the request
     /// is answered 503 store_busy (Retry-After), rather than queueing without bound.
     std::chrono::milliseconds queue_timeout{2'000};
+    /// At most this many requests' database work waits for a connection; past it a request is
+    /// answered 503 store_busy at once.
+    int queue_limit = 1'024;
 };
 
 enum class client_role { portal, finance, ops };
@@ -150,7 +153,8 @@ using transport_settings = std::variant<spool_settings, webhook_settings>;
 
 struct correspondence_settings {
     transport_settings transport = spool_settings{"var/spool/correspondence"};
-    std::chrono::milliseconds poll_interval{5'000};
+    /// The longest a message added by another process waits for this one's dispatcher.
+    std::chrono::milliseconds poll_interval{1'000};
     int concurrency = 16;
     std::chrono::milliseconds retry_base{1'000};
     std::chrono::milliseconds retry_max{300'000};

@@ -7,7 +7,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <memory>
 
 #include "logging/log.hpp"
 
@@ -20,34 +19,34 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 }  // namespace
 
 dispatcher::dispatcher(asio::io_context& ioc, dispatcher_settings settings, store::outbox& outbox,
-                       transport& transport, std::string listen_dsn, std::string instance)
+                       transport& transport, std::string instance)
     : ioc_(ioc),
       strand_(asio::make_strand(ioc)),
       settings_(settings),
       outbox_(outbox),
       transport_(transport),
-      listen_dsn_(std::move(listen_dsn)),
       instance_(std::move(instance)),
       wake_(strand_) {}
 
-dispatcher::~dispatcher() {
-    stop();
-    listener_.reset();  // joins within a second
-}
+dispatcher::~dispatcher() { stop(); }
 
 void dispatcher::start() {
+    outbox_.messages_added().connect([this] { wake(); });
     asio::co_spawn(strand_, run(), asio::detached);
-    listener_ = std::make_unique<store::outbox_listener>(
-        listen_dsn_, [this] { asio::post(strand_, [this] { wake_.cancel(); }); });
+}
+
+void dispatcher::wake() {
+    // Many payments finish per delivery round: one post per round, not one per payment.
+    if (!wake_pending_.exchange(true)) {
+        asio::post(strand_, [this] { wake_.cancel(); });
+    }
 }
 
 void dispatcher::stop() {
     if (stopping_.exchange(true)) {
         return;
     }
-    if (listener_) {
-        listener_->stop();
-    }
+    outbox_.messages_added().disconnect();
     asio::post(strand_, [this] { wake_.cancel(); });
 }
 
@@ -65,6 +64,9 @@ std::chrono::milliseconds dispatcher::backoff(int attempts) const {
 
 asio::awaitable<void> dispatcher::run() {
     while (!stopping_) {
+        // A message committed before this point is seen by the claim; one committed after it
+        // raises the signal again.
+        wake_pending_ = false;
         std::vector<store::outbox_message> due;
         if (auto claimed = co_await outbox_.claim_due(settings_.concurrency, settings_.lease)) {
             due = std::move(*claimed);
@@ -72,43 +74,44 @@ asio::awaitable<void> dispatcher::run() {
             logging::warn("outbox claim failed", {{"error", store::to_string(claimed.error())}});
         }
         if (!due.empty()) {
-            auto remaining = std::make_shared<std::size_t>(due.size());
-            asio::steady_timer all_done(strand_, asio::steady_timer::time_point::max());
-            for (auto& message : due) {
-                asio::co_spawn(
-                    strand_,
-                    [this, message = std::move(message), remaining,
-                     &all_done]() mutable -> asio::awaitable<void> {
-                        co_await deliver_one(std::move(message));
-                        if (--*remaining == 0) {
-                            all_done.cancel();
-                        }
-                    },
-                    asio::detached);
+            auto results = co_await transport_.deliver(due);
+            std::vector<store::delivery_attempt> attempts;
+            attempts.reserve(due.size());
+            for (std::size_t i = 0; i < due.size(); ++i) {
+                attempts.push_back(judge(due[i], results.at(i)));
             }
-            co_await all_done.async_wait(use_nothrow);
+            auto recorded = co_await outbox_.record(std::move(attempts), instance_);
+            if (!recorded) {
+                // The claims run out and the messages are sent again: receivers de-duplicate.
+                logging::warn("could not record delivery attempts",
+                              {{"messages", static_cast<std::int64_t>(due.size())},
+                               {"error", store::to_string(recorded.error())}});
+            }
             if (static_cast<int>(due.size()) == settings_.concurrency) {
                 continue;  // there may be more due right now
             }
+        }
+        if (wake_pending_ || stopping_) {
+            continue;
         }
         wake_.expires_after(settings_.poll_interval);
         co_await wake_.async_wait(use_nothrow);
     }
 }
 
-asio::awaitable<void> dispatcher::deliver_one(store::outbox_message message) {
-    auto result = co_await transport_.deliver(message);
-    store::delivery_outcome outcome = store::delivery_outcome::retry;
-    std::chrono::milliseconds retry_after{0};
+store::delivery_attempt dispatcher::judge(const store::outbox_message& message,
+                                          const delivery& result) {
+    store::delivery_attempt attempt{message.id, store::delivery_outcome::retry, result.http_status,
+                                    result.error, std::chrono::milliseconds{0}};
     switch (result.outcome) {
         case delivery::result::delivered:
-            outcome = store::delivery_outcome::delivered;
+            attempt.outcome = store::delivery_outcome::delivered;
             logging::debug("message delivered", {{"message_id", message.id},
                                                  {"type", message.type},
                                                  {"attempts", message.attempts}});
             break;
         case delivery::result::permanent:
-            outcome = store::delivery_outcome::dead;
+            attempt.outcome = store::delivery_outcome::dead;
             logging::error("message refused by the correspondence system: dead-lettered",
                            {{"message_id", message.id},
                             {"payment_id", message.payment_id},
@@ -117,30 +120,25 @@ asio::awaitable<void> dispatcher::deliver_one(store::outbox_message message) {
             break;
         case delivery::result::retry:
             if (message.age_seconds * 1000 > static_cast<double>(settings_.give_up_after.count())) {
-                outcome = store::delivery_outcome::dead;
+                attempt.outcome = store::delivery_outcome::dead;
                 logging::error("message undeliverable past the give-up age: dead-lettered",
                                {{"message_id", message.id},
                                 {"payment_id", message.payment_id},
                                 {"attempts", message.attempts},
                                 {"error", result.error}});
             } else {
-                retry_after = backoff(message.attempts);
-                logging::warn("message delivery failed; will retry",
-                              {{"message_id", message.id},
-                               {"attempts", message.attempts},
-                               {"retry_in_ms", static_cast<std::int64_t>(retry_after.count())},
-                               {"http_status", result.http_status.value_or(0)},
-                               {"error", result.error}});
+                attempt.retry_after = backoff(message.attempts);
+                logging::warn(
+                    "message delivery failed; will retry",
+                    {{"message_id", message.id},
+                     {"attempts", message.attempts},
+                     {"retry_in_ms", static_cast<std::int64_t>(attempt.retry_after.count())},
+                     {"http_status", result.http_status.value_or(0)},
+                     {"error", result.error}});
             }
             break;
     }
-    auto recorded = co_await outbox_.record_attempt(message.id, outcome, result.http_status,
-                                                    result.error, retry_after, instance_);
-    if (!recorded) {
-        // The lease runs out and the message is tried again: the receiver de-duplicates by id.
-        logging::warn("could not record a delivery attempt",
-                      {{"message_id", message.id}, {"error", store::to_string(recorded.error())}});
-    }
+    return attempt;
 }
 
 }  // namespace billpay::correspondence

@@ -17,8 +17,9 @@ class owning_webhook_transport final : public transport {
         : client_(std::move(executor), https::client::options{s.ca_file, 16, s.keep_alive}),
           webhook_(client_, std::move(to), s.signing_secret, s.timeout) {}
 
-    boost::asio::awaitable<delivery> deliver(const store::outbox_message& message) override {
-        co_return co_await webhook_.deliver(message);
+    boost::asio::awaitable<std::vector<delivery>> deliver(
+        const std::vector<store::outbox_message>& batch) override {
+        co_return co_await webhook_.deliver(batch);
     }
 
   private:

@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "store/outbox.hpp"
 
@@ -24,8 +25,10 @@ struct delivery {
 class transport {
   public:
     virtual ~transport() = default;
-    /// Delivers one message. Never throws: failures are results.
-    virtual boost::asio::awaitable<delivery> deliver(const store::outbox_message& message) = 0;
+    /// Delivers a batch (at most `correspondence.concurrency` messages): one result per
+    /// message, in the batch's order. Never throws: failures are results.
+    virtual boost::asio::awaitable<std::vector<delivery>> deliver(
+        const std::vector<store::outbox_message>& batch) = 0;
 };
 
 }  // namespace billpay::correspondence

@@ -4,6 +4,12 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <stdexcept>
 
 namespace billpay::correspondence {
@@ -49,7 +55,33 @@ webhook_transport::webhook_transport(https::client& client, https::endpoint endp
       signing_secret_(std::move(signing_secret)),
       timeout_(timeout) {}
 
-boost::asio::awaitable<delivery> webhook_transport::deliver(const store::outbox_message& message) {
+boost::asio::awaitable<std::vector<delivery>> webhook_transport::deliver(
+    const std::vector<store::outbox_message>& batch) {
+    namespace asio = boost::asio;
+    // Every message of the batch at once, on this coroutine's executor (the dispatcher's strand:
+    // `remaining` and `out` are touched by one thread at a time).
+    auto executor = co_await asio::this_coro::executor;
+    std::vector<delivery> out(batch.size());
+    std::size_t remaining = batch.size();
+    asio::steady_timer all_done(executor, asio::steady_timer::time_point::max());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        asio::co_spawn(
+            executor,
+            [this, &batch, &out, &remaining, &all_done, i]() -> asio::awaitable<void> {
+                out[i] = co_await send(batch[i]);
+                if (--remaining == 0) {
+                    all_done.cancel();
+                }
+            },
+            asio::detached);
+    }
+    if (remaining > 0) {
+        co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_return out;
+}
+
+boost::asio::awaitable<delivery> webhook_transport::send(const store::outbox_message& message) {
     namespace http = boost::beast::http;
     using result = delivery::result;
     https::client::request req{http::verb::post, endpoint_.target, 11};

@@ -15,17 +15,21 @@ namespace billpay::correspondence {
 std::string signature_header(std::string_view secret, std::time_t timestamp, std::string_view body);
 
 /// POSTs each message to the correspondence system's URL (config `correspondence.webhook`)
-/// through the shared HTTPS client, with `Idempotency-Key: <message id>` and the signature.
-/// Any 2xx is delivered; 4xx other than 408 and 429 is permanent (the message is dead-lettered
-/// at once and logged loudly); everything else, including no answer, is retried.
+/// through the shared HTTPS client, a batch's messages at once, with `Idempotency-Key: <message
+/// id>` and the signature. Any 2xx is delivered; 4xx other than 408 and 429 is permanent (the
+/// message is dead-lettered at once and logged loudly); everything else, including no answer, is
+/// retried.
 class webhook_transport final : public transport {
   public:
     webhook_transport(https::client& client, https::endpoint endpoint,
                       config::secret signing_secret, std::chrono::milliseconds timeout);
 
-    boost::asio::awaitable<delivery> deliver(const store::outbox_message& message) override;
+    boost::asio::awaitable<std::vector<delivery>> deliver(
+        const std::vector<store::outbox_message>& batch) override;
 
   private:
+    boost::asio::awaitable<delivery> send(const store::outbox_message& message);
+
     https::client& client_;
     https::endpoint endpoint_;
     config::secret signing_secret_;

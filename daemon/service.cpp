@@ -34,8 +34,9 @@ std::int64_t steady_now_ms() {
 }
 
 store::database_options database_options_from(const config::database_settings& db) {
-    return store::database_options{std::string(db.dsn.reveal()), db.pool_size, db.connect_timeout,
-                                   db.statement_timeout, db.queue_timeout};
+    return store::database_options{
+        std::string(db.dsn.reveal()), db.pool_size,     db.connect_timeout,
+        db.statement_timeout,         db.queue_timeout, db.queue_limit};
 }
 
 correspondence::dispatcher_settings dispatcher_settings_from(const config::settings& s) {
@@ -93,11 +94,7 @@ service::service(config::settings settings)
       finance_api_(settings_, clients_, posts_, refunds_, refund_store_, settlements_, audit_),
       transport_(
           correspondence::make_transport(settings_.correspondence.transport, ioc_.get_executor())),
-      dispatcher_(ioc_, dispatcher_settings_from(settings_), outbox_, *transport_,
-                  store::connection_string(std::string(settings_.database.dsn.reveal()),
-                                           settings_.database.connect_timeout,
-                                           settings_.database.statement_timeout),
-                  instance_name()),
+      dispatcher_(ioc_, dispatcher_settings_from(settings_), outbox_, *transport_, instance_name()),
       server_(ioc_, settings_.listen, tls_, routes_),
       signals_(ioc_, SIGTERM, SIGINT, SIGHUP) {
     add_routes();

@@ -1,6 +1,7 @@
 #include "store/database.hpp"
 
 #include <pqxx/pqxx>
+#include <utility>
 
 #include "logging/log.hpp"
 
@@ -133,7 +134,14 @@ database::~database() {
 
 void database::submit(std::unique_ptr<job> j) {
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
+        if (std::cmp_greater_equal(queue_.size(), options_.queue_limit) && !stopping_) {
+            // Past the bound a caller is told at once that the store is busy (503 store_busy
+            // with Retry-After) rather than wait behind a queue it cannot get through in time.
+            lock.unlock();
+            j->execute(nullptr, std::make_exception_ptr(failure(error::busy)));
+            return;
+        }
         queue_.push_back(std::move(j));
     }
     wake_.notify_one();

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "store/errors.hpp"
+#include "store/outbox_signal.hpp"
 
 namespace billpay::store {
 
@@ -34,6 +35,8 @@ struct database_options {
     /// A job that waited longer than this for a store thread is not run: it ends with
     /// error::busy (the API answers 503 store_busy), so no request waits without bound.
     std::chrono::milliseconds queue_timeout{2'000};
+    /// Jobs waiting for a store thread at most; one more ends at once with error::busy.
+    int queue_limit = 1'024;
 };
 
 /// Thrown inside the store when the database could not be reached or the connection broke
@@ -135,6 +138,9 @@ class database {
 
     [[nodiscard]] const database_options& options() const noexcept { return options_; }
 
+    /// Raised by the repositories after a commit that may have added an outbox message.
+    [[nodiscard]] outbox_signal& messages_added() noexcept { return messages_added_; }
+
   private:
     struct job {
         virtual ~job() = default;
@@ -221,6 +227,7 @@ class database {
     void worker_loop();
 
     database_options options_;
+    outbox_signal messages_added_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::unique_ptr<job>> queue_;

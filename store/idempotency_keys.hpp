@@ -76,9 +76,4 @@ bool record_key_answer(pqxx::connection& conn, const key_lease& lease,
                        const stored_response& answer);
 bool release_key(pqxx::connection& conn, const key_lease& lease);
 
-/// Ties a new payment to the key that created it, renewing the lease, inside the caller's
-/// transaction; false when the key is no longer this lease's (nothing may then be written).
-bool attach_payment(pqxx::transaction_base& tx, const key_lease& lease,
-                    const std::string& payment_id, std::chrono::milliseconds lease_time);
-
 }  // namespace billpay::store

@@ -4,6 +4,7 @@
 
 #include "logging/log.hpp"
 #include "store/database.hpp"
+#include "store/statements.hpp"
 
 namespace billpay::store {
 namespace {
@@ -40,7 +41,6 @@ void enqueue_message(pqxx::transaction_base& tx, const std::string& id, const st
         "INSERT INTO outbox_messages (id, type, payment_id, body) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (payment_id, type) WHERE refund_id IS NULL DO NOTHING",
         id, type, payment_id, body);
-    tx.exec("NOTIFY billpay_outbox");
 }
 
 void enqueue_refund_message(pqxx::transaction_base& tx, const std::string& id,
@@ -51,64 +51,55 @@ void enqueue_refund_message(pqxx::transaction_base& tx, const std::string& id,
         " VALUES ($1, 'refund_receipt', $2, $3, $4)"
         " ON CONFLICT (refund_id) WHERE refund_id IS NOT NULL DO NOTHING",
         id, payment_id, refund_id, body);
-    tx.exec("NOTIFY billpay_outbox");
 }
 
 std::vector<outbox_message> claim_due_messages(pqxx::connection& conn, int batch,
                                                std::chrono::milliseconds lease) {
-    pqxx::work tx(conn);
-    auto rows = tx.exec_params(
-        std::string("UPDATE outbox_messages SET attempts = attempts + 1,"
-                    "  locked_until = now() + make_interval(secs => $2::float8 / 1000)"
-                    " WHERE id IN (SELECT id FROM outbox_messages WHERE status = 'pending'"
-                    "   AND next_attempt_at <= now()"
-                    "   AND coalesce(locked_until, '-infinity') < now()"
-                    "   ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
-                    " RETURNING ") +
-            message_columns,
-        batch, lease.count());
-    tx.commit();
+    pqxx::nontransaction tx(conn);  // one statement: one round trip, one commit
+    auto rows = tx.exec_prepared(statements::prepared(conn, statements::claim_messages), batch,
+                                 static_cast<std::int64_t>(lease.count()));
     std::vector<outbox_message> out;
+    out.reserve(rows.size());
     for (const auto& row : rows) {
         out.push_back(read_message(row));
     }
     return out;
 }
 
-void record_attempt(pqxx::connection& conn, const std::string& message_id, delivery_outcome outcome,
-                    std::optional<int> http_status, const std::string& error,
-                    std::chrono::milliseconds retry_after, const std::string& actor) {
-    pqxx::work tx(conn);
-    const char* name = outcome == delivery_outcome::delivered ? "delivered"
-                       : outcome == delivery_outcome::dead    ? "dead"
-                                                              : "retry";
+std::string_view to_string(delivery_outcome outcome) noexcept {
     switch (outcome) {
         case delivery_outcome::delivered:
-            tx.exec_params(
-                "UPDATE outbox_messages SET status = 'delivered', delivered_at = now(),"
-                "  locked_until = NULL, last_error = NULL, last_http_status = $2 WHERE id = $1",
-                message_id, http_status);
-            break;
+            return "delivered";
         case delivery_outcome::dead:
-            tx.exec_params(
-                "UPDATE outbox_messages SET status = 'dead', dead_at = now(), locked_until = NULL,"
-                "  last_error = $2, last_http_status = $3 WHERE id = $1",
-                message_id, error, http_status);
-            break;
+            return "dead";
         case delivery_outcome::retry:
-            tx.exec_params(
-                "UPDATE outbox_messages SET locked_until = NULL, last_error = $2,"
-                "  last_http_status = $3,"
-                "  next_attempt_at = now() + make_interval(secs => $4::float8 / 1000)"
-                " WHERE id = $1",
-                message_id, error, http_status, retry_after.count());
-            break;
+            return "retry";
     }
-    tx.exec_params(
-        "INSERT INTO outbox_attempts (message_id, outcome, http_status, error, actor)"
-        " VALUES ($1, $2, $3, nullif($4, ''), $5)",
-        message_id, std::string(name), http_status, error, actor);
-    tx.commit();
+    return "retry";
+}
+
+void record_attempts(pqxx::connection& conn, const std::vector<delivery_attempt>& attempts,
+                     const std::string& actor) {
+    if (attempts.empty()) {
+        return;
+    }
+    std::vector<std::string> ids;
+    std::vector<std::string> outcomes;
+    std::vector<long long> http_statuses;
+    std::vector<std::string> errors;
+    std::vector<long long> retry_ms;
+    for (const auto& a : attempts) {
+        ids.push_back(a.message_id);
+        outcomes.emplace_back(to_string(a.outcome));
+        http_statuses.push_back(a.http_status.value_or(-1));
+        errors.push_back(a.error);
+        retry_ms.push_back(a.retry_after.count());
+    }
+    pqxx::nontransaction tx(conn);  // one statement for the whole batch
+    tx.exec_prepared(statements::prepared(conn, statements::record_attempts),
+                     statements::text_array(ids), statements::text_array(outcomes),
+                     statements::integer_array(http_statuses, true), statements::text_array(errors),
+                     statements::integer_array(retry_ms), actor);
 }
 
 std::vector<outbox_message> list_messages(pqxx::connection& conn, const std::string& status,
@@ -144,7 +135,6 @@ bool replay_message(pqxx::connection& conn, const std::string& message_id, const
         "INSERT INTO outbox_attempts (message_id, outcome, actor) VALUES ($1, 'replayed', $2)",
         message_id, actor);
     append_audit(tx, audit);
-    tx.exec("NOTIFY billpay_outbox");
     tx.commit();
     return true;
 }
@@ -166,12 +156,10 @@ boost::asio::awaitable<result<std::vector<outbox_message>>> outbox::claim_due(
         [batch, lease](pqxx::connection& conn) { return claim_due_messages(conn, batch, lease); });
 }
 
-boost::asio::awaitable<result<void>> outbox::record_attempt(
-    const std::string& message_id, delivery_outcome outcome, std::optional<int> http_status,
-    const std::string& error, std::chrono::milliseconds retry_after, const std::string& actor) {
-    co_return co_await db_.call([&](pqxx::connection& conn) {
-        store::record_attempt(conn, message_id, outcome, http_status, error, retry_after, actor);
-    });
+boost::asio::awaitable<result<void>> outbox::record(std::vector<delivery_attempt> attempts,
+                                                    const std::string& actor) {
+    co_return co_await db_.call(
+        [&](pqxx::connection& conn) { store::record_attempts(conn, attempts, actor); });
 }
 
 boost::asio::awaitable<result<std::vector<outbox_message>>> outbox::list(const std::string& status,
@@ -183,59 +171,22 @@ boost::asio::awaitable<result<std::vector<outbox_message>>> outbox::list(const s
 boost::asio::awaitable<result<void>> outbox::replay(const std::string& message_id,
                                                     const std::string& actor,
                                                     const audit_entry& audit) {
-    co_return co_await db_.call([&](pqxx::connection& conn) -> result<void> {
+    auto replayed = co_await db_.call([&](pqxx::connection& conn) -> result<void> {
         if (!replay_message(conn, message_id, actor, audit)) {
             return error::not_found;
         }
         return {};
     });
+    if (replayed) {
+        db_.messages_added().raise();
+    }
+    co_return replayed;
 }
+
+outbox_signal& outbox::messages_added() noexcept { return db_.messages_added(); }
 
 boost::asio::awaitable<result<outbox_stats>> outbox::statistics() {
     co_return co_await db_.call([](pqxx::connection& conn) { return outbox_statistics(conn); });
-}
-
-namespace {
-
-/// Calls `wake` for every NOTIFY billpay_outbox.
-class outbox_receiver final : public pqxx::notification_receiver {
-  public:
-    outbox_receiver(pqxx::connection_base& conn, const std::function<void()>& wake)
-        : pqxx::notification_receiver(conn, "billpay_outbox"), wake_(wake) {}
-    void operator()(const std::string&, int) override { wake_(); }
-
-  private:
-    const std::function<void()>& wake_;
-};
-
-}  // namespace
-
-outbox_listener::outbox_listener(std::string dsn, std::function<void()> wake)
-    : dsn_(std::move(dsn)), wake_(std::move(wake)), thread_([this] { run(); }) {}
-
-outbox_listener::~outbox_listener() {
-    stop();
-    if (thread_.joinable()) {
-        thread_.join();  // within a second: the loop looks at stopping_ that often
-    }
-}
-
-void outbox_listener::run() {
-    while (!stopping_) {
-        try {
-            pqxx::connection conn(dsn_);
-            outbox_receiver receiver(conn, wake_);
-            while (!stopping_) {
-                conn.await_notification(1, 0);  // wakes at least once a second to see stopping_
-            }
-        } catch (const std::exception& e) {
-            logging::warn("outbox listener lost its connection; polling until it is back",
-                          {{"error", e.what()}});
-            for (int i = 0; i < 10 && !stopping_; ++i) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            }
-        }
-    }
 }
 
 }  // namespace billpay::store

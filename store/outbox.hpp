@@ -1,19 +1,18 @@
 #pragma once
 
-#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <pqxx/connection>
 #include <pqxx/transaction_base>
 #include <string>
-#include <thread>
+#include <string_view>
 #include <vector>
 
 #include "store/audit.hpp"
 #include "store/errors.hpp"
+#include "store/outbox_signal.hpp"
 
 namespace billpay::store {
 
@@ -33,9 +32,10 @@ struct outbox_message {
     double age_seconds = 0;
 };
 
-/// Adds a message inside the caller's transaction (the one that gives the payment its status)
-/// and wakes the dispatchers (NOTIFY billpay_outbox, delivered at commit). A payment has at
-/// most one message of each type: adding it again does nothing.
+/// Adds a message inside the caller's transaction (the one that gives the payment its status).
+/// A payment has at most one message of each type: adding it again does nothing. No NOTIFY:
+/// the dispatcher of this process is woken in-process (database::messages_added), the others
+/// find the message at their next poll.
 void enqueue_message(pqxx::transaction_base& tx, const std::string& id, const std::string& type,
                      const std::string& payment_id, const std::string& body);
 
@@ -50,11 +50,22 @@ std::vector<outbox_message> claim_due_messages(pqxx::connection& conn, int batch
                                                std::chrono::milliseconds lease);
 
 enum class delivery_outcome { delivered, retry, dead };
+std::string_view to_string(delivery_outcome outcome) noexcept;
 
-/// Records an attempt's outcome: delivered; retry after `retry_after`; or dead (kept, visible).
-void record_attempt(pqxx::connection& conn, const std::string& message_id, delivery_outcome outcome,
-                    std::optional<int> http_status, const std::string& error,
-                    std::chrono::milliseconds retry_after, const std::string& actor);
+/// One delivery attempt's outcome: delivered; retry after `retry_after`; or dead (kept, visible).
+struct delivery_attempt {
+    std::string message_id;
+    delivery_outcome outcome = delivery_outcome::retry;
+    std::optional<int> http_status;
+    std::string error;  // empty when there was none
+    std::chrono::milliseconds retry_after{0};
+};
+
+/// Records a batch's attempts (the messages and the attempts log) in one statement. Its commit
+/// does not wait for the disk: an attempt lost in a crash only sends its message again, and the
+/// receiver de-duplicates by message id.
+void record_attempts(pqxx::connection& conn, const std::vector<delivery_attempt>& attempts,
+                     const std::string& actor);
 
 /// Messages by status ("pending", "failed" = pending after a failed attempt, "dead",
 /// "delivered"; empty: every undelivered one), oldest first.
@@ -82,9 +93,8 @@ class outbox {
 
     boost::asio::awaitable<result<std::vector<outbox_message>>> claim_due(
         int batch, std::chrono::milliseconds lease);
-    boost::asio::awaitable<result<void>> record_attempt(
-        const std::string& message_id, delivery_outcome outcome, std::optional<int> http_status,
-        const std::string& error, std::chrono::milliseconds retry_after, const std::string& actor);
+    boost::asio::awaitable<result<void>> record(std::vector<delivery_attempt> attempts,
+                                                const std::string& actor);
     boost::asio::awaitable<result<std::vector<outbox_message>>> list(const std::string& status,
                                                                      int limit);
     /// error::not_found when there is no such message.
@@ -92,29 +102,11 @@ class outbox {
                                                 const std::string& actor, const audit_entry& audit);
     boost::asio::awaitable<result<outbox_stats>> statistics();
 
+    /// Raised in this process after a commit that may have added a message.
+    [[nodiscard]] outbox_signal& messages_added() noexcept;
+
   private:
     database& db_;
-};
-
-/// Calls `wake` on every NOTIFY billpay_outbox (a message was added somewhere), from a thread
-/// of its own with a connection of its own; reconnects by itself after an outage. The
-/// dispatcher also polls, so a missed notification only delays a delivery.
-class outbox_listener {
-  public:
-    outbox_listener(std::string dsn, std::function<void()> wake);
-    ~outbox_listener();  // stops and joins within about a second
-    outbox_listener(const outbox_listener&) = delete;
-    outbox_listener& operator=(const outbox_listener&) = delete;
-
-    void stop() noexcept { stopping_ = true; }
-
-  private:
-    void run();
-
-    std::string dsn_;
-    std::function<void()> wake_;
-    std::atomic<bool> stopping_{false};
-    std::thread thread_;
 };
 
 }  // namespace billpay::store

@@ -2,13 +2,10 @@
 
 #include <pqxx/pqxx>
 
-namespace billpay::store {
-namespace {
+#include "store/rows.hpp"
+#include "store/statements.hpp"
 
-constexpr const char* method_columns =
-    "id, client_id, account_number, processor, processor_token, card_brand, card_last4,"
-    " card_exp_month, card_exp_year, card_fingerprint,"
-    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+namespace billpay::store {
 
 payment_method_record read_method(const pqxx::row& row) {
     payment_method_record m;
@@ -22,8 +19,6 @@ payment_method_record read_method(const pqxx::row& row) {
     m.created_at = row[10].as<std::string>();
     return m;
 }
-
-}  // namespace
 
 saved_method save_payment_method(pqxx::connection& conn, const payment_method_record& m) {
     pqxx::work tx(conn);
@@ -65,10 +60,8 @@ std::vector<payment_method_record> list_payment_methods(pqxx::connection& conn,
 
 std::optional<payment_method_record> find_payment_method(pqxx::connection& conn,
                                                          const std::string& id) {
-    pqxx::read_transaction tx(conn);
-    auto rows = tx.exec_params(std::string("SELECT ") + method_columns +
-                                   " FROM payment_methods WHERE id = $1 AND deleted_at IS NULL",
-                               id);
+    pqxx::nontransaction tx(conn);
+    auto rows = tx.exec_prepared(statements::prepared(conn, statements::find_payment_method), id);
     if (rows.empty()) {
         return std::nullopt;
     }

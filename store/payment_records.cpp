@@ -5,23 +5,17 @@
 
 #include "store/errors.hpp"
 #include "store/outbox.hpp"
+#include "store/rows.hpp"
+#include "store/statements.hpp"
 
 namespace billpay::store {
 namespace {
 
-// Every column of `payments` in the order read_payment expects, timestamps as RFC 3339 UTC.
-constexpr const char* payment_columns =
-    "id, client_id, account_number, bill_id, amount, amount_refunded, currency, status,"
-    " confirmation, card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint,"
-    " payment_method_id, processor, processor_token, processor_reference, decline_code,"
-    " failure_message, customer_name, customer_email, metadata::text, recovery_attempts,"
-    " needs_review, token_owned,"
-    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-    " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
-
 std::optional<std::string> optional_text(const pqxx::field& f) {
     return f.is_null() ? std::nullopt : std::optional<std::string>(f.as<std::string>());
 }
+
+}  // namespace
 
 payment_record read_payment(const pqxx::row& row) {
     payment_record p;
@@ -53,8 +47,6 @@ payment_record read_payment(const pqxx::row& row) {
     return p;
 }
 
-}  // namespace
-
 std::optional<payment_record> find_payment_in(pqxx::transaction_base& tx, const std::string& id,
                                               bool for_update) {
     auto rows =
@@ -67,24 +59,6 @@ std::optional<payment_record> find_payment_in(pqxx::transaction_base& tx, const 
     return read_payment(rows[0]);
 }
 
-void insert_payment(pqxx::transaction_base& tx, const payment_record& p,
-                    std::chrono::milliseconds lease) {
-    // Recovery leaves it alone until its request's lease has run out.
-    tx.exec_params(
-        "INSERT INTO payments (id, client_id, account_number, bill_id, amount, currency, status,"
-        "  confirmation, card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint,"
-        "  payment_method_id, processor, processor_token, customer_name, customer_email,"
-        "  metadata, created_at, updated_at, next_recovery_at, token_owned)"
-        " VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12, $13, $14, $15,"
-        "  $16, $17, $18::jsonb, $19::timestamptz, $19::timestamptz,"
-        "  now() + $20 * interval '1 millisecond', $21)",
-        p.id, p.client_id, p.account_number, p.bill_id, p.amount.minor_units,
-        std::string(p.amount.unit.code()), p.confirmation, p.card.brand, p.card.last4,
-        p.card.exp_month, p.card.exp_year, p.card.fingerprint, p.payment_method_id, p.processor,
-        p.processor_token, p.customer_name, p.customer_email, p.metadata_json, p.created_at,
-        lease.count(), p.token_owned);
-}
-
 payment_record finish_payment(pqxx::connection& conn, const std::string& payment_id,
                               const payment_outcome& outcome, const stored_response& answer,
                               const std::optional<outbox_entry>& message) {
@@ -94,56 +68,34 @@ payment_record finish_payment(pqxx::connection& conn, const std::string& payment
         throw illegal_transition("a pending payment cannot become " +
                                  std::string(model::to_string(outcome.status)));
     }
-    pqxx::work tx(conn);
-    std::optional<payment_record> now_stands;
-    if (final) {
-        // Only a pending payment changes; the row lock orders this against a peer finishing it.
-        auto updated = tx.exec_params(
-            std::string("UPDATE payments SET status = $2,"
-                        "  processor_reference = coalesce($3, processor_reference),"
-                        "  decline_code = $4, failure_message = $5, next_recovery_at = NULL,"
-                        "  updated_at = $7::timestamptz,"
-                        "  payment_method_id = coalesce($6, payment_method_id)"
-                        " WHERE id = $1 AND status = 'pending' RETURNING ") +
-                payment_columns,
-            payment_id, std::string(model::to_string(outcome.status)), outcome.processor_reference,
-            outcome.decline_code, outcome.failure_message, outcome.payment_method_id,
-            outcome.updated_at);
-        if (updated.empty()) {
-            auto current = find_payment_in(tx, payment_id, false);
-            if (!current) {
-                throw failure(error::not_found);
-            }
-            return *current;  // finished by another process (the recovery worker, or a peer)
-        }
-        now_stands = read_payment(updated[0]);
-    } else {
-        now_stands = find_payment_in(tx, payment_id, false);
-        if (!now_stands) {
-            throw failure(error::not_found);
-        }
-        if (now_stands->status != payment_status::pending) {
-            return *now_stands;  // a peer finished it meanwhile: its answer stands
-        }
+    std::optional<std::string> message_id;
+    std::optional<std::string> message_type;
+    std::optional<std::string> message_body;
+    if (message) {
+        message_id = message->id;
+        message_type = message->type;
+        message_body = message->body;
     }
-    // The answer of the key that created it, unless that key has one already.
-    auto keyed = tx.exec_params(
-        "UPDATE idempotency_keys SET state = 'finished', response_status = $2,"
-        "  response_body = $3, finished_at = now(), leased_until = NULL"
-        " WHERE payment_id = $1 AND state = 'in_flight'",
-        payment_id, answer.status, answer.body);
-    // A payment's message goes out once per type; a pending notice only with the answer that
-    // told the portal "pending" (a recovered payment goes straight to its receipt).
-    if (message && (final || keyed.affected_rows() == 1)) {
-        enqueue_message(tx, message->id, message->type, payment_id, message->body);
+    pqxx::nontransaction tx(conn);  // one statement, one round trip, one synchronous commit
+    auto rows = tx.exec_prepared(
+        statements::prepared(conn, statements::finish_payment), payment_id,
+        std::string(model::to_string(outcome.status)), outcome.processor_reference,
+        outcome.payment_method_id, outcome.decline_code, outcome.failure_message,
+        outcome.updated_at.empty() ? std::optional<std::string>() : outcome.updated_at,
+        answer.status, answer.body, message_id, message_type, message_body);
+    if (rows.empty()) {
+        throw failure(error::not_found);
     }
-    tx.commit();
-    return *now_stands;
+    return read_payment(rows[0]);
 }
 
 std::optional<payment_record> find_payment(pqxx::connection& conn, const std::string& id) {
-    pqxx::read_transaction tx(conn);
-    return find_payment_in(tx, id, false);
+    pqxx::nontransaction tx(conn);
+    auto rows = tx.exec_prepared(statements::prepared(conn, statements::find_payment), id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return read_payment(rows[0]);
 }
 
 payment_page list_payments(pqxx::connection& conn, const payment_filter& f) {

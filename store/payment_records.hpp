@@ -81,10 +81,6 @@ class illegal_transition : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-/// Inserts a new pending payment inside the caller's transaction.
-void insert_payment(pqxx::transaction_base& tx, const payment_record& payment,
-                    std::chrono::milliseconds lease);
-
 /// Gives a pending payment its outcome in one transaction: its final status (or, for an outcome
 /// still pending, nothing), the `answer` the idempotency key that created it replays (if that
 /// key is still in flight) and its outbox `message`. Returns the payment as it now stands. When

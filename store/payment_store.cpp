@@ -3,38 +3,45 @@
 #include <pqxx/pqxx>
 
 #include "store/database.hpp"
+#include "store/statements.hpp"
 
 namespace billpay::store {
 
 open_result open_payment(pqxx::connection& conn, const open_request& request) {
     const payment_record& p = request.payment;
-    pqxx::work tx(conn);
-    open_result out;
+    std::optional<std::string> guard_bill;
+    std::int64_t window = 0;
     if (request.guard) {
-        // Serialise payments of one bill, then look for a recent or running one. A request's
-        // own key is never in the way: it has no payment until this transaction commits.
-        tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))",
-                       p.account_number + "\x1f" + request.guard->bill_id);
-        auto paid = tx.exec_params(
-            "SELECT id FROM payments WHERE account_number = $1 AND bill_id = $2"
-            "   AND status IN ('pending', 'succeeded', 'partially_refunded')"
-            "   AND created_at > now() - make_interval(mins => $3::int)"
-            " ORDER BY created_at DESC LIMIT 1",
-            p.account_number, request.guard->bill_id, request.guard->window_minutes);
-        if (!paid.empty()) {
-            out.status = open_status::possible_duplicate;
-            out.existing_payment = paid[0][0].as<std::string>();
-            return out;  // rolled back: nothing written
-        }
+        guard_bill = request.guard->bill_id;
+        window = request.guard->window_minutes;
     }
-    insert_payment(tx, p, request.lease);
-    if (!attach_payment(tx, request.key, p.id, request.lease)) {
+    pqxx::nontransaction tx(conn);  // one statement, one round trip, one synchronous commit
+    auto row = tx.exec_prepared1(
+        statements::prepared(conn, statements::open_payment), p.id, p.client_id, p.account_number,
+        p.bill_id, p.amount.minor_units, std::string(p.amount.unit.code()), p.confirmation,
+        p.card.brand, p.card.last4, p.card.exp_month, p.card.exp_year, p.card.fingerprint,
+        p.payment_method_id, p.processor, p.processor_token, p.token_owned, p.customer_name,
+        p.customer_email, p.metadata_json, p.created_at, request.key.key, request.key.lease_id,
+        static_cast<std::int64_t>(request.lease.count()), guard_bill, window);
+    open_result out;
+    const auto status = row[0].as<std::string>();
+    if (status == "possible_duplicate") {
+        out.status = open_status::possible_duplicate;
+        out.existing_payment = row[1].as<std::string>();
+        return out;
+    }
+    if (status == "lease_lost") {
         out.status = open_status::lease_lost;
-        return out;  // rolled back: a request that lost its key records nothing
+        return out;
     }
-    out.payment = find_payment_in(tx, p.id, false).value();
-    tx.commit();
+    // Recorded as sent: nothing the database adds differs from what the request gave.
     out.status = open_status::opened;
+    out.payment = p;
+    out.payment.status = model::payment_status::pending;
+    out.payment.updated_at = p.created_at;
+    out.payment.amount_refunded = 0;
+    out.payment.recovery_attempts = 0;
+    out.payment.needs_review = false;
     return out;
 }
 
@@ -46,10 +53,14 @@ boost::asio::awaitable<result<open_result>> postgres_payment_store::open(
 
 boost::asio::awaitable<result<payment_record>> postgres_payment_store::finish(
     const finish_request& request) {
-    co_return co_await db_.call([&request](pqxx::connection& conn) {
+    auto finished = co_await db_.call([&request](pqxx::connection& conn) {
         return finish_payment(conn, request.payment_id, request.outcome, request.answer,
                               request.message);
     });
+    if (finished && request.message) {
+        db_.messages_added().raise();
+    }
+    co_return finished;
 }
 
 boost::asio::awaitable<result<std::optional<payment_record>>> postgres_payment_store::find_payment(

@@ -191,9 +191,13 @@ boost::asio::awaitable<result<reserve_result>> refund_store::reserve(
 boost::asio::awaitable<result<std::pair<refund_record, payment_record>>> refund_store::finish(
     const std::string& refund_id, const refund_outcome& outcome,
     const refund_message_renderer& message, const audit_entry& audit) {
-    co_return co_await db_.call([&](pqxx::connection& conn) {
+    auto finished = co_await db_.call([&](pqxx::connection& conn) {
         return finish_refund(conn, refund_id, outcome, message, audit);
     });
+    if (finished) {
+        db_.messages_added().raise();  // a refund receipt, when it ended
+    }
+    co_return finished;
 }
 
 boost::asio::awaitable<result<std::optional<refund_record>>> refund_store::find(
