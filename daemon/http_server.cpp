@@ -281,13 +281,29 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
                 std::chrono::steady_clock::now() - started);
             auto level = is_quiet_path(req.target()) ? spdlog::level::debug : spdlog::level::info;
             auto method = req.method_string();
-            logging::write(level, "request",
-                           {{"request_id", ctx.request_id},
-                            {"method", std::string_view(method.data(), method.size())},
-                            {"path", ctx.path},
-                            {"status", static_cast<int>(res.result_int())},
-                            {"duration_us", static_cast<std::int64_t>(elapsed.count())},
-                            {"remote", remote.address().to_string()}});
+            // One line per request: what a payment's request did is in it too.
+            const std::string_view verb(method.data(), method.size());
+            const auto status = static_cast<int>(res.result_int());
+            const auto duration_us = static_cast<std::int64_t>(elapsed.count());
+            if (ctx.payment_id.empty() && ctx.outcome.empty()) {
+                logging::write(level, "request",
+                               {{"request_id", ctx.request_id},
+                                {"method", verb},
+                                {"path", ctx.path},
+                                {"status", status},
+                                {"duration_us", duration_us},
+                                {"remote", remote.address().to_string()}});
+            } else {
+                logging::write(level, "request",
+                               {{"request_id", ctx.request_id},
+                                {"method", verb},
+                                {"path", ctx.path},
+                                {"status", status},
+                                {"payment_id", ctx.payment_id},
+                                {"outcome", ctx.outcome},
+                                {"duration_us", duration_us},
+                                {"remote", remote.address().to_string()}});
+            }
             wipe_request(req);
         }
         wipe_read_buffer(buffer);

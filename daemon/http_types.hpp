@@ -31,6 +31,11 @@ struct request_context {
     std::multimap<std::string, std::string> query;   // decoded query parameters
     std::string client_certificate_cn;  // subject CN of a verified client certificate, if any
 
+    // What the request's access log line tells besides method, path and status (set by the
+    // handler): the payment it made or replayed, and how that ended.
+    std::string payment_id;
+    std::string outcome;
+
     /// The first value of a query parameter, if given.
     [[nodiscard]] std::optional<std::string> query_value(const std::string& name) const {
         auto it = query.find(name);

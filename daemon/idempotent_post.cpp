@@ -66,6 +66,7 @@ boost::asio::awaitable<api_result> idempotent_posts::serve(request_context& ctx,
         case store::claim_status::replay: {
             auto res = from_stored(claimed->response);
             res.set("Idempotent-Replayed", "true");
+            ctx.outcome = "replayed";
             co_return res;
         }
         case store::claim_status::in_flight:

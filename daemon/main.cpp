@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
     try {
         billpay::daemon::service service(std::move(settings));
         int code = service.run();
+        billpay::logging::flush();  // the last lines ("stopped") before the process ends
         return code;
     } catch (const std::exception& e) {
         billpay::logging::error("billpayd cannot start", {{"error", e.what()}});

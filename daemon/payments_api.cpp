@@ -211,6 +211,10 @@ asio::awaitable<api_result> payments_api::create_payment(request_context& ctx, r
             pay.confirm_duplicate = parsed->confirm_duplicate;
             pay.metadata = parsed->metadata;
             auto result = co_await service_.pay(pay);
+            ctx.outcome = payments::to_string(result.status);
+            if (result.payment) {
+                ctx.payment_id = result.payment->id;
+            }
             co_return answer(result, ctx);
         }};
     co_return co_await posts_.serve(ctx, req, post);

@@ -26,9 +26,14 @@ struct field {
 };
 
 /// Sets up the process-wide logger: one JSON object per line on stderr (journald keeps it).
+/// stderr is buffered: lines at warn and above are flushed at once, the rest at least every
+/// 250 ms and by flush() (call it before the process exits; exit() flushes stdio too).
 /// `level` is one of trace, debug, info, warn, error, critical, off (config `logging.level`).
 /// Throws std::invalid_argument for any other level name.
 void init(std::string_view level);
+
+/// Writes out every line logged so far.
+void flush() noexcept;
 
 /// Changes the level of the running logger (same names as init).
 void set_level(std::string_view level);

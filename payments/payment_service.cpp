@@ -23,6 +23,40 @@ pay_status pay_status_of(store::error e) {
 
 }  // namespace
 
+std::string_view to_string(pay_status status) noexcept {
+    switch (status) {
+        case pay_status::succeeded:
+            return "succeeded";
+        case pay_status::declined:
+            return "declined";
+        case pay_status::failed:
+            return "failed";
+        case pay_status::pending:
+            return "pending";
+        case pay_status::card_declined:
+            return "card_declined";
+        case pay_status::processor_unavailable:
+            return "processor_unavailable";
+        case pay_status::unknown_processor_token:
+            return "unknown_processor_token";
+        case pay_status::too_many_cards:
+            return "too_many_cards";
+        case pay_status::no_such_payment_method:
+            return "no_such_payment_method";
+        case pay_status::payment_method_unusable:
+            return "payment_method_unusable";
+        case pay_status::possible_duplicate:
+            return "possible_duplicate";
+        case pay_status::key_lost:
+            return "key_lost";
+        case pay_status::store_unavailable:
+            return "store_unavailable";
+        case pay_status::store_busy:
+            return "store_busy";
+    }
+    return "store_unavailable";
+}
+
 gateway::charge_request charge_request_for(const store::payment_record& p,
                                            const tokenizer::fingerprinter& fingerprints) {
     return {p.processor_token, p.amount, p.id,
@@ -187,12 +221,13 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
     // 3. The charge, under the payment's id: the processor never charges one id twice.
     const gateway::charge_request charge = charge_request_for(pending, fingerprints_);
     auto charged = co_await processor_.charge(charge, processor_deadline());
-    logging::info("charge", {{"request_id", request.request_id},
-                             {"payment_id", pending.id},
-                             {"outcome", gateway::to_string(charged.result)},
-                             {"amount", pending.amount.minor_units},
-                             {"currency", pending.amount.unit.code()},
-                             {"decline_code", charged.decline_code}});
+    // The request's access line (info) carries the payment id and outcome; this is the detail.
+    logging::debug("charge", {{"request_id", request.request_id},
+                              {"payment_id", pending.id},
+                              {"outcome", gateway::to_string(charged.result)},
+                              {"amount", pending.amount.minor_units},
+                              {"currency", pending.amount.unit.code()},
+                              {"decline_code", charged.decline_code}});
     store::payment_outcome outcome = outcome_of(charged);
     outcome.updated_at = now_rfc3339();
 

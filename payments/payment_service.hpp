@@ -42,6 +42,9 @@ enum class pay_status {
     store_busy,               // nothing was charged; try again shortly
 };
 
+/// The status's name, for the access log line ("succeeded", "card_declined", ...).
+std::string_view to_string(pay_status status) noexcept;
+
 struct pay_result {
     pay_status status = pay_status::store_unavailable;
     /// The payment as it now stands, for the four payment statuses (pending also when the

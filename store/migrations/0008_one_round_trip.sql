@@ -59,6 +59,16 @@ CREATE FUNCTION billpay_open(
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
+    -- The key must still be this request's: a request that lost it records nothing and says
+    -- nothing about the bill. Its row lock keeps a takeover out until this commits.
+    PERFORM 1 FROM idempotency_keys
+     WHERE client_id = p_client AND key = p_key AND lease_id = p_lease_id
+       AND state = 'in_flight' AND payment_id IS NULL
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        status := 'lease_lost';
+        RETURN;
+    END IF;
     IF p_guard_bill IS NOT NULL THEN
         -- Payments of one bill one after the other; a request's own key has no payment yet.
         PERFORM pg_advisory_xact_lock(hashtextextended(p_account || chr(31) || p_guard_bill, 7));
@@ -71,15 +81,6 @@ BEGIN
             status := 'possible_duplicate';
             RETURN;
         END IF;
-    END IF;
-    -- The key must still be this request's: a request that lost it records nothing.
-    PERFORM 1 FROM idempotency_keys
-     WHERE client_id = p_client AND key = p_key AND lease_id = p_lease_id
-       AND state = 'in_flight' AND payment_id IS NULL
-       FOR UPDATE;
-    IF NOT FOUND THEN
-        status := 'lease_lost';
-        RETURN;
     END IF;
     INSERT INTO payments (id, client_id, account_number, bill_id, amount, currency, status,
         confirmation, card_brand, card_last4, card_exp_month, card_exp_year, card_fingerprint,

@@ -1,6 +1,11 @@
 // POST /v1/payments through the real billpayd over HTTPS against real PostgreSQL: every
 // simulator outcome, saved cards, paging, roles and account scoping.
 #include <gmock/gmock.h>
+#include <signal.h>
+
+#include <boost/json/parse.hpp>
+#include <map>
+#include <sstream>
 
 #include "tests/e2e/payments_fixture.hpp"
 
@@ -36,6 +41,56 @@ TEST_F(Payments, AnApprovedCardIs201WithThePaymentAndNoCardData) {
     EXPECT_EQ(p.at("confirmation").as_string().size(), 11u);
     EXPECT_EQ(res.body().find("4242424242424242"), std::string::npos);
     EXPECT_EQ(processor_charges(), 1);
+}
+
+TEST_F(Payments, EachRequestIsOneInfoLineNamingItsPaymentAndNoneIsLostOnSigterm) {
+    config.log_level = "info";
+    start();
+    auto c = client();
+    std::vector<std::string> ids;
+    for (int i = 0; i < 40; ++i) {
+        auto res = pay(c, payment_body("4242424242424242", "bill-" + std::to_string(i)),
+                       "log-" + std::to_string(i));
+        ASSERT_EQ(res.result(), http::status::created) << res.body();
+        ids.emplace_back(json_of(res).at("id").as_string());
+    }
+    auto declined = pay(c, payment_body("4000000000000002", "bill-declined"), "log-declined");
+    ASSERT_EQ(declined.result(), http::status::payment_required);
+    auto replayed = pay(c, payment_body("4242424242424242", "bill-0"), "log-0");
+    ASSERT_EQ(replayed.result(), http::status::created);
+    // Straight after the last answer, before the buffered log is due: SIGTERM loses nothing.
+    daemon->send_signal(SIGTERM);
+    ASSERT_EQ(daemon->wait_exit(10s), 0);
+
+    std::map<std::string, int> lines_of_payment;
+    int request_lines = 0;
+    bool replay_logged = false;
+    bool decline_logged = false;
+    std::istringstream log(daemon->log());
+    for (std::string line; std::getline(log, line);) {
+        auto entry = json::parse(line).as_object();
+        EXPECT_NE(entry.at("message"), "charge") << "the detail line is debug, not info";
+        if (entry.at("message") != "request" || entry.at("path") != "/v1/payments") {
+            continue;
+        }
+        ++request_lines;
+        const std::string outcome(entry.at("outcome").as_string());
+        if (outcome == "replayed") {
+            replay_logged = true;
+        } else if (outcome == "declined") {
+            decline_logged = entry.at("status") == 402;
+        } else {
+            EXPECT_EQ(outcome, "succeeded") << line;
+            ++lines_of_payment[std::string(entry.at("payment_id").as_string())];
+        }
+    }
+    EXPECT_EQ(request_lines, 42);
+    EXPECT_TRUE(replay_logged);
+    EXPECT_TRUE(decline_logged);
+    for (const auto& id : ids) {
+        EXPECT_EQ(lines_of_payment[id], 1) << id;
+    }
+    EXPECT_THAT(daemon->log(), ::testing::HasSubstr("\"message\":\"stopped\""));
 }
 
 struct declined_card {
