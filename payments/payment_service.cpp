@@ -255,20 +255,8 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
     }
 
     // 4. FINISH: the outcome (or "pending"), the answer its key replays, and its receipt.
-    store::payment_record finished = pending;
-    if (outcome.status != model::payment_status::pending) {
-        finished.status = outcome.status;
-        if (outcome.processor_reference) {
-            finished.processor_reference = outcome.processor_reference;
-        }
-        finished.decline_code = outcome.decline_code;
-        finished.failure_message = outcome.failure_message;
-        if (outcome.payment_method_id) {
-            finished.payment_method_id = outcome.payment_method_id;
-        }
-        finished.updated_at = outcome.updated_at;
-    }
-    const store::finish_request finish{pending.id, outcome,
+    const store::payment_record finished = store::with_outcome(pending, outcome);
+    const store::finish_request finish{pending, outcome,
                                        answers_.render(finished, request.request_id),
                                        correspondence::render_payment_message(finished)};
     auto written = co_await store_.finish(finish);

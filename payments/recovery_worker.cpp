@@ -66,17 +66,9 @@ asio::awaitable<int> recovery_worker::recover_due() {
             continue;
         }
         outcome.updated_at = model::rfc3339_utc(std::chrono::system_clock::now());
-        store::payment_record done = p;
-        done.status = outcome.status;
-        if (outcome.processor_reference) {
-            done.processor_reference = outcome.processor_reference;
-        }
-        done.decline_code = outcome.decline_code;
-        done.failure_message = outcome.failure_message;
-        done.updated_at = outcome.updated_at;
+        const store::payment_record done = store::with_outcome(p, outcome);
         // The answer for a key whose request died before answering, and the receipt.
-        const store::finish_request finish{p.id, outcome,
-                                           answers_.render(done, model::new_id("req")),
+        const store::finish_request finish{p, outcome, answers_.render(done, model::new_id("req")),
                                            correspondence::render_payment_message(done)};
         auto record = co_await store_.finish(finish);
         if (!record) {

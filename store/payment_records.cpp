@@ -59,7 +59,24 @@ std::optional<payment_record> find_payment_in(pqxx::transaction_base& tx, const 
     return read_payment(rows[0]);
 }
 
-payment_record finish_payment(pqxx::connection& conn, const std::string& payment_id,
+payment_record with_outcome(payment_record payment, const payment_outcome& outcome) {
+    if (outcome.status == model::payment_status::pending) {
+        return payment;
+    }
+    payment.status = outcome.status;
+    if (outcome.processor_reference) {
+        payment.processor_reference = outcome.processor_reference;
+    }
+    if (outcome.payment_method_id) {
+        payment.payment_method_id = outcome.payment_method_id;
+    }
+    payment.decline_code = outcome.decline_code;
+    payment.failure_message = outcome.failure_message;
+    payment.updated_at = outcome.updated_at;
+    return payment;
+}
+
+payment_record finish_payment(pqxx::connection& conn, const payment_record& pending,
                               const payment_outcome& outcome, const stored_response& answer,
                               const std::optional<outbox_entry>& message) {
     using model::payment_status;
@@ -76,17 +93,26 @@ payment_record finish_payment(pqxx::connection& conn, const std::string& payment
         message_type = message->type;
         message_body = message->body;
     }
-    pqxx::nontransaction tx(conn);  // one statement, one round trip, one synchronous commit
-    auto rows = tx.exec_prepared(
-        statements::prepared(conn, statements::finish_payment), payment_id,
-        std::string(model::to_string(outcome.status)), outcome.processor_reference,
-        outcome.payment_method_id, outcome.decline_code, outcome.failure_message,
-        outcome.updated_at.empty() ? std::optional<std::string>() : outcome.updated_at,
-        answer.status, answer.body, message_id, message_type, message_body);
-    if (rows.empty()) {
+    std::string done;
+    {
+        pqxx::nontransaction tx(conn);  // one statement, one round trip, one synchronous commit
+        done = tx.exec_prepared1(
+                     statements::prepared(conn, statements::finish_payment), pending.id,
+                     std::string(model::to_string(outcome.status)), outcome.processor_reference,
+                     outcome.payment_method_id, outcome.decline_code, outcome.failure_message,
+                     outcome.updated_at.empty() ? std::optional<std::string>() : outcome.updated_at,
+                     answer.status, answer.body, message_id, message_type, message_body)[0]
+                   .as<std::string>();
+    }
+    if (done == "applied") {
+        return with_outcome(pending, outcome);  // nothing else changed: no need to read it back
+    }
+    // Finished by another process (the recovery worker, or a peer): its outcome stands.
+    auto standing = find_payment(conn, pending.id);
+    if (done == "not_found" || !standing) {
         throw failure(error::not_found);
     }
-    return read_payment(rows[0]);
+    return *standing;
 }
 
 std::optional<payment_record> find_payment(pqxx::connection& conn, const std::string& id) {

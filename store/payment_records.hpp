@@ -62,6 +62,11 @@ struct payment_outcome {
     std::string updated_at;  // RFC 3339 (model::rfc3339_utc): when it became final
 };
 
+/// The payment as it stands once `outcome` is written (FINISH's own rule: a reference or saved
+/// card learned is kept, one not learned leaves what was there). A pending outcome changes
+/// nothing.
+payment_record with_outcome(payment_record payment, const payment_outcome& outcome);
+
 /// A stored API response, replayed byte for byte for a repeated idempotency key.
 struct stored_response {
     int status = 0;
@@ -81,13 +86,13 @@ class illegal_transition : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-/// Gives a pending payment its outcome in one transaction: its final status (or, for an outcome
-/// still pending, nothing), the `answer` the idempotency key that created it replays (if that
-/// key is still in flight) and its outbox `message`. Returns the payment as it now stands. When
-/// another process finished it first, nothing changes and that result is returned. Throws
-/// illegal_transition for a move the state machine forbids, store::failure(not_found) for no
-/// such payment.
-payment_record finish_payment(pqxx::connection& conn, const std::string& payment_id,
+/// Gives the `pending` payment its outcome in one statement (one round trip, one commit): its
+/// final status (or, for an outcome still pending, nothing), the `answer` the idempotency key
+/// that created it replays (if that key is still in flight) and its outbox `message`. Returns
+/// the payment as it now stands: with_outcome(pending, outcome) when this wrote it, read back
+/// when another process finished it first (then nothing changes). Throws illegal_transition for
+/// a move the state machine forbids, store::failure(not_found) for no such payment.
+payment_record finish_payment(pqxx::connection& conn, const payment_record& pending,
                               const payment_outcome& outcome, const stored_response& answer,
                               const std::optional<outbox_entry>& message);
 

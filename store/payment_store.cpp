@@ -54,7 +54,7 @@ boost::asio::awaitable<result<open_result>> postgres_payment_store::open(
 boost::asio::awaitable<result<payment_record>> postgres_payment_store::finish(
     const finish_request& request) {
     auto finished = co_await db_.call([&request](pqxx::connection& conn) {
-        return finish_payment(conn, request.payment_id, request.outcome, request.answer,
+        return finish_payment(conn, request.payment, request.outcome, request.answer,
                               request.message);
     });
     if (finished && request.message) {

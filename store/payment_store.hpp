@@ -46,7 +46,7 @@ struct open_result {
 
 /// FINISH: the outcome, the answer the key replays and the message, in one transaction.
 struct finish_request {
-    std::string payment_id;
+    payment_record payment;   // as OPEN (or recovery's claim) gave it: pending
     payment_outcome outcome;  // status pending: only the answer (202) and its notice
     stored_response answer;
     std::optional<outbox_entry> message;

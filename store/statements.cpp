@@ -19,9 +19,9 @@ const std::map<std::string_view, std::string>& definitions() {
          "SELECT status, existing_payment FROM billpay_open($1, $2, $3, $4, $5::bigint, $6,"
          " $7, $8, $9, $10::int, $11::int, $12, $13, $14, $15, $16::boolean, $17, $18,"
          " $19::jsonb, $20::timestamptz, $21, $22, $23::bigint, $24, $25::int)"},
-        {finish_payment, std::string("SELECT ") + payment_columns +
-                             " FROM billpay_finish($1, $2, $3, $4, $5, $6,"
-                             " $7::timestamptz, $8::int, $9, $10, $11, $12)"},
+        {finish_payment,
+         "SELECT billpay_finish($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::int, $9, $10, $11,"
+         " $12)"},
         {find_payment, std::string("SELECT ") + payment_columns + " FROM payments WHERE id = $1"},
         {find_payment_method, std::string("SELECT ") + method_columns +
                                   " FROM payment_methods WHERE id = $1 AND deleted_at IS NULL"},

@@ -82,11 +82,20 @@ TEST_F(PaymentRecords, OpenThenFinishStoresTheStatusTheKeysAnswerAndTheMessageTo
     auto opened = open(p, lease);
     ASSERT_EQ(opened.status, store::open_status::opened);
     EXPECT_EQ(opened.payment.created_at, p.created_at);  // the use case's clock, read back alike
-    auto done = store::finish_payment(conn, p.id, outcome(model::payment_status::succeeded, "ch_1"),
+    auto done = store::finish_payment(conn, p, outcome(model::payment_status::succeeded, "ch_1"),
                                       {201, "{\"id\":\"" + p.id + "\"}"},
                                       store::outbox_entry{"rcpt_1", "payment_receipt", "{}"});
     EXPECT_EQ(done.status, model::payment_status::succeeded);
     EXPECT_EQ(done.processor_reference, "ch_1");
+    // What FINISH returns without reading it back is what the database now holds.
+    auto stored = store::find_payment(conn, p.id).value();
+    EXPECT_EQ(stored.status, done.status);
+    EXPECT_EQ(stored.processor_reference, done.processor_reference);
+    EXPECT_EQ(stored.updated_at, done.updated_at);
+    EXPECT_EQ(stored.created_at, done.created_at);
+    EXPECT_EQ(stored.amount.minor_units, done.amount.minor_units);
+    EXPECT_EQ(stored.decline_code, done.decline_code);
+    EXPECT_EQ(stored.payment_method_id, done.payment_method_id);
     EXPECT_EQ(one("SELECT type FROM outbox_messages"), "payment_receipt");
     store::key_claim again{"portal", "k1", "POST", "/v1/payments", "fp-k1"};
     auto replay = store::claim_key(conn, again);
@@ -138,13 +147,13 @@ TEST_F(PaymentRecords, APendingAnswerIsWrittenOnceAndTheReceiptFollowsTheOutcome
     auto p = new_payment();
     ASSERT_EQ(open(p, lease).status, store::open_status::opened);
     auto pending =
-        store::finish_payment(conn, p.id, outcome(model::payment_status::pending), {202, "{}"},
+        store::finish_payment(conn, p, outcome(model::payment_status::pending), {202, "{}"},
                               store::outbox_entry{"rcpt_p", "payment_pending", "{}"});
     EXPECT_EQ(pending.status, model::payment_status::pending);
     EXPECT_EQ(one("SELECT response_status FROM idempotency_keys"), "202");
     // Recovery finishes it: the key keeps its first answer, the receipt goes out.
-    store::finish_payment(conn, p.id, outcome(model::payment_status::succeeded, "ch_1"),
-                          {201, "{}"}, store::outbox_entry{"rcpt_r", "payment_receipt", "{}"});
+    store::finish_payment(conn, p, outcome(model::payment_status::succeeded, "ch_1"), {201, "{}"},
+                          store::outbox_entry{"rcpt_r", "payment_receipt", "{}"});
     EXPECT_EQ(one("SELECT response_status FROM idempotency_keys"), "202");
     EXPECT_EQ(one("SELECT string_agg(type, ',' ORDER BY type) FROM outbox_messages"),
               "payment_pending,payment_receipt");
@@ -153,24 +162,24 @@ TEST_F(PaymentRecords, APendingAnswerIsWrittenOnceAndTheReceiptFollowsTheOutcome
 TEST_F(PaymentRecords, ASecondFinishChangesNothing) {
     auto p = new_payment();
     ASSERT_EQ(open(p, claim("k1")).status, store::open_status::opened);
-    store::finish_payment(conn, p.id, outcome(model::payment_status::declined), {402, "{}"}, {});
-    auto again = store::finish_payment(
-        conn, p.id, outcome(model::payment_status::succeeded, "ch_2"), {201, "{}"}, {});
+    store::finish_payment(conn, p, outcome(model::payment_status::declined), {402, "{}"}, {});
+    auto again = store::finish_payment(conn, p, outcome(model::payment_status::succeeded, "ch_2"),
+                                       {201, "{}"}, {});
     EXPECT_EQ(again.status, model::payment_status::declined);
 }
 
 TEST_F(PaymentRecords, ThePendingStatusCannotBeFinishedAsRefunded) {
     auto p = new_payment();
     ASSERT_EQ(open(p, claim("k1")).status, store::open_status::opened);
-    EXPECT_THROW(store::finish_payment(conn, p.id, outcome(model::payment_status::refunded),
-                                       {201, "{}"}, {}),
-                 store::illegal_transition);
+    EXPECT_THROW(
+        store::finish_payment(conn, p, outcome(model::payment_status::refunded), {201, "{}"}, {}),
+        store::illegal_transition);
 }
 
 TEST_F(PaymentRecords, TheDatabaseItselfRefusesAnIllegalTransition) {
     auto p = new_payment();
     ASSERT_EQ(open(p, claim("k1")).status, store::open_status::opened);
-    store::finish_payment(conn, p.id, outcome(model::payment_status::declined), {402, "{}"}, {});
+    store::finish_payment(conn, p, outcome(model::payment_status::declined), {402, "{}"}, {});
     pqxx::work tx(conn);
     EXPECT_THROW(tx.exec_params("UPDATE payments SET status = 'succeeded' WHERE id = $1", p.id),
                  pqxx::check_violation);
