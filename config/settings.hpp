@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -40,9 +41,17 @@ struct listen_settings {
     tls_settings tls;
 };
 
+/// database.pool_size when the config says nothing: 8 connections per core of this machine
+/// (a connection mostly waits for its commit's WAL flush, not for a CPU), at least 8, at most
+/// 64. docs/operations.md says how to size it.
+inline int default_pool_size() noexcept {
+    const auto cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+    return std::clamp(8 * cores, 8, 64);
+}
+
 struct database_settings {
     secret dsn;
-    int pool_size = 8;
+    int pool_size = default_pool_size();
     std::chrono::milliseconds connect_timeout{5'000};
     std::chrono::milliseconds statement_timeout{10'000};
     /// A request's database work that waited this long for a connection is not run: the request

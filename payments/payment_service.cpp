@@ -191,7 +191,9 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
     p.updated_at = p.created_at;
     store::open_request open{p, request.key, std::nullopt,
                              config::charge_window(settings_.gateway)};
-    if (request.bill_id && !request.confirm_duplicate) {
+    // A window of 0 minutes turns the duplicate-bill guard off: no lock, no lookup.
+    if (request.bill_id && !request.confirm_duplicate &&
+        settings_.payments.duplicate_window_minutes > 0) {
         open.guard =
             store::bill_guard{*request.bill_id, settings_.payments.duplicate_window_minutes};
     }

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "tests/support/temp_dir.hpp"
 
 namespace {
@@ -86,7 +89,10 @@ TEST_F(ConfigLoad, AValidFileGivesItsValuesAndTheDocumentedDefaults) {
     EXPECT_EQ(s.listen.tls.certificate, dir / "server.crt");
     EXPECT_FALSE(s.listen.tls.client_ca);
     EXPECT_EQ(s.database.dsn.reveal(), "host=/tmp dbname=billpay");  // newline trimmed
-    EXPECT_EQ(s.database.pool_size, 8);
+    // 8 connections per core, 8 to 64 (docs/operations.md).
+    EXPECT_EQ(s.database.pool_size,
+              std::clamp(8 * static_cast<int>(std::thread::hardware_concurrency()), 8, 64));
+    EXPECT_EQ(s.database.queue_limit, 1024);
     EXPECT_EQ(s.tokenizer.fingerprint_key.reveal(), std::string(64, 'k'));
     ASSERT_EQ(s.clients.size(), 1u);
     EXPECT_EQ(s.clients[0].id, "portal");
