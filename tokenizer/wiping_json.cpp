@@ -10,11 +10,18 @@
 namespace billpay::tokenizer {
 namespace {
 
-/// Heap memory that is overwritten before it is given back.
+/// Memory that is overwritten before it is given back: to `upstream`, or to the heap.
 class wiping_resource final : public boost::json::memory_resource {
+  public:
+    explicit wiping_resource(boost::json::memory_resource* upstream) : upstream_(upstream) {}
+
+  private:
     // Over-aligned requests take the aligned operator new, the rest the plain one; each block
     // goes back through the matching delete (ASan checks the pairing).
     void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+        if (upstream_) {
+            return upstream_->allocate(bytes, alignment);
+        }
         if (alignment > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
             return ::operator new(bytes, std::align_val_t(alignment));
         }
@@ -22,7 +29,9 @@ class wiping_resource final : public boost::json::memory_resource {
     }
     void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
         OPENSSL_cleanse(p, bytes);
-        if (alignment > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
+        if (upstream_) {
+            upstream_->deallocate(p, bytes, alignment);
+        } else if (alignment > __STDCPP_DEFAULT_NEW_ALIGNMENT__) {
             ::operator delete(p, bytes, std::align_val_t(alignment));
         } else {
             ::operator delete(p, bytes);
@@ -31,13 +40,15 @@ class wiping_resource final : public boost::json::memory_resource {
     bool do_is_equal(const boost::json::memory_resource& other) const noexcept override {
         return this == &other;
     }
+
+    boost::json::memory_resource* upstream_;
 };
 
 }  // namespace
 
 boost::json::value parse_wiping(std::string_view body, boost::system::error_code& ec,
-                                json_limits limits) {
-    auto storage = boost::json::make_shared_resource<wiping_resource>();
+                                json_limits limits, boost::json::memory_resource* upstream) {
+    auto storage = boost::json::make_shared_resource<wiping_resource>(upstream);
     boost::json::parse_options options;
     options.max_depth = limits.max_depth;
     options.allow_comments = false;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/json/memory_resource.hpp>
 #include <boost/json/value.hpp>
 #include <boost/system/error_code.hpp>
 #include <string_view>
@@ -16,7 +17,10 @@ struct json_limits {
 /// that overwrites each block before freeing it, so the card number's copies in the parsed
 /// value are wiped when the value goes. Strict JSON: no comments, no trailing commas, valid
 /// UTF-8 only, nesting at most `max_depth`. On error, `ec` is set and the value is null.
+/// `upstream`: where the blocks come from and go back to once wiped (the heap when null; tests
+/// pass one that looks at each block as it comes back).
 boost::json::value parse_wiping(std::string_view body, boost::system::error_code& ec,
-                                json_limits limits = {});
+                                json_limits limits = {},
+                                boost::json::memory_resource* upstream = nullptr);
 
 }  // namespace billpay::tokenizer

@@ -98,16 +98,38 @@ TEST_F(CardChecks, FingerprintsAreKeyedAndIgnoreTheExpiry) {
     EXPECT_EQ(described.exp_year, 2031);
 }
 
-TEST_F(CardChecks, CardDataIsWipedAndRefusesOversizeFields) {
+TEST_F(CardChecks, CardDataRefusesOversizeFields) {
     auto c = card("4242424242424242");
     EXPECT_FALSE(c.set_number("42424242424242424242"));  // 20 digits: nothing stored
     EXPECT_EQ(c.number(), "4242424242424242");
+    EXPECT_FALSE(c.set_cvc("12345"));
+    EXPECT_EQ(c.cvc(), "123");
+}
+
+TEST_F(CardChecks, WipeZeroesTheLockedBytesThemselves) {
+    auto c = card("4242424242424242");
+    // The bytes where the number and CVC live (locked memory that stays allocated after wipe):
+    // not only must the views read empty, the digits must be gone from that memory.
+    const char* number_bytes = c.number().data();
+    const char* cvc_bytes = c.cvc().data();
+    ASSERT_EQ(std::string_view(number_bytes, 16), "4242424242424242");
     c.wipe();
+    EXPECT_EQ(std::string_view(number_bytes, 16), std::string(16, '\0'));
+    EXPECT_EQ(std::string_view(cvc_bytes, 3), std::string(3, '\0'));
     EXPECT_TRUE(c.number().empty());
     EXPECT_TRUE(c.cvc().empty());
     EXPECT_EQ(c.exp_month(), 0);
+}
+
+TEST_F(CardChecks, AMovedCardLeavesNoSecondOwnerOfItsBytes) {
+    auto c = card("4242424242424242");
     card_data moved(std::move(c));
-    EXPECT_TRUE(c.number().empty());  // NOLINT(bugprone-use-after-move): the point of the test
+    EXPECT_EQ(moved.number(), "4242424242424242");  // the card went with the move...
+    EXPECT_TRUE(c.number().empty());  // NOLINT(bugprone-use-after-move): ...and left nothing here
+    card_data assigned = card("5555555555554444");
+    assigned = std::move(moved);
+    EXPECT_EQ(assigned.number(), "4242424242424242");
+    EXPECT_TRUE(moved.number().empty());  // NOLINT(bugprone-use-after-move)
 }
 
 }  // namespace
