@@ -8,6 +8,8 @@
 #include "finance/reports.hpp"
 #include "model/digest.hpp"
 #include "model/ids.hpp"
+#include "model/text.hpp"
+#include "tokenizer/card_number_search.hpp"
 
 namespace billpay::daemon {
 namespace {
@@ -70,11 +72,15 @@ boost::system::result<refund_body, api_error> parse_refund_body(std::string_view
         return invalid_request("reason", "parameter_invalid",
                                "The reason must be a string of 1 to 500 characters.");
     }
-    for (unsigned char c : reason->as_string()) {
-        if (c < 0x20 || c == 0x7f) {
-            return invalid_request("reason", "parameter_invalid",
-                                   "The reason must not contain control characters.");
-        }
+    if (!model::is_plain_text(reason->as_string())) {
+        return invalid_request("reason", "parameter_invalid",
+                               "The reason must not contain control, direction-changing or "
+                               "line-separating characters.");
+    }
+    if (tokenizer::contains_card_number(reason->as_string())) {
+        return invalid_request("reason", "card_number_in_text",
+                               "The field reason looks like it holds a card number. Card numbers "
+                               "belong in card.number only.");
     }
     out.reason = std::string(reason->as_string());
     return out;

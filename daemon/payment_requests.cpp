@@ -9,6 +9,8 @@
 #include <set>
 
 #include "model/digest.hpp"
+#include "model/text.hpp"
+#include "tokenizer/card_number_search.hpp"
 #include "tokenizer/wiping_json.hpp"
 
 namespace billpay::daemon {
@@ -24,9 +26,15 @@ api_error invalid(std::string param, std::string message) {
     return invalid_request(std::move(param), "parameter_invalid", std::move(message));
 }
 
-bool has_control_characters(std::string_view text) {
-    return std::any_of(text.begin(), text.end(),
-                       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+bool has_control_characters(std::string_view text) { return !model::is_plain_text(text); }
+
+/// A free-text field that holds what looks like a card number is refused, whatever the field:
+/// card data goes only into card.number, where it is handled as card data.
+api_error card_number_in(std::string param) {
+    std::string message = "The field " + param +
+                          " looks like it holds a card number. Card numbers belong in "
+                          "card.number only.";
+    return invalid_request(std::move(param), "card_number_in_text", std::move(message));
 }
 
 /// Every key of `object` must be in `allowed`.
@@ -66,7 +74,12 @@ boost::system::result<std::optional<std::string>, api_error> string_field(
                                   " characters.");
     }
     if (has_control_characters(text)) {
-        return invalid(param, "The field " + param + " must not contain control characters.");
+        return invalid(param, "The field " + param +
+                                  " must not contain control, direction-changing or "
+                                  "line-separating characters.");
+    }
+    if (tokenizer::contains_card_number(text)) {
+        return card_number_in(std::move(param));
     }
     return std::optional<std::string>(std::string(text));
 }
@@ -205,9 +218,16 @@ boost::system::result<tokenizer::card_data, api_error> read_card(const json::val
         if (!field) {
             return field.error();
         }
-        auto v = **field;
-        if (v < 0 || v > 9999) {
-            return invalid(param, "The field " + param + " is out of range.");
+        const auto v = **field;
+        // Checked here, where the number is still the client's: card_data keeps a month in one
+        // byte, and 268 must never become 12.
+        if (key == "exp_month" && (v < 1 || v > 12)) {
+            return invalid_request(param, "invalid_expiry_month",
+                                   "The expiry month must be a whole number from 1 to 12.");
+        }
+        if (key == "exp_year" && (v < 2000 || v > 2099)) {
+            return invalid_request(param, "invalid_expiry_year",
+                                   "The expiry year must be a four-digit year.");
         }
         *out = static_cast<int>(v);
     }
@@ -218,6 +238,9 @@ boost::system::result<tokenizer::card_data, api_error> read_card(const json::val
             return invalid("card.name",
                            "The cardholder name must be a string of at most 120 "
                            "characters.");
+        }
+        if (tokenizer::contains_card_number(name->value().get_string())) {
+            return card_number_in("card.name");
         }
     }
     if (auto postal = card.find("postal_code");
@@ -362,7 +385,14 @@ boost::system::result<payment_request, api_error> parse_payment_request(std::str
                 has_control_characters(entry.value().get_string())) {
                 return invalid("metadata",
                                "Metadata keys are 1 to 40 characters and values "
-                               "strings of at most 500.");
+                               "strings of at most 500, without control, direction-changing "
+                               "or line-separating characters.");
+            }
+            if (tokenizer::contains_card_number(key)) {
+                return card_number_in("metadata");
+            }
+            if (tokenizer::contains_card_number(entry.value().get_string())) {
+                return card_number_in("metadata." + std::string(key));
             }
             request.metadata.emplace_back(std::string(key),
                                           std::string(entry.value().get_string()));

@@ -21,9 +21,15 @@ std::string decimal(std::int64_t minor, const std::string& currency) {
 /// spreadsheet never runs it as a formula.
 std::string csv(const std::string& text) {
     std::string value = text;
-    if (!value.empty() &&
-        (value[0] == '=' || value[0] == '+' || value[0] == '@' ||
-         (value[0] == '-' && !(value.size() > 1 && value[1] >= '0' && value[1] <= '9')))) {
+    // What a spreadsheet may read as the start of a formula (OWASP's list: = + - @, tab, CR).
+    // A negative amount ("-12.34", all digits and one point) stays a number; "-1+cmd|…" does not.
+    const bool plain_negative = value.size() > 1 && value[0] == '-' &&
+                                value.find_first_not_of("0123456789.", 1) == std::string::npos &&
+                                std::count(value.begin(), value.end(), '.') <= 1 &&
+                                value[1] != '.' && value.back() != '.';
+    if (!value.empty() && !plain_negative &&
+        (value[0] == '=' || value[0] == '+' || value[0] == '@' || value[0] == '-' ||
+         value[0] == '\t' || value[0] == '\r')) {
         value.insert(0, 1, '\'');
     }
     if (value.find_first_of(",\"\r\n") == std::string::npos) {

@@ -94,8 +94,10 @@ bool card_data::set_postal_code(std::string_view code) noexcept {
 }
 void card_data::set_expiry(int month, int year) noexcept {
     if (fields_) {
-        fields_->exp_month = static_cast<std::uint8_t>(month);
-        fields_->exp_year = static_cast<std::uint16_t>(year);
+        // Out of range is stored as 0, which the card checks refuse: never truncated into a
+        // value that looks valid (268 into one byte is 12).
+        fields_->exp_month = month >= 1 && month <= 12 ? static_cast<std::uint8_t>(month) : 0;
+        fields_->exp_year = year >= 0 && year <= 9999 ? static_cast<std::uint16_t>(year) : 0;
     }
 }
 

@@ -164,6 +164,23 @@ TEST(Reports, CsvFieldsAreQuotedAndNeverFormulas) {
     EXPECT_THAT(csv, HasSubstr("\"'=HYPERLINK(\"\"http://x\"\")\""));
     EXPECT_THAT(csv, HasSubstr(",-0.10,USD,\"settled, \"\"but\"\" unknown\"\r\n"));
 
+    // What slips past a guard that looks only at = + @ and a "-" not followed by a digit.
+    for (const std::string formula :
+         {"\t=1+1", "\r=1+1", "-1+cmd|' /C calc'!A0", "-2.5+1", "@SUM(1)"}) {
+        auto row = r;
+        row.exceptions.front().reference = formula;
+        auto text = finance::report_csv(row);
+        const auto at = text.find(formula.substr(1));
+        ASSERT_NE(at, std::string::npos) << formula;
+        // The cell starts with ' (inside its quotes when it needs them), never with the formula.
+        const auto cell = text.rfind(',', at) + 1;
+        const auto first = text[cell] == '"' ? cell + 1 : cell;
+        EXPECT_EQ(text[first], '\'') << formula;
+    }
+    auto negative = r;
+    negative.exceptions.front().reference = "-12.34";
+    EXPECT_THAT(finance::report_csv(negative), HasSubstr(",-12.34,"));  // an amount stays one
+
     auto html = finance::report_html(r);
     EXPECT_THAT(html, HasSubstr("=HYPERLINK(&quot;http://x&quot;)"));
     EXPECT_EQ(html.find("<script"), std::string::npos);

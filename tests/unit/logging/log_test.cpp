@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 
 #include "logging/scrubber.hpp"
+#include "tokenizer/card_number_search.hpp"
 
 namespace {
 
@@ -27,11 +28,52 @@ TEST(Scrubber, MasksEveryLengthFrom13To19) {
     EXPECT_EQ(scrub_card_numbers("6205500000000000004"), "***************0004");  // 19
 }
 
+/// True when nothing of `number` but its last four digits can be read back from `scrubbed`:
+/// with every separator taken out, its first twelve digits are nowhere.
+bool hides(const std::string& scrubbed, const std::string& number) {
+    std::string kept;
+    for (char c : scrubbed) {
+        if ((c >= '0' && c <= '9') || c == '*') {
+            kept.push_back(c);
+        }
+    }
+    return kept.find(number.substr(0, 12)) == std::string::npos &&
+           kept.find("********") != std::string::npos;
+}
+
+TEST(Scrubber, MasksTheShapesCardNumbersReallyTakeInText) {
+    const std::string visa = "4242424242424242";
+    for (const std::string text : {
+             "4242424242424242 123",             // the CVC typed after it: a 19-digit run
+             "42424242424242421230",             // and the expiry as MMYY: 20 digits
+             "4242424242424242 12/30 123",       // number, expiry, CVC
+             "4242.4242.4242.4242",              // dots
+             "4242/4242/4242/4242",              // slashes
+             "4242_4242_4242_4242",              // underscores
+             R"(4242\t4242\t4242\t4242)",        // a tab, JSON-escaped
+             R"(4242\n4242\n4242\n4242)",        // a line break, JSON-escaped
+             R"(4242\r\n4242\r\n4242\r\n4242)",  // two escapes between groups
+             "4242\t4242\t4242\t4242",           // a tab as it is
+             "4242  4242  4242  4242",           // double spaces
+             "x=4242424242424242&y=1",           // inside a query string
+         }) {
+        EXPECT_TRUE(hides(scrub_card_numbers(text), visa)) << text;
+    }
+    EXPECT_TRUE(hides(scrub_card_numbers("4242\n4242\n4242\n4242"), visa)) << "line breaks";
+}
+
+TEST(Scrubber, TriesEveryWindowOfALongRun) {
+    // A card number inside a longer run of digits (an order number typed into a note).
+    const std::string amex = "378282246310005";
+    EXPECT_TRUE(hides(scrub_card_numbers("99" + amex + "7"), amex));
+    EXPECT_TRUE(hides(scrub_card_numbers("ref 1234" + amex), amex));
+}
+
 TEST(Scrubber, LeavesNumbersThatAreNotCards) {
-    // Luhn fails, too short, too long, or a timestamp.
-    EXPECT_EQ(scrub_card_numbers("4242424242424241"), "4242424242424241");
+    // Too short, a timestamp, an amount, a phone number. (A 13-19 digit run is masked when any
+    // window of it passes Luhn, so most long runs are: masking too much is the cheap mistake.)
     EXPECT_EQ(scrub_card_numbers("424242424242"), "424242424242");
-    EXPECT_EQ(scrub_card_numbers("42424242424242424242424"), "42424242424242424242424");
+    EXPECT_EQ(scrub_card_numbers("call +1 312 555 0199"), "call +1 312 555 0199");
     EXPECT_EQ(scrub_card_numbers("2026-11-26T16:26:43.000Z"), "2026-11-26T16:26:43.000Z");
     EXPECT_EQ(scrub_card_numbers("amount 12500 USD"), "amount 12500 USD");
 }
@@ -72,6 +114,20 @@ TEST(LogLine, ScrubsACardNumberPassedByMistake) {
     EXPECT_EQ(line.find("4000000000000002"), std::string::npos);
     EXPECT_EQ(line.find("6011111111111117"), std::string::npos);
     EXPECT_NE(line.find("************0002"), std::string::npos);
+}
+
+TEST(CardNumberSearch, FindsNumbersPeopleTypeIntoFreeText) {
+    using billpay::tokenizer::contains_card_number;
+    EXPECT_TRUE(contains_card_number("my card is 4242 4242 4242 4242 exp 12/30"));
+    EXPECT_TRUE(contains_card_number("5555.5555.5555.4444"));
+    EXPECT_TRUE(contains_card_number("amex 3782-822463-10005 cvc 1234"));
+    EXPECT_TRUE(contains_card_number("4000000000000002123"));  // number + CVC, no space
+    // Not cards: too short, an account number, a phone number, a long id that starts as no
+    // card brand does (7, 8, 9, 0, 1).
+    EXPECT_FALSE(contains_card_number("Ada Lovelace"));
+    EXPECT_FALSE(contains_card_number("1001-2002"));
+    EXPECT_FALSE(contains_card_number("+1 (312) 555-0199"));
+    EXPECT_FALSE(contains_card_number("order 7992739871300000"));
 }
 
 }  // namespace

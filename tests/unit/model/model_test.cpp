@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
+#include <vector>
 
 #include "model/ids.hpp"
 #include "model/money.hpp"
 #include "model/status.hpp"
+#include "model/text.hpp"
 
 namespace {
 
@@ -98,6 +101,47 @@ TEST(Money, MalformedDecimalsAreRefused) {
         EXPECT_EQ(parse_decimal(bad, code("USD")), std::nullopt) << bad;
     }
     EXPECT_EQ(parse_decimal("1.5", code("JPY")), std::nullopt);
+}
+
+TEST(PlainText, AcceptsWhatPeopleWriteInAnyScript) {
+    for (std::string_view ok : {"Ada Lovelace", "Zoë O'Brien-Núñez", "山田 太郎", "محمد",
+                                "Ünïcödé ✓ 🙂", "tab-free, comma, \"quotes\""}) {
+        EXPECT_TRUE(is_plain_text(ok)) << ok;
+    }
+}
+
+TEST(PlainText, RefusesWhatChangesHowTextAroundItIsShown) {
+    const std::vector<std::string> refused = {
+        std::string("a\0b", 3),
+        "a\tb",
+        "a\nb",
+        "a\x7f",  // C0 controls, DEL
+        "a\xc2\x85"
+        "b",  // NEL, a C1 control
+        "a\xc2\x9b"
+        "31m",  // CSI, a C1 control
+        "\xe2\x80\xae"
+        "evil",  // RIGHT-TO-LEFT OVERRIDE
+        "a\xe2\x81\xa6"
+        "b",  // LEFT-TO-RIGHT ISOLATE
+        "a\xe2\x80\x8f"
+        "b",  // RIGHT-TO-LEFT MARK
+        "a\xd8\x9c"
+        "b",  // ARABIC LETTER MARK
+        "line\xe2\x80\xa8"
+        "break",  // LINE SEPARATOR
+        "para\xe2\x80\xa9"
+        "break",  // PARAGRAPH SEPARATOR
+        "\xef\xbb\xbf"
+        "bom",  // BYTE ORDER MARK
+        "\xff",
+        "\xc0\xaf",
+        "\xed\xa0\x80",
+        "\xe2\x80",  // not UTF-8
+    };
+    for (const auto& bad : refused) {
+        EXPECT_FALSE(is_plain_text(bad)) << testing::PrintToString(bad);
+    }
 }
 
 }  // namespace

@@ -98,6 +98,16 @@ TEST_F(CardChecks, FingerprintsAreKeyedAndIgnoreTheExpiry) {
     EXPECT_EQ(described.exp_year, 2031);
 }
 
+TEST_F(CardChecks, AnExpiryMonthOutOfRangeIsNeverTruncatedIntoAValidOne) {
+    // 268 is 12 in one byte; 65548 is 12 in two.
+    EXPECT_EQ(check_card(card("4242424242424242", 268), november_2026)->code,
+              "invalid_expiry_month");
+    EXPECT_EQ(check_card(card("4242424242424242", 12, 65548 + 2031 - 12), november_2026)->code,
+              "invalid_expiry_year");
+    EXPECT_EQ(check_card(card("4242424242424242", 0), november_2026)->code,
+              "invalid_expiry_month");
+}
+
 TEST_F(CardChecks, CardDataRefusesOversizeFields) {
     auto c = card("4242424242424242");
     EXPECT_FALSE(c.set_number("42424242424242424242"));  // 20 digits: nothing stored
