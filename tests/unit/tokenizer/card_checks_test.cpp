@@ -104,8 +104,7 @@ TEST_F(CardChecks, AnExpiryMonthOutOfRangeIsNeverTruncatedIntoAValidOne) {
               "invalid_expiry_month");
     EXPECT_EQ(check_card(card("4242424242424242", 12, 65548 + 2031 - 12), november_2026)->code,
               "invalid_expiry_year");
-    EXPECT_EQ(check_card(card("4242424242424242", 0), november_2026)->code,
-              "invalid_expiry_month");
+    EXPECT_EQ(check_card(card("4242424242424242", 0), november_2026)->code, "invalid_expiry_month");
 }
 
 TEST_F(CardChecks, CardDataRefusesOversizeFields) {
