@@ -327,12 +327,15 @@ void read_listen(map_reader& root, listen_settings& listen) {
     read_into(map, "port", listen.port, 0, 65535);
     read_into(map, "threads", listen.threads, 1, 256);
     read_into(map, "max_connections", listen.max_connections, 1, 1'000'000);
+    read_into(map, "max_connections_per_address", listen.max_connections_per_address, 1, 1'000'000);
     read_into(map, "max_header_bytes", listen.max_header_bytes, 1024, 1024 * 1024);
     read_into(map, "max_body_bytes", listen.max_body_bytes, 1024, 16 * 1024 * 1024);
     read_millis(map, "handshake_timeout_ms", listen.handshake_timeout, 100, 600'000);
     read_millis(map, "read_timeout_ms", listen.read_timeout, 100, 600'000);
     read_millis(map, "write_timeout_ms", listen.write_timeout, 100, 600'000);
     read_millis(map, "idle_timeout_ms", listen.idle_timeout, 100, 3'600'000);
+    read_millis(map, "unauthenticated_idle_timeout_ms", listen.unauthenticated_idle_timeout, 100,
+                3'600'000);
     read_millis(map, "shutdown_grace_ms", listen.shutdown_grace, 0, 600'000);
     read_tls(map, listen.tls);
     map.finish();
@@ -361,6 +364,8 @@ void read_clients(map_reader& root, std::vector<client_settings>& clients) {
         return;
     }
     std::set<std::string> ids;
+    std::set<std::array<std::uint8_t, 32>> key_hashes;
+    std::set<std::string> certificate_cns;
     for (std::size_t i = 0; i < list.size(); ++i) {
         std::string path = "clients[" + std::to_string(i) + "]";
         map_reader map(root.ctx(), list[i], path, list.Mark());
@@ -382,11 +387,21 @@ void read_clients(map_reader& root, std::vector<client_settings>& clients) {
             if (!hash.IsScalar() || !parse_api_key_hash(hash.Scalar(), digest)) {
                 map.ctx().report(hash.Mark(), map.path("api_key_sha256"),
                                  "must be \"sha256:\" and 64 hex digits (billpayctl hash-key)");
+            } else if (!key_hashes.insert(digest).second) {
+                // Two clients with one key: whoever holds it would be both (the last would win).
+                map.ctx().report(hash.Mark(), map.path("api_key_sha256"),
+                                 "is another client's too: each client needs a key of its own");
             } else {
                 client.api_key_sha256 = digest;
             }
         }
         client.certificate_cn = read_string(map, "certificate_cn", false);
+        if (client.certificate_cn && !certificate_cns.insert(*client.certificate_cn).second) {
+            map.ctx().report(
+                map.mark(), map.path("certificate_cn"),
+                "\"" + *client.certificate_cn +
+                    "\" names another client too: each client needs a name of its own");
+        }
         if (is_absent(hash) && !client.certificate_cn) {
             map.ctx().report(map.mark(), map.path("api_key_sha256"),
                              "is required (or certificate_cn, with listen.tls.client_ca)");

@@ -31,12 +31,18 @@ struct listen_settings {
     std::uint16_t port = 8443;  // 0 asks the kernel for a free port (tests); the log names it
     int threads = 2;
     int max_connections = 10000;
+    /// Open connections from one address at most (a portal behind a proxy may need many; one
+    /// abusive host must not take every slot).
+    int max_connections_per_address = 2000;
     std::size_t max_header_bytes = 8 * 1024;
     std::size_t max_body_bytes = 64 * 1024;
     std::chrono::milliseconds handshake_timeout{10'000};
     std::chrono::milliseconds read_timeout{10'000};
     std::chrono::milliseconds write_timeout{10'000};
     std::chrono::milliseconds idle_timeout{60'000};
+    /// A connection that has not yet authenticated (no request of a client so far) may wait
+    /// this long for its next request, instead of idle_timeout.
+    std::chrono::milliseconds unauthenticated_idle_timeout{5'000};
     std::chrono::milliseconds shutdown_grace{10'000};
     tls_settings tls;
 };

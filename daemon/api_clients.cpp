@@ -58,6 +58,13 @@ boost::system::result<api_client, api_error> api_clients::authenticate(
             }
         }
     }
+    if (ctx.client_certificate && !by_certificate) {
+        // A certificate that names no client is refused, even beside a valid API key: both
+        // must name the same client (docs/api.md).
+        return refuse(
+            "The client certificate names no client: its subject must have exactly one CN, the "
+            "certificate_cn of a configured client.");
+    }
 
     if (by_key && by_certificate && by_key != by_certificate) {
         return refuse("The API key and the client certificate name different clients.");

@@ -17,6 +17,8 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
+#include <cstring>
+#include <map>
 #include <vector>
 
 #include "logging/log.hpp"
@@ -55,6 +57,25 @@ void wipe_request(request& req) {
 
 bool is_http_parse_error(const boost::system::error_code& ec) {
     return ec.category() == beast::http::make_error_code(beast::http::error::bad_target).category();
+}
+
+/// The subject CN of a certificate when it has exactly one and it holds no NUL: a name that
+/// could be read two ways (two CNs, "portal\0evil") names nobody.
+std::string sole_common_name(X509* certificate) {
+    X509_NAME* subject = X509_get_subject_name(certificate);
+    const int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+    if (at < 0 || X509_NAME_get_index_by_NID(subject, NID_commonName, at) >= 0) {
+        return {};
+    }
+    unsigned char* utf8 = nullptr;
+    const int length =
+        ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at)));
+    std::string name;
+    if (length > 0 && std::memchr(utf8, 0, static_cast<std::size_t>(length)) == nullptr) {
+        name.assign(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
+    }
+    OPENSSL_free(utf8);
+    return name;
 }
 
 bool is_quiet_path(std::string_view target) {
@@ -133,6 +154,19 @@ void http_server::close_all() {
     }
 }
 
+bool http_server::take_address_slot(const asio::ip::address& address) {
+    std::lock_guard lock(state_->connections_mutex);
+    int& open = state_->per_address[address];
+    if (open >= settings_.max_connections_per_address) {
+        if (open == 0) {
+            state_->per_address.erase(address);
+        }
+        return false;
+    }
+    ++open;
+    return true;
+}
+
 asio::awaitable<void> http_server::accept_loop() {
     for (;;) {
         auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), use_nothrow);
@@ -153,12 +187,22 @@ asio::awaitable<void> http_server::accept_loop() {
             socket.close(ignored);
             continue;
         }
+        boost::system::error_code no_peer;
+        const auto peer = socket.remote_endpoint(no_peer).address();
+        if (!take_address_slot(peer)) {
+            logging::warn("connection refused: listen.max_connections_per_address reached",
+                          {{"remote", peer.to_string()},
+                           {"max_connections_per_address", settings_.max_connections_per_address}});
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            continue;
+        }
         auto executor = socket.get_executor();
-        asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
+        asio::co_spawn(executor, serve(std::move(socket), peer), asio::detached);
     }
 }
 
-asio::awaitable<void> http_server::serve(tcp::socket socket) {
+asio::awaitable<void> http_server::serve(tcp::socket socket, asio::ip::address peer) {
     std::shared_ptr<shared_state> state = state_;
     ++state->open;
     auto conn = std::make_shared<connection>();
@@ -168,17 +212,22 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
         std::erase_if(state->connections, [](const auto& weak) { return weak.expired(); });
         state->connections.push_back(conn);
     }
+    boost::system::error_code ignored;
+    tcp::endpoint remote = socket.remote_endpoint(ignored);
     struct leave_guard {
         shared_state& state;
         connection& conn;
+        asio::ip::address address;
         ~leave_guard() {
             conn.stream = nullptr;
             --state.open;
+            std::lock_guard lock(state.connections_mutex);
+            if (auto it = state.per_address.find(address);
+                it != state.per_address.end() && --it->second == 0) {
+                state.per_address.erase(it);
+            }
         }
-    } leave{*state, *conn};
-
-    boost::system::error_code ignored;
-    tcp::endpoint remote = socket.remote_endpoint(ignored);
+    } leave{*state, *conn, peer};       // the address its slot was counted under
     auto tls_context = tls_.current();  // kept for this connection's life: SIGHUP swaps safely
     beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls_context);
     auto& lowest = beast::get_lowest_layer(stream);
@@ -193,26 +242,28 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
     }
 
     // A verified client certificate (listen.tls.client_ca) may name the API client.
-    std::string client_certificate_cn;
-    if (X509* peer = SSL_get0_peer_certificate(stream.native_handle())) {
-        char cn[256] = {};
-        if (X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn) >
-            0) {
-            client_certificate_cn = cn;
-        }
-    }
+    const bool client_certificate = SSL_get0_peer_certificate(stream.native_handle()) != nullptr;
+    const std::string client_certificate_cn =
+        client_certificate ? sole_common_name(SSL_get0_peer_certificate(stream.native_handle()))
+                           : std::string();
 
     read_buffer buffer;
     bool first = true;
+    bool authenticated = false;  // some request on this connection named a client
     for (;;) {
         if (state->draining) {
             break;
         }
         // Wait for the first byte of the next request: an idle keep-alive connection may wait
-        // idle_timeout; once a request starts, all of it must arrive within read_timeout.
+        // idle_timeout, one that no client has used yet only unauthenticated_idle_timeout; once
+        // a request starts, all of it must arrive within read_timeout.
         if (buffer.size() == 0) {
             conn->idle = !first;
-            lowest.expires_after(first ? settings_.read_timeout : settings_.idle_timeout);
+            const auto wait =
+                authenticated ? (first ? settings_.read_timeout : settings_.idle_timeout)
+                              : std::min(first ? settings_.read_timeout : settings_.idle_timeout,
+                                         settings_.unauthenticated_idle_timeout);
+            lowest.expires_after(wait);
             auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
             conn->idle = false;
             if (ec) {
@@ -228,11 +279,21 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
         parser.body_limit(settings_.max_body_bytes);
         request_context ctx;
         ctx.remote = remote;
+        ctx.client_certificate = client_certificate;
         ctx.client_certificate_cn = client_certificate_cn;
         auto started = std::chrono::steady_clock::now();
 
+        ctx.request_id = model::new_id("req");
         auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_nothrow);
-        if (!ec && !parser.is_done()) {
+        std::optional<response> refused_early;
+        if (!ec) {
+            // The headers decide whether the body is read at all: a route for clients with
+            // headers that name none is answered now, and the connection closed.
+            auto admitted = routes_.admit(parser.get(), ctx);
+            authenticated = authenticated || admitted.authenticated;
+            refused_early = std::move(admitted.refusal);
+        }
+        if (!ec && !refused_early && !parser.is_done()) {
             auto expect = parser.get()[http::field::expect];
             if (beast::iequals(expect, "100-continue")) {
                 http::response<http::empty_body> go_on{http::status::continue_, 11};
@@ -247,8 +308,16 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
 
         response res;
         bool keep_alive = false;
-        if (ec) {
-            ctx.request_id = model::new_id("req");
+        if (refused_early) {
+            res = std::move(*refused_early);
+            const auto method = parser.get().method_string();
+            logging::info("request refused before its body",
+                          {{"request_id", ctx.request_id},
+                           {"method", std::string_view(method.data(), method.size())},
+                           {"status", static_cast<int>(res.result_int())},
+                           {"remote", remote.address().to_string()}});
+            wipe_request(parser.get());
+        } else if (ec) {
             if (ec == http::error::body_limit) {
                 res = render(
                     {http::status::payload_too_large, error_type::invalid_request_error,
@@ -274,9 +343,12 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
                                               {"remote", remote.address().to_string()}});
         } else {
             request& req = parser.get();
-            ctx.request_id = model::new_id("req");
             res = co_await handle(ctx, req);
-            keep_alive = req.keep_alive() && !state->draining;
+            // A refused client gets no second try on this connection: it is closed, so that
+            // nobody unauthenticated holds a slot by asking again and again.
+            const bool refused = res.result() == http::status::unauthorized ||
+                                 res.result() == http::status::forbidden;
+            keep_alive = req.keep_alive() && !state->draining && !refused;
             auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - started);
             auto level = is_quiet_path(req.target()) ? spdlog::level::debug : spdlog::level::info;
@@ -313,7 +385,7 @@ asio::awaitable<void> http_server::serve(tcp::socket socket) {
         res.prepare_payload();
         lowest.expires_after(settings_.write_timeout);
         auto [write_ec, written] = co_await http::async_write(stream, res, use_nothrow);
-        if (!write_ec && ec) {
+        if (!write_ec && (ec || refused_early)) {
             // A request refused before its body was read: the client may still be sending it.
             // Closing now would answer its bytes with a TCP reset that can destroy our error
             // response before the client reads it, so discard what still arrives, briefly.

@@ -7,6 +7,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -50,10 +51,16 @@ class http_server {
         std::atomic<std::size_t> open{0};
         std::mutex connections_mutex;
         std::list<std::weak_ptr<connection>> connections;
+        std::map<boost::asio::ip::address, int> per_address;  // open connections by address
     };
 
+    /// Counts a new connection from `address`; false (nothing counted) past
+    /// listen.max_connections_per_address.
+    bool take_address_slot(const boost::asio::ip::address& address);
+
     boost::asio::awaitable<void> accept_loop();
-    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket,
+                                       boost::asio::ip::address peer);
     boost::asio::awaitable<response> handle(request_context& ctx, request& req);
 
     boost::asio::io_context& ioc_;

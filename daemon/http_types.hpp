@@ -29,7 +29,10 @@ struct request_context {
     std::string path;                                // decoded, without the query
     std::map<std::string, std::string> path_params;  // from {name} segments of the route
     std::multimap<std::string, std::string> query;   // decoded query parameters
-    std::string client_certificate_cn;  // subject CN of a verified client certificate, if any
+    // A verified client certificate (listen.tls.client_ca): whether one was presented, and
+    // its subject's CN when it has exactly one, free of NULs (empty otherwise).
+    bool client_certificate = false;
+    std::string client_certificate_cn;
 
     // What the request's access log line tells besides method, path and status (set by the
     // handler): the payment it made or replayed, and how that ended.

@@ -40,32 +40,67 @@ bool matches(const std::vector<std::string>& pattern, const std::vector<std::str
     return true;
 }
 
-}  // namespace
-
-void router::add(http::verb method, std::string pattern, handler h) {
-    routes_.push_back(route{method, split_pattern(pattern), std::move(h)});
-}
-
-boost::asio::awaitable<response> router::dispatch(request_context& ctx, request& req) const {
-    // Stripe-style filters (created[gte]=...) arrive with raw brackets, which RFC 3986 allows
-    // only percent-encoded in a query; encode them rather than refuse the request.
-    std::string raw(req.target());
+/// Stripe-style filters (created[gte]=...) arrive with raw brackets, which RFC 3986 allows only
+/// percent-encoded in a query; encode them rather than refuse the request.
+std::string bracket_safe(std::string_view target) {
+    std::string raw(target);
     for (auto at = raw.find_first_of("[]"); at != std::string::npos; at = raw.find_first_of("[]")) {
         raw.replace(at, 1, raw[at] == '[' ? "%5B" : "%5D");
     }
+    return raw;
+}
+
+std::vector<std::string> segments_of(const boost::urls::url_view& target) {
+    std::vector<std::string> segments;
+    for (auto segment : target.segments()) {
+        segments.push_back(segment);
+    }
+    if (segments.empty()) {
+        segments.emplace_back();
+    }
+    return segments;
+}
+
+}  // namespace
+
+void router::add(http::verb method, std::string pattern, handler h, access who) {
+    routes_.push_back(route{method, split_pattern(pattern), std::move(h), who});
+}
+
+router::admission router::admit(const request& req, const request_context& ctx) const {
+    admission out;
+    const auto raw = bracket_safe(req.target());
+    auto target = boost::urls::parse_origin_form(raw);
+    if (!target) {
+        return out;
+    }
+    const auto segments = segments_of(*target);
+    for (const auto& r : routes_) {
+        if (r.method != req.method() || !matches(r.segments, segments, nullptr)) {
+            continue;
+        }
+        if (r.who == access::anyone || !authenticate_) {
+            return out;
+        }
+        if (auto refusal = authenticate_(req, ctx)) {
+            out.refusal = render(*refusal, ctx.request_id);
+        } else {
+            out.authenticated = true;
+        }
+        return out;
+    }
+    return out;
+}
+
+boost::asio::awaitable<response> router::dispatch(request_context& ctx, request& req) const {
+    const auto raw = bracket_safe(req.target());
     auto target = boost::urls::parse_origin_form(raw);
     if (!target) {
         co_return render(
             invalid_request("", "invalid_target", "The request target is not a valid path."),
             ctx.request_id);
     }
-    std::vector<std::string> segments;
-    for (auto segment : target->segments()) {
-        segments.push_back(segment);
-    }
-    if (segments.empty()) {
-        segments.emplace_back();
-    }
+    const auto segments = segments_of(*target);
     ctx.path = target->path();
     for (auto param : target->params()) {
         ctx.query.emplace(param.key, param.value);

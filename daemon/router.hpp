@@ -2,6 +2,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,25 @@ using handler = std::function<boost::asio::awaitable<api_result>(request_context
 /// is 405 with an Allow header. Both use the JSON error shape.
 class router {
   public:
-    void add(http::verb method, std::string pattern, handler h);
+    /// Who may call a route: anyone (health checks), or only an authenticated client.
+    enum class access { anyone, clients };
+
+    void add(http::verb method, std::string pattern, handler h, access who = access::clients);
+
+    /// How a request's headers are authenticated (api_clients::authenticate): a refusal, or
+    /// nothing when they name a client.
+    using authenticator =
+        std::function<std::optional<api_error>(const request&, const request_context&)>;
+    void authenticate_with(authenticator check) { authenticate_ = std::move(check); }
+
+    struct admission {
+        std::optional<response> refusal;  // answer this and close: the body is never read
+        bool authenticated = false;       // the headers named a client
+    };
+    /// Called when a request's headers have arrived, before its body is read: a route for
+    /// clients only refuses unauthenticated headers here, so nobody unauthenticated makes
+    /// billpayd read (and hold) a body. A request no route matches is left to dispatch().
+    [[nodiscard]] admission admit(const request& req, const request_context& ctx) const;
 
     /// Fills ctx.path, ctx.path_params and ctx.query from the target, then calls the handler and
     /// renders a refusal.
@@ -31,8 +50,10 @@ class router {
         http::verb method;
         std::vector<std::string> segments;
         handler h;
+        access who;
     };
     std::vector<route> routes_;
+    authenticator authenticate_;
 };
 
 }  // namespace billpay::daemon

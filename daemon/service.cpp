@@ -113,26 +113,39 @@ void service::add_routes() {
                     }
                     co_return co_await metrics(ctx);
                 });
-    routes_.add(http::verb::get, "/healthz",
-                [](request_context&, request&) -> asio::awaitable<api_result> {
-                    co_return json_response(http::status::ok, {{"status", "ok"}});
-                });
-    routes_.add(http::verb::get, "/readyz",
-                [this](request_context&, request&) -> asio::awaitable<api_result> {
-                    bool reachable = readiness_.database_reachable.load() &&
-                                     steady_now_ms() - readiness_.last_probe_ok_ms.load() <=
-                                         probe_freshness.count();
-                    int version = readiness_.schema_version.load();
-                    int required = store::required_schema_version();
-                    boost::json::object body;
-                    body["database"] = reachable ? "ok" : "unreachable";
-                    body["schema_version"] = version;
-                    body["required_schema_version"] = required;
-                    bool ready = reachable && version >= required && !stopping_.load();
-                    body["status"] = ready ? "ready" : "not_ready";
-                    co_return json_response(
-                        ready ? http::status::ok : http::status::service_unavailable, body);
-                });
+    routes_.add(
+        http::verb::get, "/healthz",
+        [](request_context&, request&) -> asio::awaitable<api_result> {
+            co_return json_response(http::status::ok, {{"status", "ok"}});
+        },
+        router::access::anyone);
+    routes_.add(
+        http::verb::get, "/readyz",
+        [this](request_context&, request&) -> asio::awaitable<api_result> {
+            bool reachable =
+                readiness_.database_reachable.load() &&
+                steady_now_ms() - readiness_.last_probe_ok_ms.load() <= probe_freshness.count();
+            int version = readiness_.schema_version.load();
+            int required = store::required_schema_version();
+            boost::json::object body;
+            body["database"] = reachable ? "ok" : "unreachable";
+            body["schema_version"] = version;
+            body["required_schema_version"] = required;
+            bool ready = reachable && version >= required && !stopping_.load();
+            body["status"] = ready ? "ready" : "not_ready";
+            co_return json_response(ready ? http::status::ok : http::status::service_unavailable,
+                                    body);
+        },
+        router::access::anyone);
+    // Every other route is for clients: their headers are checked before a body is read.
+    routes_.authenticate_with(
+        [this](const request& req, const request_context& ctx) -> std::optional<api_error> {
+            auto client = clients_.authenticate(req, ctx);
+            if (!client) {
+                return client.error();
+            }
+            return std::nullopt;
+        });
 }
 
 asio::awaitable<api_result> service::metrics(request_context& ctx) {

@@ -373,6 +373,31 @@ TEST_F(ClientCertificateAuth, AKeyAndACertificateOfDifferentClientsAreRefused) {
     EXPECT_EQ(res.result(), http::status::unauthorized);
 }
 
+TEST_F(ClientCertificateAuth, ACertificateNamingNoClientIsRefusedEvenWithAValidKey) {
+    // Both must name the same client: a key does not vouch for a stranger's certificate.
+    auto stranger = make_certificate(dir.path(), "stranger", "someone-else", ca);
+    https_client c(daemon->port(), {.client_certificate = stranger});
+    auto res = c.request(http::verb::get, "/v1/payments?account_number=1001-2002", "",
+                         {{"Authorization", "Bearer " + finance_key}});
+    EXPECT_EQ(res.result(), http::status::unauthorized);
+    EXPECT_THAT(json_of(res).at("error").at("message").as_string().c_str(),
+                ::testing::HasSubstr("names no client"));
+}
+
+TEST_F(ClientCertificateAuth, ACertificateWithTwoCommonNamesNamesNobody) {
+    // Read as its first CN it would be the portal, as its last someone else: neither is trusted.
+    for (std::string subject : {"/CN=portal-app/CN=someone-else", "/CN=someone-else/CN=portal-app",
+                                "/CN=portal-app/CN=portal-app"}) {
+        auto two = make_certificate_with_subject(dir.path(), "two", subject, ca);
+        https_client c(daemon->port(), {.client_certificate = two});
+        auto res = c.request(http::verb::post, "/v1/payments",
+                             json::serialize(payment_body("4242424242424242")),
+                             {{"Idempotency-Key", "two-cn"}});
+        EXPECT_EQ(res.result(), http::status::unauthorized) << subject;
+    }
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 0);
+}
+
 TEST_F(ClientCertificateAuth, ACertificateNoClientNamesIsNotEnough) {
     auto stranger = make_certificate(dir.path(), "stranger", "someone-else", ca);
     https_client c(daemon->port(), {.client_certificate = stranger});

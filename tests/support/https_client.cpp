@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <poll.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/beast/http/read.hpp>
@@ -44,6 +45,7 @@ https_client::https_client(unsigned short port, client_tls tls)
 
 boost::system::error_code https_client::connect() {
     stream_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc_, ctx_);
+    reconnect_ = false;
     buffer_.clear();
     auto& tcp = beast::get_lowest_layer(*stream_);
     boost::system::error_code ec;
@@ -59,7 +61,7 @@ boost::system::error_code https_client::connect() {
 http_response https_client::request(http::verb method, const std::string& target,
                                     const std::string& body,
                                     const std::map<std::string, std::string>& headers) {
-    if (!stream_) {
+    if (!stream_ || reconnect_) {
         if (auto ec = connect()) {
             throw boost::system::system_error(ec, "connect");
         }
@@ -81,9 +83,9 @@ http_response https_client::request(http::verb method, const std::string& target
     if (ec) {
         throw boost::system::system_error(ec, "read response");
     }
-    if (!res.keep_alive()) {
-        stream_.reset();
-    }
+    // The server said it closes: the next request connects anew (the old stream stays, so a
+    // test can still watch the server hang up).
+    reconnect_ = !res.keep_alive();
     return res;
 }
 
@@ -107,6 +109,12 @@ std::pair<boost::system::error_code, http_response> https_client::read_response(
 }
 
 bool https_client::closed_by_server_within(std::chrono::milliseconds timeout) {
+    // Wait with poll(): a stream timeout would close the connection itself, and a test may
+    // want to use a connection that stayed open.
+    pollfd watched{beast::get_lowest_layer(*stream_).socket().native_handle(), POLLIN, 0};
+    if (::poll(&watched, 1, static_cast<int>(timeout.count())) == 0) {
+        return false;
+    }
     beast::get_lowest_layer(*stream_).expires_after(timeout);
     boost::system::error_code ec;
     char byte;

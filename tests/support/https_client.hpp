@@ -67,6 +67,7 @@ class https_client {
     boost::asio::ssl::context ctx_;
     std::unique_ptr<boost::beast::ssl_stream<boost::beast::tcp_stream>> stream_;
     boost::beast::flat_buffer buffer_;
+    bool reconnect_ = false;  // the server announced it closes this connection
 };
 
 /// Parses a response body as JSON (fails the test's expectation with a readable message).

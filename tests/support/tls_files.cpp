@@ -43,6 +43,16 @@ tls_files make_certificate(const std::filesystem::path& dir, const std::string& 
     return cert;
 }
 
+tls_files make_certificate_with_subject(const std::filesystem::path& dir, const std::string& name,
+                                        const std::string& subject, const tls_files& ca) {
+    tls_files cert{dir / (name + ".crt"), dir / (name + ".key")};
+    must("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -CA " +
+         ca.certificate.string() + " -CAkey " + ca.key.string() + " -subj '" + subject +
+         "' -addext basicConstraints=critical,CA:FALSE -keyout " + cert.key.string() + " -out " +
+         cert.certificate.string());
+    return cert;
+}
+
 std::string certificate_fingerprint(const std::filesystem::path& certificate) {
     return capture_command("openssl x509 -noout -fingerprint -sha256 -in " + certificate.string());
 }

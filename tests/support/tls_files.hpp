@@ -19,6 +19,11 @@ tls_files make_ca(const std::filesystem::path& dir, const std::string& name);
 tls_files make_certificate(const std::filesystem::path& dir, const std::string& name,
                            const std::string& common_name, const tls_files& ca);
 
+/// A client certificate with the subject `subject` exactly as openssl's -subj takes it (e.g.
+/// "/CN=a/CN=b"), no subjectAltName, signed by `ca`.
+tls_files make_certificate_with_subject(const std::filesystem::path& dir, const std::string& name,
+                                        const std::string& subject, const tls_files& ca);
+
 /// The SHA-256 fingerprint of a PEM certificate file, as OpenSSL prints it.
 std::string certificate_fingerprint(const std::filesystem::path& certificate);
 

@@ -225,6 +225,23 @@ TEST_F(ConfigLoad, ClientsAreChecked) {
                             "with listen.tls.client_ca)"));
 }
 
+TEST_F(ConfigLoad, TwoClientsMayNotShareAKeyOrACertificateName) {
+    // Whoever held the shared key or certificate would be both clients, the last one winning.
+    auto problems = problems_of(valid("",
+                                      "clients:\n"
+                                      "  - {id: a, role: portal, api_key_sha256: \"" +
+                                          std::string(hash_a) +
+                                          "\", certificate_cn: app}\n"
+                                          "  - {id: b, role: finance, api_key_sha256: \"" +
+                                          std::string(hash_a) +
+                                          "\"}\n"
+                                          "  - {id: c, role: ops, certificate_cn: app}\n"));
+    EXPECT_THAT(problems, ElementsAre(HasSubstr("clients[1].api_key_sha256: is another client's "
+                                                "too: each client needs a key of its own"),
+                                      HasSubstr("clients[2].certificate_cn: \"app\" names another "
+                                                "client too")));
+}
+
 TEST_F(ConfigLoad, PaymentLimitsAndCurrenciesAreChecked) {
     auto problems = problems_of(valid("",
                                       "payments:\n"
