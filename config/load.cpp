@@ -310,6 +310,7 @@ void read_tls(map_reader& parent, tls_settings& tls) {
         map.missing("private_key");
     }
     tls.client_ca = read_existing_file(map, "client_ca", false);
+    read_millis(map, "ticket_key_rotation_ms", tls.ticket_key_rotation, 1'000, 86'400'000);
     map.finish();
 }
 

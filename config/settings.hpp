@@ -24,6 +24,9 @@ struct tls_settings {
     std::filesystem::path private_key;
     /// When set, clients must present a certificate issued by this CA.
     std::optional<std::filesystem::path> client_ca;
+    /// A session ticket key encrypts new tickets this long, and opens tickets for as long again
+    /// (then it is wiped): a stolen key reveals at most two periods of resumed sessions.
+    std::chrono::milliseconds ticket_key_rotation{std::chrono::hours(1)};
 };
 
 struct listen_settings {

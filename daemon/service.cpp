@@ -73,7 +73,8 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 
 service::service(config::settings settings)
     : settings_(std::move(settings)),
-      tls_(make_server_tls_context(settings_.listen.tls)),
+      tickets_(std::make_shared<ticket_key_ring>(settings_.listen.tls.ticket_key_rotation)),
+      tls_(make_server_tls_context(settings_.listen.tls, tickets_)),
       database_(database_options_from(settings_.database)),
       schema_(database_),
       keys_(database_),
@@ -299,7 +300,7 @@ asio::awaitable<void> service::shut_down() {
 void service::reload_tls() {
     notifier_.reloading();
     try {
-        tls_.replace(make_server_tls_context(settings_.listen.tls));
+        tls_.replace(make_server_tls_context(settings_.listen.tls, tickets_));
         logging::info("TLS certificate reloaded",
                       {{"certificate", settings_.listen.tls.certificate.string()}});
     } catch (const std::exception& e) {

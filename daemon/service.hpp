@@ -71,6 +71,7 @@ class service {
     boost::asio::io_context ioc_;
     config::settings settings_;
     systemd_notifier notifier_;
+    std::shared_ptr<ticket_key_ring> tickets_;  // before tls_: its contexts seal with it
     tls_context_holder tls_;
     store::database database_;
     store::schema schema_;

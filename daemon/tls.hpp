@@ -1,6 +1,11 @@
 #pragma once
 
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+
 #include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -15,11 +20,54 @@ class tls_setup_error : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+/// The keys that seal session tickets, rotated on a schedule: the newest key seals tickets for
+/// one `period`, and opens them for one more (a ticket it opened then is renewed under the
+/// next key); after that it is wiped. OpenSSL's own keys would last as long as the context,
+/// which only SIGHUP replaces. One ring serves every context a reload makes, so resumption
+/// survives a certificate reload. Thread-safe.
+class ticket_key_ring {
+  public:
+    explicit ticket_key_ring(std::chrono::milliseconds period) : period_(period) {}
+    ~ticket_key_ring();
+    ticket_key_ring(const ticket_key_ring&) = delete;
+    ticket_key_ring& operator=(const ticket_key_ring&) = delete;
+
+    /// OpenSSL's ticket callback, for `context` (SSL_CTX_set_tlsext_ticket_key_evp_cb).
+    void install(SSL_CTX* context, const std::shared_ptr<ticket_key_ring>& self);
+
+    /// Keys made so far (a rotation makes one).
+    [[nodiscard]] std::uint64_t generation() const;
+
+  private:
+    struct key {
+        unsigned char name[16];
+        unsigned char cipher[32];
+        unsigned char mac[32];
+        std::chrono::steady_clock::time_point made;
+        bool live = false;
+        void wipe();
+    };
+    static int on_ticket(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX* cipher,
+                         EVP_MAC_CTX* mac, int seal);
+    int seal(unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac);
+    int open(const unsigned char* name, const unsigned char* iv, EVP_CIPHER_CTX* cipher,
+             EVP_MAC_CTX* mac);
+    void expire(std::chrono::steady_clock::time_point now);
+
+    const std::chrono::milliseconds period_;
+    mutable std::mutex mutex_;
+    key slots_[2];     // the newest and the one before it, in place: never copied
+    int newest_ = -1;  // index into slots_, -1 before the first ticket
+    std::uint64_t made_ = 0;
+};
+
 /// Builds the server's TLS context from config `listen.tls`: TLS 1.2 and 1.3 only, Mozilla's
 /// "intermediate" cipher suites and groups, no compression or renegotiation, plaintext copies
-/// cleansed inside OpenSSL, and a required client certificate when `client_ca` is set.
+/// cleansed inside OpenSSL, a required client certificate when `client_ca` is set, and session
+/// resumption (tickets sealed by `tickets`; a session resumes only where the same client CA
+/// would verify it).
 std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(
-    const config::tls_settings& settings);
+    const config::tls_settings& settings, const std::shared_ptr<ticket_key_ring>& tickets);
 
 /// The context new connections use. SIGHUP swaps it; a connection keeps the context it started
 /// with (it holds a shared_ptr), so open connections are not dropped by a reload.

@@ -373,6 +373,31 @@ TEST_F(ClientCertificateAuth, AKeyAndACertificateOfDifferentClientsAreRefused) {
     EXPECT_EQ(res.result(), http::status::unauthorized);
 }
 
+TEST_F(ClientCertificateAuth, AResumedSessionIsStillTheClientItsCertificateNames) {
+    // curl, Java and Node offer to resume by default: that must neither fail the handshake nor
+    // lose who the client is.
+    auto portal_cert = make_certificate(dir.path(), "portal-app", "portal-app", ca);
+    for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+        client_tls tls{
+            .min_version = version, .max_version = version, .client_certificate = portal_cert};
+        https_client first(daemon->port(), tls);
+        ASSERT_EQ(first.request(http::verb::get, "/v1/payments?account_number=1001-2002").result(),
+                  http::status::ok);
+        https_client again(daemon->port(), tls);
+        again.resume(first.session());
+        ASSERT_FALSE(again.connect()) << version;
+        EXPECT_TRUE(again.resumed()) << version;
+        auto res = again.request(http::verb::post, "/v1/payments",
+                                 json::serialize(payment_body(
+                                     "4242424242424242", "2026-0" + std::to_string(version & 0xf))),
+                                 {{"Idempotency-Key", "resumed-" + std::to_string(version)}});
+        EXPECT_EQ(res.result(), http::status::created) << version << res.body();
+        // Still the portal: a finance-only filter is refused.
+        EXPECT_EQ(again.request(http::verb::get, "/v1/payments?requires_review=true").result(),
+                  http::status::bad_request);
+    }
+}
+
 TEST_F(ClientCertificateAuth, ACertificateNamingNoClientIsRefusedEvenWithAValidKey) {
     // Both must name the same client: a key does not vouch for a stranger's certificate.
     auto stranger = make_certificate(dir.path(), "stranger", "someone-else", ca);

@@ -160,6 +160,32 @@ TEST_F(Server, TheServerCertificateVerifiesAgainstItsCa) {
     EXPECT_EQ(c.request(http::verb::get, "/healthz").result(), http::status::ok);
 }
 
+TEST_F(Server, SessionTicketKeysAreRotatedOnSchedule) {
+    config.extra_tls = "    ticket_key_rotation_ms: 1000\n";
+    start();
+    for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+        client_tls tls{.min_version = version, .max_version = version};
+        https_client first(daemon->port(), tls);
+        ASSERT_EQ(first.request(http::verb::get, "/healthz").result(), http::status::ok);
+        auto session = first.session();
+        auto started = std::chrono::steady_clock::now();
+
+        https_client soon(daemon->port(), tls);
+        soon.resume(session);
+        ASSERT_FALSE(soon.connect());
+        EXPECT_TRUE(soon.resumed()) << version;
+
+        // Past two periods the key that sealed the ticket is gone: a full handshake, which
+        // works as ever.
+        std::this_thread::sleep_until(started + 2500ms);
+        https_client late(daemon->port(), tls);
+        late.resume(session);
+        ASSERT_FALSE(late.connect());
+        EXPECT_FALSE(late.resumed()) << version;
+        EXPECT_EQ(late.request(http::verb::get, "/healthz").result(), http::status::ok);
+    }
+}
+
 class ClientCertificates : public daemon_fixture {
   protected:
     void SetUp() override {

@@ -38,6 +38,7 @@ std::filesystem::path write_config(const std::filesystem::path& dir, const daemo
     if (c.client_ca) {
         yaml += "    client_ca: " + c.client_ca->string() + "\n";
     }
+    yaml += c.extra_tls;
     yaml += "database:\n";
     yaml += "  dsn: \"" + c.dsn + "\"\n";
     yaml += "  pool_size: 2\n";

@@ -25,6 +25,7 @@ struct daemon_config {
     int idle_timeout_ms = 5000;
     int shutdown_grace_ms = 5000;
     std::string extra_listen;
+    std::string extra_tls;  // more of listen.tls, indented four spaces
     std::string extra_root;
     /// The `correspondence:` section; empty: spool into <config dir>/spool.
     std::string correspondence;

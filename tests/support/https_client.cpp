@@ -54,6 +54,9 @@ boost::system::error_code https_client::connect() {
         return ec;
     }
     SSL_set_tlsext_host_name(stream_->native_handle(), "localhost");
+    if (resume_) {
+        SSL_set_session(stream_->native_handle(), resume_.get());
+    }
     stream_->handshake(asio::ssl::stream_base::client, ec);
     return ec;
 }
@@ -146,6 +149,12 @@ std::string https_client::server_certificate_fingerprint() {
 }
 
 std::string https_client::protocol() { return SSL_get_version(stream_->native_handle()); }
+
+std::shared_ptr<SSL_SESSION> https_client::session() {
+    return {SSL_get1_session(stream_->native_handle()), SSL_SESSION_free};
+}
+
+bool https_client::resumed() { return SSL_session_reused(stream_->native_handle()) == 1; }
 
 boost::json::value json_of(const http_response& response) {
     boost::system::error_code ec;

@@ -61,6 +61,14 @@ class https_client {
     /// The negotiated protocol version, e.g. "TLSv1.3".
     std::string protocol();
 
+    /// The TLS session of the open connection (after a response, so that TLS 1.3 tickets have
+    /// arrived), for another client to resume.
+    std::shared_ptr<SSL_SESSION> session();
+    /// The next connection offers to resume `session`.
+    void resume(std::shared_ptr<SSL_SESSION> session) { resume_ = std::move(session); }
+    /// Whether the open connection resumed a session (no full handshake).
+    bool resumed();
+
   private:
     unsigned short port_;
     boost::asio::io_context ioc_;
@@ -68,6 +76,7 @@ class https_client {
     std::unique_ptr<boost::beast::ssl_stream<boost::beast::tcp_stream>> stream_;
     boost::beast::flat_buffer buffer_;
     bool reconnect_ = false;  // the server announced it closes this connection
+    std::shared_ptr<SSL_SESSION> resume_;
 };
 
 /// Parses a response body as JSON (fails the test's expectation with a readable message).
