@@ -51,6 +51,18 @@ outcome incomplete(const https::result& r) {
 
 }  // namespace
 
+saved_token split_token(std::string_view token) {
+    const auto slash = token.find('/');
+    if (slash == std::string_view::npos) {
+        return {std::string(), std::string(token)};
+    }
+    return {std::string(token.substr(0, slash)), std::string(token.substr(slash + 1))};
+}
+
+std::string join_token(const std::string& customer, const std::string& payment_method) {
+    return customer.empty() ? payment_method : customer + "/" + payment_method;
+}
+
 void append_form(https::client::request::body_type::value_type& body, std::string_view key,
                  std::string_view value) {
     static constexpr char hex[] = "0123456789ABCDEF";
@@ -107,9 +119,80 @@ asio::awaitable<https::result> stripe_gateway::post(const std::string& path,
     co_return co_await client_.send(to, req, std::min(by, cap), https::resend::if_unanswered);
 }
 
-asio::awaitable<tokenize_result> stripe_gateway::tokenize(const tokenizer::card_data& card,
-                                                          const std::string&, token_use,
+asio::awaitable<https::result> stripe_gateway::get(const std::string& target, deadline by) {
+    https::client::request req{http::verb::get, "", 11};
+    https::endpoint to = base_;
+    to.target = target;
+    req.target(target);
+    req.set(http::field::authorization, "Bearer " + std::string(settings_.secret_key.reveal()));
+    req.set("Stripe-Version", api_version);
+    co_return co_await client_.send(
+        to, req, std::min(by, std::chrono::steady_clock::now() + settings_.timeout),
+        https::resend::if_unanswered);  // a read
+}
+
+asio::awaitable<std::string> stripe_gateway::customer_for(const std::string& customer_reference,
                                                           deadline by) {
+    // 1. The account's Customer, made earlier: found by the pseudonym in its metadata.
+    const std::string target =
+        "/v1/customers/search?query=" +
+        boost::urls::encode("metadata['billpay_customer']:'" + customer_reference + "'",
+                            boost::urls::unreserved_chars);
+    auto found = co_await get(target, by);
+    if (found.stage == https::send_stage::completed && found.status == 200) {
+        boost::system::error_code ec;
+        auto doc = boost::json::parse(found.body, ec);
+        if (!ec && doc.is_object() && doc.as_object().contains("data") &&
+            doc.at("data").is_array()) {
+            for (const auto& customer : doc.at("data").as_array()) {
+                if (customer.is_object() && customer.as_object().contains("id") &&
+                    customer.at("id").is_string()) {
+                    co_return std::string(customer.at("id").as_string());
+                }
+            }
+        }
+    }
+    // 2. None yet, or search could not say (it lags by up to a minute): made now, under a key
+    // of the account's own, so that two cards saved within a day make one Customer. Nothing
+    // personal goes with it: the pseudonym only.
+    https::client::request req;
+    append_form(req.body(), "metadata[billpay_customer]", customer_reference);
+    const std::string path = "/v1/customers";
+    const std::string key = "billpay-customer-" + customer_reference;
+    auto made = co_await post(path, req, key, by);
+    if (made.stage == https::send_stage::completed && made.status == 200) {
+        auto id = field(made.body, "id");
+        if (id.starts_with("cus_")) {
+            co_return id;
+        }
+    }
+    logging::warn("stripe customer not found or made",
+                  {{"http_status", made.status}, {"error", made.error.message()}});
+    co_return std::string();
+}
+
+asio::awaitable<outcome> stripe_gateway::attach(const std::string& payment_method,
+                                                const std::string& customer, deadline by) {
+    https::client::request req;
+    append_form(req.body(), "customer", customer);
+    const std::string path = "/v1/payment_methods/" + payment_method + "/attach";
+    const std::string no_key;
+    auto answer = co_await post(path, req, no_key, by);
+    if (answer.stage == https::send_stage::completed && answer.status == 200) {
+        co_return outcome::approved;
+    }
+    logging::warn("stripe attach refused",
+                  {{"http_status", answer.status},
+                   {"error", answer.error.message()},
+                   {"message", map_error(answer.status, answer.body).message}});
+    co_return answer.stage == https::send_stage::completed&& answer.status == 402
+        ? outcome::declined
+        : outcome::failed;
+}
+
+asio::awaitable<tokenize_result> stripe_gateway::tokenize(const tokenizer::card_data& card,
+                                                          const std::string& customer_reference,
+                                                          token_use use, deadline by) {
     https::client::request req;
     auto& body = req.body();
     append_form(body, "type", "card");
@@ -132,8 +215,27 @@ asio::awaitable<tokenize_result> stripe_gateway::tokenize(const tokenizer::card_
     }
     if (answer.status == 200) {
         auto id = field(answer.body, "id");
-        if (id.starts_with("pm_")) {
+        if (id.starts_with("pm_") && use == token_use::one_payment) {
+            // Unattached: Stripe lets it pay once, which is all it is for.
             co_return tokenize_result{outcome::approved, id, "", ""};
+        }
+        if (id.starts_with("pm_")) {
+            // A saved card pays again and again only on a Customer: the account's, made once.
+            // (Nothing is charged by any of this: a failure leaves an unattached PaymentMethod
+            // that nobody can use.)
+            auto customer = co_await customer_for(customer_reference, by);
+            if (customer.empty()) {
+                co_return tokenize_result{outcome::failed, "", "processing_error",
+                                          "Stripe made no Customer for the account"};
+            }
+            auto attached = co_await attach(id, customer, by);
+            if (attached != outcome::approved) {
+                co_return tokenize_result{
+                    attached, "",
+                    attached == outcome::declined ? "generic_decline" : "processing_error",
+                    "Stripe did not attach the card to the Customer"};
+            }
+            co_return tokenize_result{outcome::approved, join_token(customer, id), "", ""};
         }
         co_return tokenize_result{outcome::failed, "", "processing_error",
                                   "Stripe answered without a payment method id"};
@@ -151,7 +253,12 @@ asio::awaitable<https::result> stripe_gateway::send_charge(const charge_request&
     auto& body = req.body();
     append_form(body, "amount", std::to_string(request.amount.minor_units));
     append_form(body, "currency", lower(request.amount.unit.code()));
-    append_form(body, "payment_method", request.token);
+    // A saved card's PaymentMethod is on the account's Customer: Stripe wants both named.
+    const auto token = split_token(request.token);
+    if (!token.customer.empty()) {
+        append_form(body, "customer", token.customer);
+    }
+    append_form(body, "payment_method", token.payment_method);
     append_form(body, "confirm", "true");
     append_form(body, "payment_method_types[]", "card");
     append_form(body, "metadata[billpay_payment_id]", request.idempotency_key);
@@ -316,8 +423,14 @@ asio::awaitable<refund_result> stripe_gateway::void_charge(const refund_request&
 }
 
 asio::awaitable<delete_result> stripe_gateway::delete_token(const std::string& token, deadline by) {
+    const auto parts = split_token(token);
+    if (parts.customer.empty()) {
+        // A PaymentMethod on no Customer (as saved before billpayd kept saved cards on one):
+        // there is nothing to detach, and Stripe refuses to try (400). It can pay no more.
+        co_return delete_result{outcome::approved, ""};
+    }
     https::client::request req;
-    const std::string path = "/v1/payment_methods/" + token + "/detach";
+    const std::string path = "/v1/payment_methods/" + parts.payment_method + "/detach";
     const std::string no_key;
     auto answer = co_await post(path, req, no_key, by);
     if (answer.stage != https::send_stage::completed) {
@@ -335,13 +448,16 @@ asio::awaitable<delete_result> stripe_gateway::delete_token(const std::string& t
                             e.message};
 }
 
-asio::awaitable<delete_result> stripe_gateway::discard_token(const std::string&, deadline) {
-    co_return delete_result{outcome::approved, ""};
+asio::awaitable<delete_result> stripe_gateway::discard_token(const std::string& token,
+                                                             deadline by) {
+    // A card made for saving whose payment failed is detached from the Customer; a one-off
+    // PaymentMethod on no Customer pays once only and holds nothing to forget.
+    co_return co_await delete_token(token, by);
 }
 
-asio::awaitable<token_description> stripe_gateway::adopt_token(const browser_token& browser,
-                                                               const std::string&, token_use,
-                                                               deadline by) {
+asio::awaitable<token_description> stripe_gateway::adopt_token(
+    const browser_token& browser, const std::string& customer_reference, token_use use,
+    deadline by) {
     token_description out;
     const std::string& token = browser.id;
     bool well_formed = token.starts_with("pm_") && token.size() < 256 &&
@@ -353,15 +469,8 @@ asio::awaitable<token_description> stripe_gateway::adopt_token(const browser_tok
         out.message = "not a Stripe PaymentMethod id";
         co_return out;
     }
-    https::client::request req{http::verb::get, "", 11};
-    https::endpoint to = base_;
-    to.target = "/v1/payment_methods/" + token;
-    req.target(to.target);
-    req.set(http::field::authorization, "Bearer " + std::string(settings_.secret_key.reveal()));
-    req.set("Stripe-Version", api_version);
-    auto answer = co_await client_.send(
-        to, req, std::min(by, std::chrono::steady_clock::now() + settings_.timeout),
-        https::resend::if_unanswered);  // a read
+    const std::string target = "/v1/payment_methods/" + token;
+    auto answer = co_await get(target, by);
     if (answer.stage != https::send_stage::completed) {
         out.result = outcome::failed;
         out.message = answer.error.message();
@@ -402,6 +511,26 @@ asio::awaitable<token_description> stripe_gateway::adopt_token(const browser_tok
     if (out.last4.size() != 4 || out.exp_month < 1 || out.exp_year < 2000) {
         out.result = outcome::declined;
         out.message = "the PaymentMethod's card is incomplete";
+        co_return out;
+    }
+    const auto owner = doc.as_object().find("customer");
+    if (owner != doc.as_object().end() && owner->value().is_string()) {
+        // The portal put it on a Customer of its own (a SetupIntent): charged with that
+        // Customer, and never detached by billpayd.
+        out.token = join_token(std::string(owner->value().as_string()), token);
+        out.reused = true;
+    } else if (use == token_use::saved_card) {
+        auto customer = co_await customer_for(customer_reference, by);
+        auto attached = outcome::failed;
+        if (!customer.empty()) {
+            attached = co_await attach(token, customer, by);
+        }
+        if (attached != outcome::approved) {
+            out.result = attached;
+            out.message = "Stripe did not attach the card to the account's Customer";
+            co_return out;
+        }
+        out.token = join_token(customer, token);
     }
     co_return out;
 }

@@ -16,16 +16,31 @@ inline constexpr const char* api_version = "2024-06-20";
 void append_form(https::client::request::body_type::value_type& body, std::string_view key,
                  std::string_view value);
 
+/// A token as billpayd keeps it: a saved card's is "cus_…/pm_…" (the PaymentMethod on the
+/// account's Customer, which a charge must name too); a one-off card's is the bare "pm_…".
+struct saved_token {
+    std::string customer;  // empty: on no Customer
+    std::string payment_method;
+};
+saved_token split_token(std::string_view token);
+std::string join_token(const std::string& customer, const std::string& payment_method);
+
 /// Stripe over HTTPS (config `gateway.stripe`): API v1, form-encoded requests, the secret key as
 /// a Bearer token, our key as Idempotency-Key on every call that changes something.
-///   tokenize     POST /v1/payment_methods (type=card, card[number], card[exp_month], …)
-///   charge       POST /v1/payment_intents (amount, currency, payment_method, confirm=true,
-///                payment_method_types[]=card, metadata[billpay_payment_id])
+///   tokenize     POST /v1/payment_methods (type=card, card[number], card[exp_month], …);
+///                a card to save is then attached (POST /v1/payment_methods/{id}/attach) to the
+///                account's Customer: found by GET /v1/customers/search on
+///                metadata[billpay_customer] (the account's pseudonym), or made by POST
+///                /v1/customers under the Idempotency-Key billpay-customer-{pseudonym}. Stripe
+///                lets a PaymentMethod on no Customer pay once only.
+///   charge       POST /v1/payment_intents (amount, currency, [customer,] payment_method,
+///                confirm=true, payment_method_types[]=card, metadata[billpay_payment_id])
 ///   lookup       the same request with the same Idempotency-Key: Stripe answers with what it
 ///                did the first time (Idempotent-Replayed), or does it now, once (its documented
 ///                recovery); a stored 500 is asked of payment_intents/search
 ///   refund       POST /v1/refunds; void: POST /v1/payment_intents/{id}/cancel
-///   delete_token POST /v1/payment_methods/{id}/detach
+///   delete_token POST /v1/payment_methods/{id}/detach (a saved card's; a bare pm_ is on no
+///                Customer, and Stripe refuses to detach it: nothing to do)
 class stripe_gateway final : public gateway {
   public:
     stripe_gateway(const config::stripe_settings& settings, boost::asio::any_io_executor executor);
@@ -45,16 +60,25 @@ class stripe_gateway final : public gateway {
     boost::asio::awaitable<delete_result> delete_token(const std::string& token,
                                                        deadline by) override;
     /// A PaymentMethod that paid once without a Customer cannot pay again, nor be detached:
-    /// there is nothing to forget. Approved.
+    /// there is nothing to forget (approved). One made for saving is detached.
     boost::asio::awaitable<delete_result> discard_token(const std::string& token,
                                                         deadline by) override;
     /// GET /v1/payment_methods/{id}: a PaymentMethod made by Stripe.js in the browser, charged
-    /// as it is.
+    /// as it is; attached to the account's Customer when it is to be saved (one already on a
+    /// Customer of the portal's is used with that Customer, and never detached).
     boost::asio::awaitable<token_description> adopt_token(const browser_token& token,
                                                           const std::string& customer_reference,
                                                           token_use use, deadline by) override;
 
   private:
+    /// GETs `target` (a read: sent again on a new connection if a dead one swallowed it).
+    boost::asio::awaitable<https::result> get(const std::string& target, deadline by);
+    /// The id of the account's Customer (found, or made once); empty when Stripe gave none.
+    boost::asio::awaitable<std::string> customer_for(const std::string& customer_reference,
+                                                     deadline by);
+    /// Attaches a PaymentMethod to a Customer: approved, or why not.
+    boost::asio::awaitable<outcome> attach(const std::string& payment_method,
+                                           const std::string& customer, deadline by);
     /// POSTs a form to `path` under `idempotency_key` (empty: none), by the earlier of `by` and
     /// the configured timeout.
     boost::asio::awaitable<https::result> post(const std::string& path, https::client::request& req,

@@ -275,6 +275,122 @@ TEST_F(Stripe, ConnectionsClosedWhileIdleFailNoPaymentAndNoRefund) {
     EXPECT_EQ(stripe->rejected_requests(), 0);
 }
 
+class StripeSavedCards : public Stripe {
+  protected:
+    http_response save(https_client& c, const std::string& number, const std::string& account,
+                       const std::string& key) {
+        json::object card{
+            {"number", number}, {"exp_month", 12}, {"exp_year", 2031}, {"cvc", "123"}};
+        return post(c, "/v1/payment_methods",
+                    json::object{{"account_number", account}, {"card", card}}, portal_key, key);
+    }
+    http_response pay_with(https_client& c, const std::string& method, const std::string& bill,
+                           const std::string& account = "1001-2002") {
+        auto body = payment_body("", bill, 12500, account);
+        body.erase("card");
+        body["payment_method"] = method;
+        return pay(c, body, "pay-" + bill);
+    }
+    /// The PaymentMethod id behind a saved card (from billpayd's row: the API never shows it).
+    std::string stripe_method_of(const std::string& saved_id) {
+        pqxx::connection conn(database.dsn());
+        pqxx::read_transaction tx(conn);
+        auto token = tx.exec_params1("SELECT processor_token FROM payment_methods WHERE id = $1",
+                                     saved_id)[0]
+                         .as<std::string>();
+        return token.substr(token.find('/') + 1);
+    }
+};
+
+TEST_F(StripeSavedCards, ASavedCardPaysEveryBillAndIsDetachedWhenDeleted) {
+    start();
+    auto c = client();
+    auto saved = save(c, "4242424242424242", "1001-2002", "save-1");
+    ASSERT_EQ(saved.result(), http::status::created) << saved.body();
+    const std::string id(json_of(saved).at("id").as_string());
+    const auto pm = stripe_method_of(id);
+
+    // On a Customer of the account's own, which Stripe knows by a pseudonym only.
+    auto customers = stripe->customers();
+    ASSERT_EQ(customers.size(), 1u);
+    EXPECT_EQ(stripe->customer_of(pm), customers.begin()->first);
+    EXPECT_EQ(customers.begin()->second.find("1001"), std::string::npos);
+
+    // Stripe lets a PaymentMethod on no Customer pay once: this one pays every month.
+    for (const char* bill : {"2026-09", "2026-10", "2026-11"}) {
+        auto res = pay_with(c, id, bill);
+        EXPECT_EQ(res.result(), http::status::created) << bill << " " << res.body();
+    }
+    EXPECT_EQ(stripe->charges().size(), 3u);
+
+    auto deleted =
+        c.request(http::verb::delete_, "/v1/payment_methods/" + id + "?account_number=1001-2002",
+                  "", auth(portal_key));
+    EXPECT_EQ(deleted.result(), http::status::ok) << deleted.body();
+    EXPECT_EQ(stripe->customer_of(pm), "");  // detached: Stripe holds it for nobody
+    EXPECT_EQ(pay_with(c, id, "2026-12").result(), http::status::bad_request);
+    EXPECT_EQ(stripe->rejected_requests(), 0);
+}
+
+TEST_F(StripeSavedCards, AnAccountHasOneCustomerWhateverSearchSeesAndAnotherAccountItsOwn) {
+    start();
+    auto c = client();
+    // Search lags a minute behind: the second card, saved at once, finds the Customer through
+    // the account's own Idempotency-Key.
+    ASSERT_EQ(save(c, "4242424242424242", "1001-2002", "a-1").result(), http::status::created);
+    ASSERT_EQ(save(c, "5555555555554444", "1001-2002", "a-2").result(), http::status::created);
+    EXPECT_EQ(stripe->customers().size(), 1u);
+    // A day later Stripe has forgotten the key, and search has long caught up.
+    stripe->forget_idempotency_keys();
+    stripe->set_customer_search_lag(0ms);
+    ASSERT_EQ(save(c, "6011111111111117", "1001-2002", "a-3").result(), http::status::created);
+    EXPECT_EQ(stripe->customers().size(), 1u);
+
+    ASSERT_EQ(save(c, "4242424242424242", "3003-4004", "b-1").result(), http::status::created);
+    EXPECT_EQ(stripe->customers().size(), 2u);
+    EXPECT_EQ(pay_with(c,
+                       std::string(json_of(get(c, "/v1/payment_methods?account_number=3003-4004"))
+                                       .at("data")
+                                       .at(0)
+                                       .at("id")
+                                       .as_string()),
+                       "b-bill", "3003-4004")
+                  .result(),
+              http::status::created);
+    EXPECT_EQ(stripe->rejected_requests(), 0);
+}
+
+TEST_F(StripeSavedCards, ACardSavedWithItsPaymentPaysAgainAndAOneOffCardStaysOffEveryCustomer) {
+    start();
+    auto c = client();
+    auto one_off = pay(c, payment_body("4242424242424242", "one-off"), "one-off");
+    ASSERT_EQ(one_off.result(), http::status::created) << one_off.body();
+    EXPECT_TRUE(stripe->customers().empty());  // nothing made for a card not kept
+
+    auto body = payment_body("5555555555554444", "first");
+    body["save_payment_method"] = true;
+    auto first = pay(c, body, "first");
+    ASSERT_EQ(first.result(), http::status::created) << first.body();
+    const std::string saved(json_of(first).at("payment_method").as_string());
+    auto again = pay_with(c, saved, "second");
+    EXPECT_EQ(again.result(), http::status::created) << again.body();
+    EXPECT_EQ(stripe->customers().size(), 1u);
+
+    // A card saved from the browser (Stripe.js) goes on the Customer too, and pays twice.
+    auto browser = payment_body("");
+    browser.erase("card");
+    browser["processor_token"] = stripe->browser_payment_method("6011111111111117", 10, 2032);
+    browser["save_payment_method"] = true;
+    browser["bill_id"] = "third";
+    auto third = pay(c, browser, "third");
+    ASSERT_EQ(third.result(), http::status::created) << third.body();
+    auto fourth =
+        pay_with(c, std::string(json_of(third).at("payment_method").as_string()), "fourth");
+    EXPECT_EQ(fourth.result(), http::status::created) << fourth.body();
+    EXPECT_EQ(stripe->customers().size(), 1u);
+    EXPECT_EQ(stripe->rejected_requests(), 0);
+}
+
 TEST_F(Stripe, StripeSeesNoAccountNumberAndNoBill) {
     start();
     auto c = client();

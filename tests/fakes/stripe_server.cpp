@@ -106,6 +106,14 @@ fake_reply stripe_server::handle(const fake_request& req) {
         return stripe_error(400, "invalid_request_error", "", "Unexpected Stripe-Version.");
     }
     std::string target(req.target());
+    {
+        std::lock_guard lock(mutex_);
+        calls_.push_back(std::string(req.method_string()) + " " +
+                         target.substr(0, target.find('?')));
+    }
+    if (req.method() == http::verb::get && target.starts_with("/v1/customers/search?")) {
+        return search_customers(target);
+    }
     if (req.method() == http::verb::get && target.starts_with("/v1/payment_intents/search?")) {
         return search(target);
     }
@@ -150,8 +158,12 @@ fake_reply stripe_server::handle(const fake_request& req) {
         reply = create_payment_intent(form, key);
     } else if (target == "/v1/refunds") {
         reply = create_refund(form);
+    } else if (target == "/v1/customers") {
+        reply = create_customer(form);
+    } else if (target.starts_with("/v1/payment_methods/") && target.ends_with("/attach")) {
+        reply = attach(target.substr(20, target.size() - 20 - 7), form);
     } else if (target.starts_with("/v1/payment_methods/") && target.ends_with("/detach")) {
-        reply = fake_reply::json(200, R"({"object":"payment_method"})");
+        reply = detach(target.substr(20, target.size() - 20 - 7));
     } else {
         ++rejected_;
         reply = stripe_error(404, "invalid_request_error", "", "Unrecognized request URL.");
@@ -202,14 +214,17 @@ std::string stripe_server::add_method(const std::string& number, int exp_month, 
 
 fake_reply stripe_server::method_json(const std::string& id) const {
     const auto& m = methods_.at(id);
+    json::value owner = m.customer.empty() ? json::value(nullptr) : json::value(m.customer);
     json::object card{{"brand", m.brand},
                       {"last4", m.last4},
                       {"exp_month", m.exp_month},
                       {"exp_year", m.exp_year},
                       {"fingerprint", m.fingerprint}};
-    return fake_reply::json(
-        200, json::serialize(json::object{
-                 {"id", id}, {"object", "payment_method"}, {"type", "card"}, {"card", card}}));
+    return fake_reply::json(200, json::serialize(json::object{{"id", id},
+                                                              {"object", "payment_method"},
+                                                              {"type", "card"},
+                                                              {"customer", owner},
+                                                              {"card", card}}));
 }
 
 std::string stripe_server::browser_payment_method(const std::string& number, int exp_month,
@@ -246,6 +261,31 @@ fake_reply stripe_server::create_payment_intent(const std::map<std::string, std:
     if (method == methods_.end()) {
         return stripe_error(400, "invalid_request_error", "resource_missing",
                             "No such PaymentMethod.", "", "payment_method");
+    }
+    auto& pm = method->second;
+    const std::string named = form.contains("customer") ? form.at("customer") : "";
+    if (!named.empty() && !customers_.contains(named)) {
+        return stripe_error(400, "invalid_request_error", "resource_missing",
+                            "No such customer: '" + named + "'", "", "customer");
+    }
+    if (pm.spent) {
+        return stripe_error(
+            400, "invalid_request_error", "",
+            "The provided PaymentMethod was previously used with a PaymentIntent without "
+            "Customer attachment, shared with a connected account without Customer attachment, "
+            "or was detached from a Customer. It may not be used again. To use a PaymentMethod "
+            "multiple times, you must attach it to a Customer first.",
+            "", "payment_method");
+    }
+    if (!pm.customer.empty() && named != pm.customer) {
+        return stripe_error(400, "invalid_request_error", "",
+                            "The provided PaymentMethod belongs to a Customer (" + pm.customer +
+                                "). Please include the Customer in the `customer` parameter on "
+                                "the PaymentIntent.",
+                            "", "customer");
+    }
+    if (pm.customer.empty()) {
+        pm.spent = true;  // used without a Customer: once, whatever the card answers
     }
     const auto& payment_id = form.at("metadata[billpay_payment_id]");
     std::string pi = "pi_fake" + std::to_string(++next_id_);
@@ -348,6 +388,125 @@ fake_reply stripe_server::search(const std::string& target) {
     }
     return fake_reply::json(
         200, json::serialize(json::object{{"object", "search_result"}, {"data", data}}));
+}
+
+fake_reply stripe_server::create_customer(const std::map<std::string, std::string>& form) {
+    std::string id = "cus_fake" + std::to_string(++next_id_);
+    const std::string reference =
+        form.contains("metadata[billpay_customer]") ? form.at("metadata[billpay_customer]") : "";
+    customers_[id] = customer{reference, std::chrono::steady_clock::now()};
+    return fake_reply::json(200, json::serialize(json::object{
+                                     {"id", id},
+                                     {"object", "customer"},
+                                     {"metadata", json::object{{"billpay_customer", reference}}}}));
+}
+
+fake_reply stripe_server::search_customers(const std::string& target) {
+    auto url = boost::urls::parse_origin_form(target);
+    std::string query;
+    for (auto param : url->params()) {
+        if (param.key == "query") {
+            query = param.value;
+        }
+    }
+    constexpr std::string_view prefix = "metadata['billpay_customer']:'";
+    json::array data;
+    if (!query.starts_with(prefix) || !query.ends_with("'")) {
+        ++rejected_;
+        return stripe_error(400, "invalid_request_error", "", "Unsupported search query.");
+    }
+    const auto wanted = query.substr(prefix.size(), query.size() - prefix.size() - 1);
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& [id, c] : customers_) {
+        // Not read-after-write: a Customer appears in search only after a while.
+        if (c.reference == wanted && now - c.made >= search_lag_) {
+            data.push_back(json::object{{"id", id}, {"object", "customer"}});
+        }
+    }
+    return fake_reply::json(
+        200, json::serialize(
+                 json::object{{"object", "search_result"}, {"data", data}, {"has_more", false}}));
+}
+
+fake_reply stripe_server::attach(const std::string& id,
+                                 const std::map<std::string, std::string>& form) {
+    auto method = methods_.find(id);
+    if (method == methods_.end()) {
+        return stripe_error(404, "invalid_request_error", "resource_missing",
+                            "No such PaymentMethod: '" + id + "'");
+    }
+    if (!form.contains("customer")) {
+        ++rejected_;
+        executed_ = false;
+        return stripe_error(400, "invalid_request_error", "parameter_missing",
+                            "Missing required param: customer.", "", "customer");
+    }
+    const auto& named = form.at("customer");
+    if (!customers_.contains(named)) {
+        return stripe_error(400, "invalid_request_error", "resource_missing",
+                            "No such customer: '" + named + "'", "", "customer");
+    }
+    auto& pm = method->second;
+    if (pm.spent) {
+        return stripe_error(400, "invalid_request_error", "",
+                            "This PaymentMethod was previously used without being attached to a "
+                            "Customer or was detached from a Customer, and may not be used again.");
+    }
+    if (!pm.customer.empty() && pm.customer != named) {
+        return stripe_error(400, "invalid_request_error", "",
+                            "The payment method you provided has already been attached to a "
+                            "customer.");
+    }
+    pm.customer = named;
+    return method_json(id);
+}
+
+fake_reply stripe_server::detach(const std::string& id) {
+    auto method = methods_.find(id);
+    if (method == methods_.end()) {
+        return stripe_error(404, "invalid_request_error", "resource_missing",
+                            "No such PaymentMethod: '" + id + "'");
+    }
+    auto& pm = method->second;
+    if (pm.customer.empty()) {
+        return stripe_error(400, "invalid_request_error", "",
+                            "The payment method you provided is not attached to a customer so "
+                            "detachment is impossible.");
+    }
+    pm.customer.clear();
+    pm.spent = true;  // a detached PaymentMethod can no longer pay or be attached again
+    return method_json(id);
+}
+
+void stripe_server::set_customer_search_lag(std::chrono::milliseconds lag) {
+    std::lock_guard lock(mutex_);
+    search_lag_ = lag;
+}
+
+void stripe_server::forget_idempotency_keys() {
+    std::lock_guard lock(mutex_);
+    idempotent_.clear();
+}
+
+std::map<std::string, std::string> stripe_server::customers() const {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, std::string> out;
+    for (const auto& [id, c] : customers_) {
+        out[id] = c.reference;
+    }
+    return out;
+}
+
+std::string stripe_server::customer_of(const std::string& payment_method) const {
+    std::lock_guard lock(mutex_);
+    auto it = methods_.find(payment_method);
+    return it == methods_.end() ? std::string() : it->second.customer;
+}
+
+std::vector<std::string> stripe_server::calls() const {
+    std::lock_guard lock(mutex_);
+    return calls_;
 }
 
 }  // namespace billpay::test

@@ -21,6 +21,13 @@ namespace billpay::test {
 /// parameter validation, or is rate limited, is not), and a replayed answer carries
 /// `Idempotent-Replayed: true`. Faults on command, per charge: answer too late, reset the
 /// connection, or answer 500 — each after charging — or 429 before doing anything.
+///
+/// PaymentMethods and Customers follow Stripe's documented rules, refusals included: a
+/// PaymentMethod on no Customer pays once ("previously used without being attached to a
+/// Customer … may not be used again"), and can then be neither attached nor used; one on a
+/// Customer pays only with that Customer named; detach works only on an attached one (400
+/// otherwise) and leaves it unusable; customer search is not read-after-write (a Customer shows
+/// up `customer_search_lag` after it was made; Stripe: under a minute).
 class stripe_server {
   public:
     enum class fault { none, late, reset, error_500, rate_limited };
@@ -52,6 +59,17 @@ class stripe_server {
     /// customer typed, and hands the portal only its id.
     std::string browser_payment_method(const std::string& number, int exp_month, int exp_year);
 
+    /// How long a new Customer stays out of search results (default 60 s).
+    void set_customer_search_lag(std::chrono::milliseconds lag);
+    /// Forgets every Idempotency-Key, as Stripe does after 24 hours.
+    void forget_idempotency_keys();
+    /// Customers made (id -> metadata[billpay_customer]).
+    [[nodiscard]] std::map<std::string, std::string> customers() const;
+    /// The Customer a PaymentMethod is attached to ("" for none).
+    [[nodiscard]] std::string customer_of(const std::string& payment_method) const;
+    /// Every request's method and path (no query), in order: "POST /v1/customers".
+    [[nodiscard]] std::vector<std::string> calls() const;
+
   private:
     struct stored {
         std::string params;
@@ -62,6 +80,10 @@ class stripe_server {
     fake_reply create_payment_intent(const std::map<std::string, std::string>& form,
                                      const std::string& key);
     fake_reply search(const std::string& target);
+    fake_reply search_customers(const std::string& target);
+    fake_reply create_customer(const std::map<std::string, std::string>& form);
+    fake_reply attach(const std::string& id, const std::map<std::string, std::string>& form);
+    fake_reply detach(const std::string& id);
     /// POST /v1/refunds (payment_intent, amount): at most what remains of the charge.
     fake_reply create_refund(const std::map<std::string, std::string>& form);
 
@@ -84,7 +106,16 @@ class stripe_server {
         int exp_month = 0;
         int exp_year = 0;
         std::string fingerprint;
+        std::string customer;  // attached to ("" none)
+        bool spent = false;    // paid on no Customer, or detached: unusable from now on
     };
+    struct customer {
+        std::string reference;  // metadata[billpay_customer]
+        std::chrono::steady_clock::time_point made;
+    };
+    std::map<std::string, customer> customers_;
+    std::chrono::milliseconds search_lag_{60'000};
+    std::vector<std::string> calls_;
     fake_reply method_json(const std::string& id) const;
     std::string add_method(const std::string& number, int exp_month, int exp_year);
     std::map<std::string, method> methods_;
