@@ -222,7 +222,12 @@ int import_settlements(const config::settings& settings, const import_options& o
             return 0;
         case finance::import_status::refused:
             for (const auto& p : outcome.problems) {
-                std::cerr << o.file << ":" << p.line << ": " << p.message << '\n';
+                if (p.line > 0) {
+                    std::cerr << o.file << ":" << p.line << ": ";
+                } else {
+                    std::cerr << "billpayctl settlements import: ";
+                }
+                std::cerr << p.message << '\n';
             }
             if (!outcome.message.empty()) {
                 std::cerr << "billpayctl settlements import: " << outcome.message << '\n';

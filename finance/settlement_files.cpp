@@ -204,6 +204,7 @@ parsed_settlements parse_stripe_itemized(std::string_view content) {
             continue;
         }
         store::settlement_line line;
+        line.source_line = r.line;
         line.line_id = h.get(r, "balance_transaction_id");
         if (!line.line_id.starts_with("txn_")) {
             out.problems.push_back(
@@ -288,6 +289,7 @@ parsed_settlements parse_generic(std::string_view content) {
             continue;
         }
         store::settlement_line line;
+        line.source_line = r.line;
         line.line_id = h.get(r, "line_id");
         if (line.line_id.empty() || line.line_id.size() > 128) {
             out.problems.push_back({r.line, "line_id must be 1 to 128 characters"});

@@ -146,6 +146,19 @@ asio::awaitable<import_outcome> import_settlements(const config::settings& setti
         co_return out;
     }
     out.result = *imported;
+    if (!imported->conflicts.empty()) {
+        // The processor reports a line it reported before, with other content: never skipped.
+        // Finance must learn why (a restated fee, a corrected payout) before anything is taken.
+        for (const auto& c : imported->conflicts) {
+            out.problems.push_back(
+                {c.source_line, c.line_id + " was imported before (" + c.earlier_import +
+                                    ") with another " + c.fields +
+                                    ": the processor restated it; ask the processor which is "
+                                    "right before importing this file"});
+        }
+        out.status = import_status::refused;
+        co_return out;
+    }
     out.status =
         imported->already_imported ? import_status::already_imported : import_status::imported;
     co_return out;

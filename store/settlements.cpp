@@ -80,9 +80,37 @@ import_result import_settlement(pqxx::connection& conn, const std::string& impor
             or_null(l.refund_reference), l.currency, l.gross, l.fee, l.net, or_null(l.payout_id));
         if (r.affected_rows() == 1) {
             ++out.inserted;
-        } else {
-            ++out.skipped;
+            continue;
         }
+        // Known already: the same line again (reports overlap) is skipped; the same id with
+        // other content is the processor restating it, and refuses the whole file.
+        auto differs = tx.exec_params(
+            "SELECT import_id, array_to_string(array_remove(ARRAY["
+            " CASE WHEN settled_at IS DISTINCT FROM $3::timestamptz THEN 'settled_at' END,"
+            " CASE WHEN kind IS DISTINCT FROM $4 THEN 'kind' END,"
+            " CASE WHEN reference IS DISTINCT FROM $5 THEN 'reference' END,"
+            " CASE WHEN refund_reference IS DISTINCT FROM $6 THEN 'refund_reference' END,"
+            " CASE WHEN currency IS DISTINCT FROM $7 THEN 'currency' END,"
+            " CASE WHEN gross IS DISTINCT FROM $8 THEN 'gross' END,"
+            " CASE WHEN fee IS DISTINCT FROM $9 THEN 'fee' END,"
+            " CASE WHEN net IS DISTINCT FROM $10 THEN 'net' END,"
+            " CASE WHEN payout_id IS DISTINCT FROM $11 THEN 'payout_id' END], NULL), ', ')"
+            " FROM settlement_lines WHERE processor = $1 AND line_id = $2",
+            processor, l.line_id, l.settled_at, l.kind, or_null(l.reference),
+            or_null(l.refund_reference), l.currency, l.gross, l.fee, l.net, or_null(l.payout_id));
+        const auto fields = differs.empty() ? std::string() : differs[0][1].as<std::string>();
+        if (fields.empty()) {
+            ++out.skipped;
+        } else {
+            out.conflicts.push_back(
+                line_conflict{l.line_id, l.source_line, fields, differs[0][0].as<std::string>()});
+        }
+    }
+    if (!out.conflicts.empty()) {
+        tx.abort();  // nothing of the file is kept
+        out.inserted = 0;
+        out.skipped = 0;
+        return out;
     }
     append_audit(tx, audit);
     tx.commit();

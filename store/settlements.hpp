@@ -26,13 +26,24 @@ struct settlement_line {
     std::int64_t fee = 0;
     std::int64_t net = 0;
     std::string payout_id;
+    int source_line = 0;  // where the file had it (1-based; 0: not from a file). Not stored
+};
+
+/// A line the processor reported before with other content: a restatement nobody may skip.
+struct line_conflict {
+    std::string line_id;
+    int source_line = 0;
+    std::string fields;          // those that differ, e.g. "gross, net"
+    std::string earlier_import;  // the import that brought the first version
 };
 
 struct import_result {
     bool already_imported = false;  // the same content was imported before: nothing changed
     std::string import_id;
     int inserted = 0;
-    int skipped = 0;  // lines already known from an earlier import (by processor and line id)
+    int skipped = 0;  // lines already known, identical, from an earlier import
+    /// Lines already known with other content: when any, nothing was imported.
+    std::vector<line_conflict> conflicts;
 };
 
 /// Imports lines keyed by the content's hash, all in one transaction with its audit row.

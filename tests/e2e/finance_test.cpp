@@ -387,6 +387,43 @@ TEST_F(Finance, AMalformedFileImportsNothingAndTheSameFileTwiceIsANoOp) {
     (void)id;
 }
 
+TEST_F(Finance, ALineReportedAgainWithOtherContentRefusesTheFileNamingIt) {
+    start();
+    auto c = client();
+    paid(c, 5000, "r1");
+    auto reference = text("SELECT processor_reference FROM payments");
+    auto today = local_day();
+    auto first = dir / "first.csv";
+    write_file(first, generic_header + generic_line("l1", today, "charge", reference, "50.00"));
+    auto import = [&](const std::filesystem::path& file) {
+        return capture_command(ctl() +
+                               " settlements import --processor simulator --format generic " +
+                               file.string() + " 2>&1; echo exit=$?");
+    };
+    EXPECT_THAT(import(first), HasSubstr("imported 1 lines"));
+
+    // The next report overlaps: l1 again, as it was (skipped), and a new line l2.
+    auto overlap = dir / "overlap.csv";
+    write_file(overlap, generic_header + generic_line("l1", today, "charge", reference, "50.00") +
+                            generic_line("l2", today, "fee", "", "-1.00"));
+    EXPECT_THAT(import(overlap), HasSubstr("imported 1 lines"));
+    EXPECT_EQ(count("SELECT count(*) FROM settlement_lines"), 2);
+
+    // Then a report in which l1 has another amount: the processor restated it. Skipping it would
+    // leave the books on the first figure without anyone knowing; the file is refused, naming it.
+    auto restated = dir / "restated.csv";
+    write_file(restated, generic_header + generic_line("l3", today, "fee", "", "-2.00") +
+                             generic_line("l1", today, "charge", reference, "49.00"));
+    auto out = import(restated);
+    EXPECT_THAT(out, HasSubstr(restated.string() + ":3: l1 was imported before (imp_"));
+    EXPECT_THAT(out, HasSubstr("with another gross, net"));
+    EXPECT_THAT(out, HasSubstr("nothing imported"));
+    EXPECT_THAT(out, HasSubstr("exit=1"));
+    EXPECT_EQ(count("SELECT count(*) FROM settlement_lines"), 2);  // not even l3
+    EXPECT_EQ(count("SELECT count(*) FROM settlement_imports"), 2);
+    EXPECT_EQ(count("SELECT gross FROM settlement_lines WHERE line_id = 'l1'"), 5000);
+}
+
 TEST_F(Finance, ReportsComeAsCsvJsonHtmlAndABalancedGeneralLedger) {
     start();
     auto c = client();
