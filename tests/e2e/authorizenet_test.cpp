@@ -624,6 +624,41 @@ TEST_F(AuthorizeNetLongRun, ASettledChargeWhoseSavedCardWasRemovedRefundsNormall
     EXPECT_EQ(fake->rejected_requests(), 0);
 }
 
+TEST_F(AuthorizeNetLongRun, ARetriedRefundPastTheDuplicateWindowIsFoundAfterTheCardWasDeleted) {
+    // The worst case for a retry: the saved card behind the charge is gone (its payment profile
+    // with it), and Authorize.Net's two-minute duplicate window has passed, so a refund sent
+    // again would not be refused but paid out a second time.
+    start();
+    auto c = client();
+    auto saved = save_card(c, "5424000000000015", "window-save");
+    ASSERT_EQ(saved.result(), http::status::created) << saved.body();
+    auto paid = pay_saved(c, json_of(saved).at("id"), "window");
+    ASSERT_EQ(paid.result(), http::status::created) << paid.body();
+    fake->settle(now_utc(3600s));
+    auto removed = c.request(http::verb::delete_,
+                             "/v1/payment_methods/" + id_of(saved) + "?account_number=1001-2002",
+                             "", auth(portal_key));
+    ASSERT_EQ(removed.result(), http::status::ok) << removed.body();
+
+    fake->set_late_by(1500ms);
+    fake->set_fault_plan([](const std::string&) { return authorizenet_server::fault::late; });
+    auto res = refund(c, id_of(paid), "window-refund");
+    ASSERT_EQ(res.result(), http::status::accepted) << res.body();
+    fake->set_fault_plan(nullptr);
+    fake->pass_time(std::chrono::minutes(3));  // before recovery asks (refund_recovery_after_ms)
+
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (text("SELECT status FROM refunds") == "pending" &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(200ms);
+    }
+    EXPECT_EQ(text("SELECT status FROM refunds"), "succeeded");
+    const auto refunds = fake->refunds_of_charges();
+    ASSERT_EQ(refunds.size(), 1u);
+    EXPECT_EQ(refunds.begin()->second, 1);  // found by its invoice, never sent twice
+    EXPECT_EQ(fake->rejected_requests(), 0);
+}
+
 TEST_F(AuthorizeNetLongRun, AuthorizeNetSeesNoAccountNumberAndNoBill) {
     start();
     auto c = client();

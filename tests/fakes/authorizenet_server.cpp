@@ -464,6 +464,13 @@ std::size_t authorizenet_server::payment_profiles_of(const std::string& customer
     return it == profiles_.end() ? 0 : it->second.payment_profiles.size();
 }
 
+void authorizenet_server::pass_time(std::chrono::seconds d) {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, t] : transactions_) {
+        t.submitted -= d;
+    }
+}
+
 std::map<std::string, int> authorizenet_server::refunds_of_charges() const {
     std::lock_guard lock(mutex_);
     std::map<std::string, int> out;

@@ -55,6 +55,9 @@ class authorizenet_server {
     [[nodiscard]] std::size_t customer_profiles() const;
     /// Refund transactions per refTransId (the charge refunded).
     [[nodiscard]] std::map<std::string, int> refunds_of_charges() const;
+    /// Lets `d` pass for the duplicate check: every transaction so far counts as submitted `d`
+    /// earlier (past the two-minute window, a repeat is no longer refused: it is made again).
+    void pass_time(std::chrono::seconds d);
 
     /// https://localhost:PORT/xml/v1/request.api
     [[nodiscard]] std::string endpoint() const;
