@@ -22,6 +22,7 @@ namespace fs = std::filesystem;
 struct context {
     std::string file;
     fs::path dir;
+    reader who = reader::daemon;
     std::vector<problem> problems;
 
     void report(const YAML::Mark& mark, std::string key_path, std::string message) {
@@ -290,7 +291,9 @@ void read_tls(map_reader& parent, tls_settings& tls) {
     // $CREDENTIALS_DIRECTORY first, as every *_file key is.
     YAML::Node plain = map.take("private_key");
     YAML::Node cred = map.take("private_key_file");
-    if (!is_absent(plain) && !is_absent(cred)) {
+    if (map.ctx().who != reader::daemon) {
+        // billpayctl serves no TLS: the key is neither needed nor looked for.
+    } else if (!is_absent(plain) && !is_absent(cred)) {
         map.ctx().report(cred.Mark(), map.path("private_key_file"),
                          "give either private_key or private_key_file, not both");
     } else if (!is_absent(plain) || !is_absent(cred)) {
@@ -481,7 +484,11 @@ void read_gateway(map_reader& root, gateway_settings& gateway) {
 
 void read_tokenizer(map_reader& root, tokenizer_settings& tokenizer) {
     map_reader map(root.ctx(), root.take("tokenizer"), "tokenizer", root.mark());
-    if (auto key = read_secret(map, "fingerprint_key", true)) {
+    if (map.ctx().who != reader::daemon) {
+        // billpayctl keys no card fingerprints: the key is neither read nor needed.
+        map.take("fingerprint_key");
+        map.take("fingerprint_key_file");
+    } else if (auto key = read_secret(map, "fingerprint_key", true)) {
         // HMAC-SHA256 keys shorter than the hash weaken it; 32 bytes is the floor.
         if (key->reveal().size() < 32) {
             map.ctx().report(map.mark(), map.path("fingerprint_key_file"),
@@ -726,8 +733,9 @@ bool parse_api_key_hash(std::string_view text, std::array<std::uint8_t, 32>& out
     return true;
 }
 
-settings load(const fs::path& file) {
+settings load(const fs::path& file, reader who) {
     context ctx;
+    ctx.who = who;
     ctx.file = file.string();
     std::error_code ec;
     fs::path absolute = fs::absolute(file, ec);

@@ -34,7 +34,12 @@ class invalid_config : public std::runtime_error {
 /// Reads and validates the YAML config file. Unknown keys are errors; relative paths are taken
 /// from the config file's folder; a `*_file` key whose value is relative is looked up in
 /// $CREDENTIALS_DIRECTORY first. Throws invalid_config listing every problem.
-settings load(const std::filesystem::path& file);
+/// Who reads the config: the daemon needs every secret; billpayctl never serves TLS nor keys
+/// card fingerprints, so it neither reads nor needs the TLS private key and the fingerprint key
+/// (its systemd units do not load those credentials at all).
+enum class reader { daemon, billpayctl };
+
+settings load(const std::filesystem::path& file, reader who = reader::daemon);
 
 /// Parses a SHA-256 API key hash as written in the config: "sha256:" and 64 hex digits.
 bool parse_api_key_hash(std::string_view text, std::array<std::uint8_t, 32>& out);

@@ -19,7 +19,7 @@ class command_session {
     explicit command_session(const config::settings& settings)
         : command_session(settings, settings.database.statement_timeout) {}
     command_session(const config::settings& settings, std::chrono::milliseconds statement_timeout)
-        : database_(store::database_options{std::string(settings.database.dsn.reveal()), 2,
+        : database_(store::database_options{settings.database.dsn, 2,
                                             settings.database.connect_timeout, statement_timeout,
                                             std::chrono::minutes(1)}) {}
 

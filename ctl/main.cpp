@@ -23,7 +23,7 @@ using namespace billpay;
 
 config::settings load_or_exit(const std::string& file) {
     try {
-        return config::load(file);
+        return config::load(file, config::reader::billpayctl);
     } catch (const config::invalid_config& e) {
         for (const auto& p : e.problems()) {
             std::cerr << p.to_string() << '\n';

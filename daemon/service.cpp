@@ -35,8 +35,8 @@ std::int64_t steady_now_ms() {
 
 store::database_options database_options_from(const config::database_settings& db) {
     return store::database_options{
-        std::string(db.dsn.reveal()), db.pool_size,     db.connect_timeout,
-        db.statement_timeout,         db.queue_timeout, db.queue_limit};
+        db.dsn,           db.pool_size,  db.connect_timeout, db.statement_timeout,
+        db.queue_timeout, db.queue_limit};
 }
 
 correspondence::dispatcher_settings dispatcher_settings_from(const config::settings& s) {

@@ -70,10 +70,12 @@ class client {
     client(boost::asio::any_io_executor executor, options opts);
     ~client();
 
-    /// Request bodies may carry card data (a processor's tokenize call): their string wipes
-    /// every block it frees.
-    using request = boost::beast::http::request<boost::beast::http::basic_string_body<
-        char, std::char_traits<char>, tokenizer::wiping_allocator<char>>>;
+    /// Request bodies may carry card data (a processor's tokenize call), and header fields a
+    /// credential (Stripe's secret key as a Bearer token): both wipe every block they free.
+    using request = boost::beast::http::request<
+        boost::beast::http::basic_string_body<char, std::char_traits<char>,
+                                              tokenizer::wiping_allocator<char>>,
+        boost::beast::http::basic_fields<tokenizer::wiping_allocator<char>>>;
 
     /// Sends `req` (its Host header is set here) and reads the answer, all before `deadline`:
     /// the name lookup too (a resolver that hangs ends as not_sent at the deadline). An idle

@@ -1,5 +1,7 @@
 #include "store/database.hpp"
 
+#include <openssl/crypto.h>
+
 #include <pqxx/pqxx>
 #include <utility>
 
@@ -85,23 +87,43 @@ error error_of(std::exception_ptr e) noexcept {
     }
 }
 
-std::string connection_string(const std::string& dsn, std::chrono::milliseconds connect_timeout,
-                              std::chrono::milliseconds statement_timeout) {
+namespace {
+
+/// A connection for `dsn`. libpqxx 6.4 takes a std::string: the copy made for it is wiped
+/// once the connection is open (libpq and libpqxx keep their own, for reconnecting, as long
+/// as the connection lives: docs/operations.md says why a DSN should carry no password).
+std::unique_ptr<pqxx::connection> connect(const config::secret& dsn) {
+    std::string text(dsn.reveal());
+    struct wipe_after {
+        std::string& text;
+        ~wipe_after() { OPENSSL_cleanse(text.data(), text.size()); }
+    } wipe{text};
+    return std::make_unique<pqxx::connection>(text);
+}
+
+}  // namespace
+
+config::secret connection_string(std::string_view dsn, std::chrono::milliseconds connect_timeout,
+                                 std::chrono::milliseconds statement_timeout) {
     // libpq counts whole seconds and treats 1 as 2; round up so a short timeout stays short.
     auto seconds =
         std::max<long long>(2, std::chrono::ceil<std::chrono::seconds>(connect_timeout).count());
     bool is_uri = dsn.starts_with("postgresql://") || dsn.starts_with("postgres://");
-    std::string out = dsn;
+    // Room for everything added below, so that the string never grows: a reallocation would
+    // free a copy of the DSN (and its password) unwiped.
+    std::string out;
+    out.reserve(dsn.size() + 256);
+    out.append(dsn);
     auto add = [&](std::string_view key, const std::string& value) {
         if (out.find(key) != std::string::npos) {
             return;
         }
         if (is_uri) {
             out += (out.find('?') == std::string::npos ? "?" : "&");
-            out += std::string(key) + "=" + value;
+            out.append(key).append("=").append(value);
         } else {
             out += (out.empty() ? "" : " ");
-            out += std::string(key) + "=" + value;
+            out.append(key).append("=").append(value);
         }
     };
     add("connect_timeout", std::to_string(seconds));
@@ -109,12 +131,12 @@ std::string connection_string(const std::string& dsn, std::chrono::milliseconds 
     // Server-side options: a space-separated list, percent-encoded in a URI, quoted otherwise.
     auto ms = std::to_string(statement_timeout.count());
     add("options", is_uri ? "-c%20statement_timeout%3D" + ms : "'-c statement_timeout=" + ms + "'");
-    return out;
+    return config::secret(std::move(out));
 }
 
 database::database(database_options options) : options_(std::move(options)) {
-    options_.dsn =
-        connection_string(options_.dsn, options_.connect_timeout, options_.statement_timeout);
+    options_.dsn = connection_string(options_.dsn.reveal(), options_.connect_timeout,
+                                     options_.statement_timeout);
     threads_.reserve(static_cast<std::size_t>(options_.pool_size));
     for (int i = 0; i < options_.pool_size; ++i) {
         threads_.emplace_back([this] { worker_loop(); });
@@ -190,7 +212,7 @@ void database::worker_loop() {
         }
         if (!conn) {
             try {
-                conn = std::make_unique<pqxx::connection>(options_.dsn);
+                conn = connect(options_.dsn);
             } catch (const std::exception& e) {
                 // libpq's message names host and port, never the password.
                 failure = std::make_exception_ptr(unavailable(e.what()));

@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "config/secret.hpp"
 #include "store/errors.hpp"
 #include "store/outbox_signal.hpp"
 
@@ -27,7 +28,8 @@ namespace billpay::store {
 
 /// How the store reaches PostgreSQL (config section `database`).
 struct database_options {
-    std::string dsn;
+    /// The libpq connection string: it may hold a password, so it lives in wiped storage.
+    config::secret dsn;
     int pool_size = 8;
     std::chrono::milliseconds connect_timeout{5'000};
     /// The server cancels any statement running longer (a hung query must not hold a request).
@@ -238,7 +240,7 @@ class database {
 /// The connection string libpq gets: the configured DSN plus a connect timeout, a statement
 /// timeout and the application name, unless the DSN sets them itself. Works for URIs and
 /// key=value strings.
-std::string connection_string(const std::string& dsn, std::chrono::milliseconds connect_timeout,
-                              std::chrono::milliseconds statement_timeout);
+config::secret connection_string(std::string_view dsn, std::chrono::milliseconds connect_timeout,
+                                 std::chrono::milliseconds statement_timeout);
 
 }  // namespace billpay::store

@@ -63,6 +63,16 @@ std::string join_token(const std::string& customer, const std::string& payment_m
     return customer.empty() ? payment_method : customer + "/" + payment_method;
 }
 
+void stripe_gateway::authorize(https::client::request& req) const {
+    // The secret key goes from its wiped storage into the request's wiping header fields,
+    // through a buffer that is wiped too: no plain std::string ever holds it.
+    std::basic_string<char, std::char_traits<char>, tokenizer::wiping_allocator<char>> bearer;
+    const auto key = settings_.secret_key.reveal();
+    bearer.reserve(7 + key.size());
+    bearer.append("Bearer ").append(key);
+    req.set(http::field::authorization, std::string_view(bearer.data(), bearer.size()));
+}
+
 void append_form(https::client::request::body_type::value_type& body, std::string_view key,
                  std::string_view value) {
     static constexpr char hex[] = "0123456789ABCDEF";
@@ -109,7 +119,7 @@ asio::awaitable<https::result> stripe_gateway::post(const std::string& path,
     to.target = path;
     req.method(http::verb::post);
     req.target(path);
-    req.set(http::field::authorization, "Bearer " + std::string(settings_.secret_key.reveal()));
+    authorize(req);
     req.set(http::field::content_type, "application/x-www-form-urlencoded");
     req.set("Stripe-Version", api_version);
     // Every POST carries a key (a fresh one where billpayd has none of its own), so that Stripe
@@ -124,7 +134,7 @@ asio::awaitable<https::result> stripe_gateway::get(const std::string& target, de
     https::endpoint to = base_;
     to.target = target;
     req.target(target);
-    req.set(http::field::authorization, "Bearer " + std::string(settings_.secret_key.reveal()));
+    authorize(req);
     req.set("Stripe-Version", api_version);
     co_return co_await client_.send(
         to, req, std::min(by, std::chrono::steady_clock::now() + settings_.timeout),
@@ -350,7 +360,7 @@ asio::awaitable<charge_result> stripe_gateway::lookup(const charge_request& requ
         boost::urls::encode("metadata['billpay_payment_id']:'" + request.idempotency_key + "'",
                             boost::urls::unreserved_chars);
     req.target(to.target);
-    req.set(http::field::authorization, "Bearer " + std::string(settings_.secret_key.reveal()));
+    authorize(req);
     req.set("Stripe-Version", api_version);
     auto found = co_await client_.send(
         to, req, std::min(by, std::chrono::steady_clock::now() + settings_.timeout),

@@ -71,6 +71,8 @@ class stripe_gateway final : public gateway {
                                                           token_use use, deadline by) override;
 
   private:
+    /// Sets Authorization: Bearer <secret key>, with no plain copy of the key on the way.
+    void authorize(https::client::request& req) const;
     /// GETs `target` (a read: sent again on a new connection if a dead one swallowed it).
     boost::asio::awaitable<https::result> get(const std::string& target, deadline by);
     /// The id of the account's Customer (found, or made once); empty when Stripe gave none.

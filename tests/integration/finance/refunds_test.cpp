@@ -74,7 +74,7 @@ class RefundRecovery : public ::testing::Test {
     }
 
     test::test_database db;
-    store::database database{store::database_options{db.dsn(), 2, 2000ms}};
+    store::database database{store::database_options{billpay::config::secret(db.dsn()), 2, 2000ms}};
     store::refund_store records{database};
     test::scripted_gateway processor;
     config::gateway_settings gateway_settings;

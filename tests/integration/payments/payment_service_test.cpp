@@ -165,7 +165,7 @@ class PaymentService : public ::testing::Test {
 
     test::test_database db;
     config::settings settings;
-    store::database database{store::database_options{db.dsn(), 2, 2000ms}};
+    store::database database{store::database_options{billpay::config::secret(db.dsn()), 2, 2000ms}};
     store::idempotency_keys keys{database};
     store::postgres_payment_store real_store{database};
     faulty_store payments_store{real_store};

@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 
 TEST(Database, ACoroutineGetsTheResultOfAJobRunOnAStoreThread) {
     test::test_database db;
-    store::database pool({db.dsn(), 2, 2000ms});
+    store::database pool({billpay::config::secret(db.dsn()), 2, 2000ms});
     asio::io_context ioc;
     auto loop_thread = std::this_thread::get_id();
     auto result = asio::co_spawn(
@@ -46,7 +46,7 @@ TEST(Database, ACoroutineGetsTheResultOfAJobRunOnAStoreThread) {
 
 TEST(Database, TheEventLoopKeepsRunningWhileJobsBlock) {
     test::test_database db;
-    store::database pool({db.dsn(), 2, 2000ms});
+    store::database pool({billpay::config::secret(db.dsn()), 2, 2000ms});
     asio::io_context ioc;
     int ticks = 0;
     auto slow = asio::co_spawn(
@@ -77,7 +77,7 @@ TEST(Database, TheEventLoopKeepsRunningWhileJobsBlock) {
 
 TEST(Database, AnSqlErrorReachesTheCallerAndTheConnectionStaysUsable) {
     test::test_database db;
-    store::database pool({db.dsn(), 1, 2000ms});
+    store::database pool({billpay::config::secret(db.dsn()), 1, 2000ms});
     EXPECT_THROW(pool.run_blocking([](pqxx::connection& conn) {
         pqxx::work tx(conn);
         tx.exec("SELECT * FROM no_such_table");
@@ -92,13 +92,14 @@ TEST(Database, AnSqlErrorReachesTheCallerAndTheConnectionStaysUsable) {
 }
 
 TEST(Database, AnUnreachableServerIsReportedAsUnavailable) {
-    store::database pool({"host=/nonexistent-socket-dir dbname=x", 1, 1000ms});
+    store::database pool(
+        {billpay::config::secret("host=/nonexistent-socket-dir dbname=x"), 1, 1000ms});
     EXPECT_THROW(pool.run_blocking([](pqxx::connection&) { return true; }), store::unavailable);
 }
 
 TEST(Database, AKilledConnectionIsReplacedOnTheNextJob) {
     test::test_database db;
-    store::database pool({db.dsn(), 1, 2000ms});
+    store::database pool({billpay::config::secret(db.dsn()), 1, 2000ms});
     int pid = pool.run_blocking([](pqxx::connection& conn) {
         pqxx::read_transaction tx(conn);
         return tx.exec("SELECT pg_backend_pid()")[0][0].as<int>();
@@ -127,7 +128,7 @@ TEST(Database, AKilledConnectionIsReplacedOnTheNextJob) {
 TEST(Database, AJobThatWaitedPastTheQueueBoundIsRefusedAsBusyNotRun) {
     test::test_database db;
     // One connection, busy for 400 ms; a job may wait 100 ms for it.
-    store::database pool({db.dsn(), 1, 2000ms, 10'000ms, 100ms});
+    store::database pool({billpay::config::secret(db.dsn()), 1, 2000ms, 10'000ms, 100ms});
     asio::io_context ioc;
     std::atomic<bool> second_ran{false};
     auto slow = asio::co_spawn(
@@ -158,7 +159,7 @@ TEST(Database, AJobThatWaitedPastTheQueueBoundIsRefusedAsBusyNotRun) {
 
 TEST(Database, WhatPostgreSqlSaysBecomesTheStoresOwnErrors) {
     test::test_database db;
-    store::database pool({db.dsn(), 1, 2000ms, 200ms});
+    store::database pool({billpay::config::secret(db.dsn()), 1, 2000ms, 200ms});
     asio::io_context ioc;
     auto run = [&](auto job) {
         auto done = asio::co_spawn(

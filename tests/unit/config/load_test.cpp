@@ -225,6 +225,19 @@ TEST_F(ConfigLoad, ClientsAreChecked) {
                             "with listen.tls.client_ca)"));
 }
 
+TEST_F(ConfigLoad, BillpayctlNeedsNeitherTheTlsKeyNorTheFingerprintKey) {
+    // Its units load only the database's credential: the daemon's secrets stay with the daemon.
+    std::filesystem::remove(dir / "server.key");
+    std::filesystem::remove(dir / "fp.key");
+    auto file = dir / "billpayd.yaml";
+    write_file(file, valid());
+    EXPECT_THROW(config::load(file), config::invalid_config);
+    auto settings = config::load(file, config::reader::billpayctl);
+    EXPECT_TRUE(settings.tokenizer.fingerprint_key.empty());
+    EXPECT_TRUE(settings.listen.tls.private_key.empty());
+    EXPECT_FALSE(settings.database.dsn.empty());
+}
+
 TEST_F(ConfigLoad, TwoClientsMayNotShareAKeyOrACertificateName) {
     // Whoever held the shared key or certificate would be both clients, the last one winning.
     auto problems = problems_of(valid("",

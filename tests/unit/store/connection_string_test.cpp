@@ -8,23 +8,25 @@ using billpay::store::connection_string;
 using namespace std::chrono_literals;
 
 TEST(ConnectionString, AddsTimeoutsAndANameToKeyValueStrings) {
-    EXPECT_EQ(connection_string("host=/tmp dbname=billpay", 5000ms, 10000ms),
+    EXPECT_EQ(connection_string("host=/tmp dbname=billpay", 5000ms, 10000ms).reveal(),
               "host=/tmp dbname=billpay connect_timeout=5 application_name=billpayd"
               " options='-c statement_timeout=10000'");
 }
 
 TEST(ConnectionString, AddsThemToUris) {
-    EXPECT_EQ(connection_string("postgresql://db.internal/billpay", 2500ms, 500ms),
+    EXPECT_EQ(connection_string("postgresql://db.internal/billpay", 2500ms, 500ms).reveal(),
               "postgresql://db.internal/billpay?connect_timeout=3&application_name=billpayd"
               "&options=-c%20statement_timeout%3D500");
-    EXPECT_EQ(connection_string("postgres://db/billpay?sslmode=verify-full", 1000ms, 500ms),
-              "postgres://db/billpay?sslmode=verify-full&connect_timeout=2"
-              "&application_name=billpayd&options=-c%20statement_timeout%3D500");
+    EXPECT_EQ(
+        connection_string("postgres://db/billpay?sslmode=verify-full", 1000ms, 500ms).reveal(),
+        "postgres://db/billpay?sslmode=verify-full&connect_timeout=2"
+        "&application_name=billpayd&options=-c%20statement_timeout%3D500");
 }
 
 TEST(ConnectionString, KeepsWhatTheOperatorSet) {
     EXPECT_EQ(connection_string("host=db connect_timeout=30 application_name=x options=-cfoo=1",
-                                5000ms, 10000ms),
+                                5000ms, 10000ms)
+                  .reveal(),
               "host=db connect_timeout=30 application_name=x options=-cfoo=1");
 }
 
