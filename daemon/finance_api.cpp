@@ -167,7 +167,9 @@ asio::awaitable<api_result> finance_api::create_refund(request_context& ctx, req
                                               "Idempotency-Key."),
                         key_outcome::release};
                 case finance::refund_status::no_payment:
-                    co_return post_outcome{not_found("No such payment."), key_outcome::record};
+                    // Nothing was done, for nothing: the key stays free, as for any request
+                    // refused before it began.
+                    co_return post_outcome{not_found("No such payment."), key_outcome::release};
                 case finance::refund_status::not_refundable:
                     co_return post_outcome{
                         invalid_request("id", "payment_not_refundable",

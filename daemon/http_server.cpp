@@ -78,6 +78,41 @@ std::string sole_common_name(X509* certificate) {
     return name;
 }
 
+/// Headers that a careful server refuses before anything else (RFC 9112): an HTTP/1.1 request
+/// needs exactly one Host; a header folded over lines (obs-fold) or holding a NUL is how
+/// requests are smuggled past proxies that read it otherwise.
+std::optional<api_error> header_refusal(const request& req, std::size_t max_header_bytes) {
+    // The parser's own limit counts what one read brings; this counts the whole header.
+    std::size_t bytes = req.method_string().size() + req.target().size() + 12;
+    for (const auto& field : req) {
+        bytes += field.name_string().size() + field.value().size() + 4;
+    }
+    if (bytes > max_header_bytes) {
+        return api_error{http::status::request_header_fields_too_large,
+                         error_type::invalid_request_error, "headers_too_large",
+                         "The request's headers are too large."};
+    }
+    const auto hosts = req.count(http::field::host);
+    if (hosts > 1 || (hosts == 0 && req.version() >= 11)) {
+        return api_error{http::status::bad_request, error_type::invalid_request_error,
+                         "invalid_host", "An HTTP/1.1 request needs exactly one Host header."};
+    }
+    if (req.count(http::field::transfer_encoding) > 0 && !req.chunked()) {
+        // RFC 9112 6.3: a request whose last transfer coding is not chunked has no length.
+        return api_error{http::status::bad_request, error_type::invalid_request_error,
+                         "malformed_request", "Only the chunked transfer coding is understood."};
+    }
+    for (const auto& field : req) {
+        const auto value = field.value();
+        if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+            return api_error{http::status::bad_request, error_type::invalid_request_error,
+                             "malformed_request",
+                             "A header value holds a line break or a NUL (a folded header?)."};
+        }
+    }
+    return std::nullopt;
+}
+
 bool is_quiet_path(std::string_view target) {
     return target.starts_with("/healthz") || target.starts_with("/readyz") ||
            target.starts_with("/metrics");
@@ -287,6 +322,11 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, asio::ip::address p
         auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_nothrow);
         std::optional<response> refused_early;
         if (!ec) {
+            if (auto bad = header_refusal(parser.get(), settings_.max_header_bytes)) {
+                refused_early = render(*bad, ctx.request_id);
+            }
+        }
+        if (!ec && !refused_early) {
             // The headers decide whether the body is read at all: a route for clients with
             // headers that name none is answered now, and the connection closed.
             auto admitted = routes_.admit(parser.get(), ctx);

@@ -1,6 +1,8 @@
 #include "daemon/idempotent_post.hpp"
 
 #include <algorithm>
+#include <boost/beast/core/string.hpp>
+#include <optional>
 
 #include "logging/log.hpp"
 
@@ -14,11 +16,33 @@ boost::system::result<std::string, api_error> idempotency_key(const request& req
                                "Every POST needs an Idempotency-Key header.");
     }
     bool visible = std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-    if (key.size() > 255 || !visible) {
+    if (key.size() > 255 || !visible || req.count("Idempotency-Key") != 1) {
         return invalid_request("Idempotency-Key", "idempotency_key_invalid",
-                               "The Idempotency-Key must be 1 to 255 visible ASCII characters.");
+                               "Give one Idempotency-Key header, of 1 to 255 visible ASCII "
+                               "characters.");
     }
     return std::string(key);
+}
+
+/// Every POST here takes a JSON body, and says so: anything else is 415, before it is read as
+/// JSON (a form or text body read as JSON could mean something its sender did not).
+std::optional<api_error> json_body_refusal(const request& req) {
+    if (req.count(http::field::content_type) != 1) {
+        return api_error{http::status::unsupported_media_type, error_type::invalid_request_error,
+                         "unsupported_media_type",
+                         "The request body must be JSON: send one Content-Type: application/json."};
+    }
+    std::string_view type = req[http::field::content_type];
+    type = type.substr(0, type.find(';'));
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) {
+        type.remove_suffix(1);
+    }
+    if (!boost::beast::iequals(type, "application/json")) {
+        return api_error{http::status::unsupported_media_type, error_type::invalid_request_error,
+                         "unsupported_media_type",
+                         "The request body must be JSON: send Content-Type: application/json."};
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -48,6 +72,9 @@ boost::asio::awaitable<api_result> idempotent_posts::serve(request_context& ctx,
     auto client = clients_.caller(req, ctx, post.roles);
     if (!client) {
         co_return client.error();
+    }
+    if (auto refused = json_body_refusal(req)) {
+        co_return *refused;
     }
     auto key = idempotency_key(req);
     if (!key) {

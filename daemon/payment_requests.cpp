@@ -267,7 +267,8 @@ boost::system::result<json::value, api_error> parse_object(std::string_view body
     if (ec) {
         return invalid_request(
             "", "invalid_json",
-            "The request body is not valid JSON (UTF-8, at most 8 levels deep).");
+            "The request body is not valid JSON (UTF-8, at most 8 levels deep, no key twice "
+            "in one object).");
     }
     if (!value.is_object()) {
         return invalid_request("", "invalid_json", "The request body must be a JSON object.");

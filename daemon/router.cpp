@@ -103,6 +103,13 @@ boost::asio::awaitable<response> router::dispatch(request_context& ctx, request&
     const auto segments = segments_of(*target);
     ctx.path = target->path();
     for (auto param : target->params()) {
+        if (ctx.query.contains(param.key)) {
+            // Which one would count? Readers disagree (first, last, both): refuse to guess.
+            co_return render(
+                invalid_request(std::string(param.key), "parameter_invalid",
+                                "The query names " + std::string(param.key) + " more than once."),
+                ctx.request_id);
+        }
         ctx.query.emplace(param.key, param.value);
     }
 

@@ -205,6 +205,17 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
         out.status = pay_status_of(opened.error());
         co_return out;
     }
+    if (opened->status != store::open_status::opened && p.token_owned) {
+        // Refused before any payment was written: a token made for it is nobody's. Left at
+        // the processor it would count against the customer (Authorize.Net: ten profiles).
+        auto discarded = co_await processor_.discard_token(p.processor_token, processor_deadline());
+        if (discarded.result != gateway::outcome::approved &&
+            discarded.result != gateway::outcome::declined) {
+            logging::warn(
+                "could not forget the card of a payment refused before it began",
+                {{"request_id", request.request_id}, {"processor_message", discarded.message}});
+        }
+    }
     switch (opened->status) {
         case store::open_status::opened:
             break;

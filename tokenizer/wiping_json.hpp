@@ -16,7 +16,8 @@ struct json_limits {
 /// work space and the resulting value's strings and containers) comes from a memory resource
 /// that overwrites each block before freeing it, so the card number's copies in the parsed
 /// value are wiped when the value goes. Strict JSON: no comments, no trailing commas, valid
-/// UTF-8 only, nesting at most `max_depth`. On error, `ec` is set and the value is null.
+/// UTF-8 only, nesting at most `max_depth`, no key twice in one object (Boost.JSON would keep
+/// the last silently). On error, `ec` is set and the value is null.
 /// `upstream`: where the blocks come from and go back to once wiped (the heap when null; tests
 /// pass one that looks at each block as it comes back).
 boost::json::value parse_wiping(std::string_view body, boost::system::error_code& ec,
