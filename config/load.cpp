@@ -332,6 +332,7 @@ void read_listen(map_reader& root, listen_settings& listen) {
     read_into(map, "threads", listen.threads, 1, 256);
     read_into(map, "max_connections", listen.max_connections, 1, 1'000'000);
     read_into(map, "max_connections_per_address", listen.max_connections_per_address, 1, 1'000'000);
+    read_into(map, "send_buffer_bytes", listen.send_buffer_bytes, 0, 16 * 1024 * 1024);
     read_into(map, "max_header_bytes", listen.max_header_bytes, 1024, 1024 * 1024);
     read_into(map, "max_body_bytes", listen.max_body_bytes, 1024, 16 * 1024 * 1024);
     read_millis(map, "handshake_timeout_ms", listen.handshake_timeout, 100, 600'000);

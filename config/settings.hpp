@@ -37,6 +37,10 @@ struct listen_settings {
     /// Open connections from one address at most (a portal behind a proxy may need many; one
     /// abusive host must not take every slot).
     int max_connections_per_address = 2000;
+    /// The kernel's send buffer of each connection (SO_SNDBUF), so that a client that reads
+    /// slowly holds this much kernel memory at most, and meets write_timeout soon. 0: the
+    /// kernel's own sizing (up to net.ipv4.tcp_wmem, 4 MiB by default).
+    int send_buffer_bytes = 128 * 1024;
     std::size_t max_header_bytes = 8 * 1024;
     std::size_t max_body_bytes = 64 * 1024;
     std::chrono::milliseconds handshake_timeout{10'000};

@@ -232,6 +232,11 @@ asio::awaitable<void> http_server::accept_loop() {
             socket.close(ignored);
             continue;
         }
+        if (settings_.send_buffer_bytes > 0) {
+            boost::system::error_code ignored;
+            socket.set_option(asio::socket_base::send_buffer_size(settings_.send_buffer_bytes),
+                              ignored);
+        }
         auto executor = socket.get_executor();
         asio::co_spawn(executor, serve(std::move(socket), peer), asio::detached);
     }
@@ -425,6 +430,11 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, asio::ip::address p
         res.prepare_payload();
         lowest.expires_after(settings_.write_timeout);
         auto [write_ec, written] = co_await http::async_write(stream, res, use_nothrow);
+        if (write_ec == beast::error::timeout) {
+            logging::info(
+                "client did not take its response within write_timeout_ms; dropped",
+                {{"request_id", ctx.request_id}, {"remote", remote.address().to_string()}});
+        }
         if (!write_ec && (ec || refused_early)) {
             // A request refused before its body was read: the client may still be sending it.
             // Closing now would answer its bytes with a TCP reset that can destroy our error

@@ -10,6 +10,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
 #include <cstdio>
+#include <vector>
 
 namespace billpay::test {
 
@@ -17,7 +18,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 
 https_client::https_client(unsigned short port, client_tls tls)
-    : port_(port), ctx_(asio::ssl::context::tls_client) {
+    : port_(port),
+      ctx_(asio::ssl::context::tls_client),
+      receive_buffer_bytes_(tls.receive_buffer_bytes) {
     if (tls.min_version) {
         SSL_CTX_set_min_proto_version(ctx_.native_handle(), tls.min_version);
         // OpenSSL 3 forbids TLS 1.1 at its default security level; lower it so the refusal
@@ -49,6 +52,10 @@ boost::system::error_code https_client::connect() {
     buffer_.clear();
     auto& tcp = beast::get_lowest_layer(*stream_);
     boost::system::error_code ec;
+    if (receive_buffer_bytes_ > 0) {
+        tcp.socket().open(asio::ip::tcp::v4(), ec);
+        tcp.socket().set_option(asio::socket_base::receive_buffer_size(receive_buffer_bytes_), ec);
+    }
     tcp.socket().connect({asio::ip::make_address("127.0.0.1"), port_}, ec);
     if (ec) {
         return ec;
@@ -109,6 +116,25 @@ std::pair<boost::system::error_code, http_response> https_client::read_response(
     ioc_.run();
     beast::get_lowest_layer(*stream_).expires_never();
     return {ec, std::move(res)};
+}
+
+std::size_t https_client::read_raw(std::size_t max, std::chrono::milliseconds timeout) {
+    std::vector<char> bytes(max);
+    beast::get_lowest_layer(*stream_).expires_after(timeout);
+    boost::system::error_code ec;
+    std::size_t got = 0;
+    stream_->async_read_some(asio::buffer(bytes), [&](auto e, std::size_t n) {
+        ec = e;
+        got = n;
+    });
+    ioc_.restart();
+    ioc_.run();
+    return ec ? 0 : got;
+}
+
+bool https_client::peer_hung_up() {
+    pollfd watched{beast::get_lowest_layer(*stream_).socket().native_handle(), POLLRDHUP, 0};
+    return ::poll(&watched, 1, 0) == 1 && (watched.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 bool https_client::closed_by_server_within(std::chrono::milliseconds timeout) {

@@ -28,6 +28,7 @@ struct client_tls {
     std::string tls12_ciphers;  // empty = OpenSSL's default
     std::optional<tls_files> client_certificate;
     std::optional<std::filesystem::path> trusted_ca;  // set: verify the server against it
+    int receive_buffer_bytes = 0;  // SO_RCVBUF before connecting (a slow reader); 0: default
 };
 
 /// A blocking HTTPS/1.1 client over real TLS, one connection, reused while the server keeps it
@@ -47,9 +48,17 @@ class https_client {
     /// Writes raw bytes on the open TLS connection (for slow or malformed clients).
     boost::system::error_code write_raw(const std::string& bytes);
 
+    /// Reads up to `max` decrypted bytes as they come, waiting at most `timeout`; 0 when the
+    /// server closed the connection (or nothing came in time).
+    std::size_t read_raw(std::size_t max, std::chrono::milliseconds timeout);
+
     /// Reads one response from the open connection, waiting at most `timeout`.
     std::pair<boost::system::error_code, http_response> read_response(
         std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+    /// Whether the server has closed its side (a FIN or reset arrived), looked at without
+    /// reading: bytes not yet read (a TLS ticket) do not hide it.
+    bool peer_hung_up();
 
     /// True when the server has closed the connection (a read returns end of stream or reset)
     /// within `timeout`.
@@ -77,6 +86,7 @@ class https_client {
     boost::beast::flat_buffer buffer_;
     bool reconnect_ = false;  // the server announced it closes this connection
     std::shared_ptr<SSL_SESSION> resume_;
+    int receive_buffer_bytes_ = 0;
 };
 
 /// Parses a response body as JSON (fails the test's expectation with a readable message).
