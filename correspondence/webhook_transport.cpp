@@ -1,9 +1,5 @@
 #include "correspondence/webhook_transport.hpp"
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,40 +8,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <stdexcept>
 
-namespace billpay::correspondence {
+#include "correspondence/signature.hpp"
 
-std::string signature_header(std::string_view secret, std::time_t timestamp,
-                             std::string_view body) {
-    std::string t = std::to_string(timestamp);
-    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    EVP_MAC_CTX* ctx = mac ? EVP_MAC_CTX_new(mac) : nullptr;
-    char digest_name[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-                           OSSL_PARAM_construct_end()};
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    std::size_t length = 0;
-    bool ok =
-        ctx &&
-        EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
-                     params) == 1 &&
-        EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(t.data()), t.size()) == 1 &&
-        EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>("."), 1) == 1 &&
-        EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(body.data()), body.size()) ==
-            1 &&
-        EVP_MAC_final(ctx, digest, &length, sizeof digest) == 1;
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
-    if (!ok) {
-        throw std::runtime_error("HMAC-SHA256 is not available");
-    }
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out = "t=" + t + ",v1=";
-    for (std::size_t i = 0; i < length; ++i) {
-        out.push_back(hex[digest[i] >> 4]);
-        out.push_back(hex[digest[i] & 0xf]);
-    }
-    return out;
-}
+namespace billpay::correspondence {
 
 webhook_transport::webhook_transport(https::client& client, https::endpoint endpoint,
                                      config::secret signing_secret,

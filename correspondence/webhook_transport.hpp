@@ -10,10 +10,6 @@
 
 namespace billpay::correspondence {
 
-/// `Billpay-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`, Stripe's
-/// webhook scheme. The receiver recomputes it over the raw body and rejects stale timestamps.
-std::string signature_header(std::string_view secret, std::time_t timestamp, std::string_view body);
-
 /// POSTs each message to the correspondence system's URL (config `correspondence.webhook`)
 /// through the shared HTTPS client, a batch's messages at once, with `Idempotency-Key: <message
 /// id>` and the signature. Any 2xx is delivered; 4xx other than 408 and 429 is permanent (the
