@@ -187,7 +187,10 @@ std::string report_html(const daily_report& r) {
     svg += "<text x=\"4\" y=\"16\" font-size=\"12\">" + html(decimal(top, currency)) + " " +
            html(currency) + "</text>";
     int i = 0;
-    for (const auto& [day, v] : by_day) {
+    for (const auto& entry : by_day) {
+        // Named, not bound: clang 14 (the fuzzers' compiler) cannot capture a structured binding.
+        const auto& day = entry.first;
+        const auto& v = entry.second;
         int x = left + i * slot + slot / 10;
         auto bar_rect = [&](std::int64_t amount, int offset, const char* cls, const char* what) {
             int h = static_cast<int>(amount * plot / top);

@@ -247,6 +247,8 @@ TEST_F(BadInputMatrix, EveryMalformedOrHostileRequestGetsItsExactAnswerAndChange
     add("card number in metadata",
         request(p.with("metadata", R"({"note": "card 5555-5555-5555-4444 exp 12/31"})")), 400,
         "card_number_in_text");
+    // Found by fuzzing: an unknown key is named back in the refusal, and a key can be anything.
+    add("card number as a key", request(p.with("4000056655665556", "1")), 400, "parameter_unknown");
     add("card number in the bill id", request(p.with("bill_id", R"("4242424242424242")")), 400,
         "card_number_in_text");
     add("C1 control in the name", request(p.customer_with("name", "\"Ada\xC2\x85\"")), 400,
