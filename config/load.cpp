@@ -241,7 +241,11 @@ std::string read_whole_file(const fs::path& p) {
 }
 
 /// A secret given either inline as `key` (development) or as a file through `key_file`.
-std::optional<secret> read_secret(map_reader& map, std::string_view key, bool required) {
+/// `tools_may_lack`: a credential file billpayctl may run without (a processor's or the
+/// webhook's: only some commands need them, and its units load only the database's). Missing
+/// there, the secret stays empty and the command that needs it says so.
+std::optional<secret> read_secret(map_reader& map, std::string_view key, bool required,
+                                  bool tools_may_lack = false) {
     std::string file_key = std::string(key) + "_file";
     YAML::Node inline_node = map.take(key);
     YAML::Node file_node = map.take(file_key);
@@ -265,6 +269,10 @@ std::optional<secret> read_secret(map_reader& map, std::string_view key, bool re
             return std::nullopt;
         }
         fs::path p = resolve_credential(map.ctx(), file_node.Scalar());
+        std::error_code absent;
+        if (tools_may_lack && map.ctx().who != reader::daemon && !fs::exists(p, absent)) {
+            return std::nullopt;
+        }
         if (!check_readable_file(map, file_key, file_node.Mark(), p)) {
             return std::nullopt;
         }
@@ -443,7 +451,7 @@ void read_gateway(map_reader& root, gateway_settings& gateway) {
             }
             st.api_base = *base;
         }
-        if (auto key = read_secret(stripe, "secret_key", required)) {
+        if (auto key = read_secret(stripe, "secret_key", required, true)) {
             st.secret_key = std::move(*key);
         }
         st.ca_file = read_existing_file(stripe, "ca_file", false);
@@ -466,10 +474,10 @@ void read_gateway(map_reader& root, gateway_settings& gateway) {
             }
             an.endpoint = *endpoint;
         }
-        if (auto name = read_secret(anet, "login_id", required)) {
+        if (auto name = read_secret(anet, "login_id", required, true)) {
             an.login_id = std::move(*name);
         }
-        if (auto key = read_secret(anet, "transaction_key", required)) {
+        if (auto key = read_secret(anet, "transaction_key", required, true)) {
             an.transaction_key = std::move(*key);
         }
         an.ca_file = read_existing_file(anet, "ca_file", false);
@@ -590,7 +598,7 @@ void read_correspondence(map_reader& root, correspondence_settings& corresponden
             }
             hook.url = *url;
         }
-        if (auto secret_value = read_secret(webhook, "signing_secret", required)) {
+        if (auto secret_value = read_secret(webhook, "signing_secret", required, true)) {
             hook.signing_secret = std::move(*secret_value);
         }
         hook.ca_file = read_existing_file(webhook, "ca_file", false);

@@ -105,6 +105,18 @@ std::string operator_source() {
     return std::string("host:") + host;
 }
 
+namespace {
+
+/// Whether billpayctl holds what it takes to call the processor (its units load only the
+/// database's credential unless a drop-in adds the processor's).
+bool has_credentials(const config::simulator_settings&) { return true; }
+bool has_credentials(const config::stripe_settings& s) { return !s.secret_key.empty(); }
+bool has_credentials(const config::authorizenet_settings& s) {
+    return !s.login_id.empty() && !s.transaction_key.empty();
+}
+
+}  // namespace
+
 int refund(const config::settings& settings, const refund_options& options) {
     bool printable = std::none_of(options.reason.begin(), options.reason.end(), [](char c) {
         return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
@@ -113,6 +125,15 @@ int refund(const config::settings& settings, const refund_options& options) {
         // The reason goes to the audit trail and the customer's refund_receipt, as the API's.
         std::cerr << "billpayctl refund: --reason must be 1 to 500 characters without control "
                      "characters\n";
+        return 2;
+    }
+    const auto& processor_settings = settings.gateway.processor;
+    const bool credentials =
+        std::visit([](const auto& p) { return has_credentials(p); }, processor_settings);
+    if (!credentials) {
+        std::cerr << "billpayctl refund: the processor's credentials are not available here: "
+                     "load them into this command's credentials, as billpayd.service does "
+                     "(docs/operations.md); nothing was refunded\n";
         return 2;
     }
     command_session session(settings);

@@ -28,6 +28,11 @@ asio::awaitable<std::variant<std::vector<store::settlement_line>, std::string>> 
         co_return std::string(
             "gateway.processor is not authorizenet: there is nothing to pull from");
     }
+    if (anet->login_id.empty() || anet->transaction_key.empty()) {
+        co_return std::string(
+            "Authorize.Net's credentials are not available here: load them into this command's "
+            "credentials, as billpayd.service does (docs/operations.md)");
+    }
     auto currency = model::currency::parse(settings.payments.currencies.front()).value();
     gateway::authorizenet::authorizenet_gateway adapter(*anet, co_await asio::this_coro::executor);
     auto deadline = [&] { return std::chrono::steady_clock::now() + anet->timeout; };

@@ -102,4 +102,25 @@ TEST_F(Cli, MigrateReportsAnUnreachableDatabase) {
     EXPECT_THAT(out, HasSubstr("billpayctl migrate:"));
 }
 
+TEST_F(Cli, BillpayctlRunsWithoutTheDaemonsSecretsAndSaysWhenItNeedsTheProcessors) {
+    // As billpayd-reconcile.service runs it: no TLS key, no fingerprint key, no processor key.
+    config.extra_root =
+        "gateway:\n  processor: stripe\n  stripe:\n    secret_key_file: stripe-secret-key\n";
+    auto file = write_config(dir.path(), config);
+    std::filesystem::remove(dir / "fingerprint-key");
+    std::filesystem::remove(config.server.key);
+    int status = -1;
+    auto out = billpayctl("--config " + file.string() + " migrate", &status);
+    EXPECT_EQ(status, 0) << out;
+    out =
+        billpayctl("--config " + file.string() + " refund pay_x --reason 'billed twice'", &status);
+    EXPECT_EQ(status, 2) << out;
+    EXPECT_THAT(out, HasSubstr("the processor's credentials are not available here"));
+    EXPECT_THAT(out, HasSubstr("nothing was refunded"));
+    // The daemon, given the same file, names what it lacks.
+    out = billpayd("--config " + file.string() + " --check-config", &status);
+    EXPECT_EQ(status, 1);
+    EXPECT_THAT(out, HasSubstr("stripe-secret-key"));
+}
+
 }  // namespace

@@ -236,6 +236,13 @@ TEST_F(ConfigLoad, BillpayctlNeedsNeitherTheTlsKeyNorTheFingerprintKey) {
     EXPECT_TRUE(settings.tokenizer.fingerprint_key.empty());
     EXPECT_TRUE(settings.listen.tls.private_key.empty());
     EXPECT_FALSE(settings.database.dsn.empty());
+
+    // Nor the processor's, which only some of its commands need (they say so when it lacks).
+    write_file(file, valid("",
+                           "gateway:\n  processor: stripe\n  stripe:\n"
+                           "    secret_key_file: stripe-secret-key\n"));
+    EXPECT_THROW(config::load(file), config::invalid_config);
+    EXPECT_TRUE(config::load(file, config::reader::billpayctl).gateway.processor.index() > 0);
 }
 
 TEST_F(ConfigLoad, TwoClientsMayNotShareAKeyOrACertificateName) {
