@@ -79,11 +79,6 @@ void ticket_key_ring::install(SSL_CTX* context, const std::shared_ptr<ticket_key
     SSL_CTX_set_timeout(context, static_cast<long>(2 * period_.count() / 1000));
 }
 
-std::uint64_t ticket_key_ring::generation() const {
-    std::lock_guard lock(mutex_);
-    return made_;
-}
-
 int ticket_key_ring::on_ticket(SSL* ssl, unsigned char* name, unsigned char* iv,
                                EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int seal) {
     auto* held = static_cast<std::shared_ptr<ticket_key_ring>*>(
@@ -139,7 +134,6 @@ int ticket_key_ring::seal(unsigned char* name, unsigned char* iv, EVP_CIPHER_CTX
         fresh.made = now;
         fresh.live = true;
         newest_ = next;
-        ++made_;
     }
     key& current = slots_[newest_];
     if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1) {

@@ -35,9 +35,6 @@ class ticket_key_ring {
     /// OpenSSL's ticket callback, for `context` (SSL_CTX_set_tlsext_ticket_key_evp_cb).
     void install(SSL_CTX* context, const std::shared_ptr<ticket_key_ring>& self);
 
-    /// Keys made so far (a rotation makes one).
-    [[nodiscard]] std::uint64_t generation() const;
-
   private:
     struct key {
         unsigned char name[16];
@@ -55,10 +52,9 @@ class ticket_key_ring {
     void expire(std::chrono::steady_clock::time_point now);
 
     const std::chrono::milliseconds period_;
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     key slots_[2];     // the newest and the one before it, in place: never copied
     int newest_ = -1;  // index into slots_, -1 before the first ticket
-    std::uint64_t made_ = 0;
 };
 
 /// Builds the server's TLS context from config `listen.tls`: TLS 1.2 and 1.3 only, Mozilla's
@@ -86,7 +82,7 @@ class tls_context_holder {
     }
 
   private:
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     std::shared_ptr<boost::asio::ssl::context> current_;
 };
 
