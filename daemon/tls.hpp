@@ -82,7 +82,7 @@ class tls_context_holder {
     }
 
   private:
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::shared_ptr<boost::asio::ssl::context> current_;
 };
 
