@@ -142,8 +142,10 @@ class SlowClients : public HostileClients {
 };
 
 TEST_F(SlowClients, ByteASecondClientsAreCutAtTheirDeadlinesWhileOthersPayAsUsual) {
-    // read_timeout_ms: 2000 (the test config); write_timeout_ms: 2000.
-    config.extra_listen = "  write_timeout_ms: 2000\n";
+    // Deadlines of 3 s: well past the window in which the others pay (0.6 to 1.8 s), even on a
+    // loaded machine whose last payment of the window ends late.
+    config.read_timeout_ms = 3000;
+    config.extra_listen = "  write_timeout_ms: 3000\n";
     config.log_level = "info";  // the log is read while the test runs: only what matters
     start();
     const auto baseline = pay_for(4, std::chrono::milliseconds(1200), "before");
@@ -245,20 +247,20 @@ TEST_F(SlowClients, ByteASecondClientsAreCutAtTheirDeadlinesWhileOthersPayAsUsua
         }
     });
     // The readers' answers are made and stuck in their windows within a moment; from then on
-    // every slow connection only holds its place, until its deadline (2 s) cuts it.
+    // every slow connection only holds its place, until its deadline (3 s) cuts it.
     std::this_thread::sleep_for(std::chrono::milliseconds(600));
     const auto during = pay_for(4, std::chrono::milliseconds(1200), "during");
     for (const auto& s : slows) {
         EXPECT_FALSE(s.cut_after.has_value()) << s.kind << " was cut while others paid";
     }
-    std::this_thread::sleep_for(std::chrono::seconds(4));  // past every deadline
+    std::this_thread::sleep_for(std::chrono::seconds(5));  // past every deadline
     done = true;
     trickle.join();
 
     // The others paid as usual: their p99 stays in the normal range.
     ASSERT_GE(during.size(), 20u);
     // (Bounds for a shared 2-core machine that runs other tests beside this one: a loop or a
-    // pool held by the slow ones would stall payments for their whole 2 s deadline.)
+    // pool held by the slow ones would stall payments for their whole 3 s deadline.)
     const auto median = [](const auto& sorted) { return sorted[sorted.size() / 2]; };
     std::cout << "payments before: " << baseline.size() << " in 1.2 s, p50 "
               << median(baseline).count() << " us, p99 " << p99(baseline).count()
@@ -273,12 +275,12 @@ TEST_F(SlowClients, ByteASecondClientsAreCutAtTheirDeadlinesWhileOthersPayAsUsua
         << "p99 before " << p99(baseline).count() << " us, during " << p99(during).count() << " us";
     EXPECT_GT(during.size() * 2, baseline.size())
         << "payments made: before " << baseline.size() << ", during " << during.size();
-    // Each slow one was cut at its deadline (2 s from its request's start, or from the write
+    // Each slow one was cut at its deadline (3 s from its request's start, or from the write
     // that stopped), not before and not long after; none paid.
     for (const auto& s : slows) {
         ASSERT_TRUE(s.cut_after.has_value()) << s.kind << " was never cut";
-        EXPECT_GE(*s.cut_after, std::chrono::milliseconds(1500)) << s.kind;
-        EXPECT_LT(*s.cut_after, std::chrono::milliseconds(s.kind == "reader" ? 6000 : 4000))
+        EXPECT_GE(*s.cut_after, std::chrono::milliseconds(2500)) << s.kind;
+        EXPECT_LT(*s.cut_after, std::chrono::milliseconds(s.kind == "reader" ? 7000 : 5000))
             << s.kind;
     }
     EXPECT_EQ(count("SELECT count(*) FROM payments WHERE bill_id = 'slow'"), 0);
