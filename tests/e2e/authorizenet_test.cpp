@@ -518,6 +518,21 @@ class AuthorizeNetLongRun : public AuthorizeNet {
     static std::string id_of(const http_response& res) {
         return std::string(json_of(res).at("id").as_string());
     }
+    /// A bill paid with a saved card, settled, and the card then removed (its payment profile
+    /// with it): the id of the payment.
+    std::string paid_settled_and_card_removed(https_client& c, const std::string& bill) {
+        auto saved = save_card(c, "5424000000000015", bill + "-save");
+        EXPECT_EQ(saved.result(), http::status::created) << saved.body();
+        auto paid = pay_saved(c, json_of(saved).at("id"), bill);
+        EXPECT_EQ(paid.result(), http::status::created) << paid.body();
+        fake->settle(now_utc(3600s));
+        auto removed =
+            c.request(http::verb::delete_,
+                      "/v1/payment_methods/" + id_of(saved) + "?account_number=1001-2002", "",
+                      auth(portal_key));
+        EXPECT_EQ(removed.result(), http::status::ok) << removed.body();
+        return id_of(paid);
+    }
 };
 
 TEST_F(AuthorizeNetLongRun, FifteenDistinctCardsPayOnOneAccountAndLeaveNoProfilesBehind) {
@@ -609,16 +624,8 @@ TEST_F(AuthorizeNetLongRun, ARefundWhoseAnswerWasLostIsFoundByItsInvoiceAndNever
 TEST_F(AuthorizeNetLongRun, ASettledChargeWhoseSavedCardWasRemovedRefundsNormally) {
     start();
     auto c = client();
-    auto saved = save_card(c, "5424000000000015", "removed-save");
-    ASSERT_EQ(saved.result(), http::status::created) << saved.body();
-    auto paid = pay_saved(c, json_of(saved).at("id"), "removed");
-    ASSERT_EQ(paid.result(), http::status::created) << paid.body();
-    fake->settle(now_utc(3600s));
-    auto removed = c.request(http::verb::delete_,
-                             "/v1/payment_methods/" + id_of(saved) + "?account_number=1001-2002",
-                             "", auth(portal_key));
-    ASSERT_EQ(removed.result(), http::status::ok) << removed.body();
-    auto res = refund(c, id_of(paid), "removed-refund");
+    const auto payment = paid_settled_and_card_removed(c, "removed");
+    auto res = refund(c, payment, "removed-refund");
     EXPECT_EQ(res.result(), http::status::created) << res.body();
     EXPECT_EQ(json_of(res).at("kind"), "refund");
     EXPECT_EQ(fake->rejected_requests(), 0);
@@ -630,19 +637,11 @@ TEST_F(AuthorizeNetLongRun, ARetriedRefundPastTheDuplicateWindowIsFoundAfterTheC
     // again would not be refused but paid out a second time.
     start();
     auto c = client();
-    auto saved = save_card(c, "5424000000000015", "window-save");
-    ASSERT_EQ(saved.result(), http::status::created) << saved.body();
-    auto paid = pay_saved(c, json_of(saved).at("id"), "window");
-    ASSERT_EQ(paid.result(), http::status::created) << paid.body();
-    fake->settle(now_utc(3600s));
-    auto removed = c.request(http::verb::delete_,
-                             "/v1/payment_methods/" + id_of(saved) + "?account_number=1001-2002",
-                             "", auth(portal_key));
-    ASSERT_EQ(removed.result(), http::status::ok) << removed.body();
+    const auto payment = paid_settled_and_card_removed(c, "window");
 
     fake->set_late_by(1500ms);
     fake->set_fault_plan([](const std::string&) { return authorizenet_server::fault::late; });
-    auto res = refund(c, id_of(paid), "window-refund");
+    auto res = refund(c, payment, "window-refund");
     ASSERT_EQ(res.result(), http::status::accepted) << res.body();
     fake->set_fault_plan(nullptr);
     fake->pass_time(std::chrono::minutes(3));  // before recovery asks (refund_recovery_after_ms)
