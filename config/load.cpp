@@ -555,6 +555,29 @@ void read_payments(map_reader& root, payments_settings& payments) {
         }
     }
     read_into(map, "duplicate_window_minutes", payments.duplicate_window_minutes, 0, 525'600);
+    YAML::Node keys = map.take("metadata_keys");
+    if (!is_absent(keys)) {
+        if (!keys.IsSequence() || keys.size() > 20) {
+            map.ctx().report(keys.Mark(), "payments.metadata_keys",
+                             "must be a list of at most 20 keys (an empty list: no metadata)");
+        } else {
+            payments.metadata_keys.clear();
+            for (std::size_t i = 0; i < keys.size(); ++i) {
+                const YAML::Node& k = keys[i];
+                bool ok = k.IsScalar() && !k.Scalar().empty() && k.Scalar().size() <= 40;
+                for (char ch : ok ? k.Scalar() : std::string()) {
+                    ok = ok && (std::islower(static_cast<unsigned char>(ch)) ||
+                                std::isdigit(static_cast<unsigned char>(ch)) || ch == '_');
+                }
+                if (!ok) {
+                    map.ctx().report(k.Mark(), "payments.metadata_keys[" + std::to_string(i) + "]",
+                                     "must be 1-40 lower-case letters, digits or '_'");
+                } else {
+                    payments.metadata_keys.push_back(k.Scalar());
+                }
+            }
+        }
+    }
     map_reader recovery(map.ctx(), map.take("recovery"), "payments.recovery", map.mark());
     read_millis(recovery, "after_ms", payments.recovery.after, 1'000, 86'400'000);
     read_millis(recovery, "interval_ms", payments.recovery.interval, 100, 3'600'000);
@@ -638,6 +661,34 @@ void read_finance(map_reader& root, finance_settings& finance) {
         }
     }
     accounts.finish();
+    map.finish();
+}
+
+void read_retention(map_reader& root, retention_settings& retention) {
+    map_reader map(root.ctx(), root.take("retention"), "retention", root.mark());
+    // Finance's floor: a payment is kept whole at least as long as a card dispute can come.
+    read_into(map, "payment_days", retention.payment_days, 120, 3'650);
+    read_into(map, "idempotency_key_days", retention.idempotency_key_days, 1, 365);
+    read_into(map, "receipt_body_days", retention.receipt_body_days, 1, 3'650);
+    read_into(map, "batch_size", retention.batch_size, 1, 100'000);
+    map.finish();
+}
+
+void read_audit(map_reader& root, audit_settings& audit) {
+    map_reader map(root.ctx(), root.take("audit"), "audit", root.mark());
+    if (map.ctx().who == reader::daemon) {
+        // The daemon never signs checkpoints: only billpayctl's units load the key.
+        map.take("checkpoint_key");
+        map.take("checkpoint_key_file");
+    } else if (auto key = read_secret(map, "checkpoint_key", false, true)) {
+        if (key->reveal().size() < 32) {
+            map.ctx().report(map.mark(), map.path("checkpoint_key_file"),
+                             "the key must be at least 32 bytes");
+        } else {
+            audit.checkpoint_key = std::move(*key);
+        }
+    }
+    read_into(map, "checkpoint_max_age_days", audit.checkpoint_max_age_days, 1, 366);
     map.finish();
 }
 
@@ -774,6 +825,8 @@ settings load(const fs::path& file, reader who) {
     read_payments(map, result.payments);
     read_correspondence(map, result.correspondence);
     read_finance(map, result.finance);
+    read_retention(map, result.retention);
+    read_audit(map, result.audit);
     read_logging(map, result.logging);
     map.finish();
     check_recovery_delays(ctx, root, result);

@@ -155,6 +155,10 @@ struct payments_settings {
     /// A second payment of the same account and bill within this window is refused with 409
     /// possible_duplicate_payment unless the request says confirm_duplicate.
     std::int64_t duplicate_window_minutes = 1440;
+    /// The only `metadata` keys a payment may carry (docs/api.md): named, short facts for the
+    /// portal's own bookkeeping, never free text where personal data could ride along.
+    std::vector<std::string> metadata_keys{"portal_session", "channel", "bill_period",
+                                           "invoice_number"};
     recovery_settings recovery;
 };
 
@@ -181,6 +185,34 @@ struct correspondence_settings {
     std::chrono::milliseconds retry_base{1'000};
     std::chrono::milliseconds retry_max{300'000};
     std::chrono::milliseconds give_up_after{72LL * 3'600'000};
+};
+
+/// How long each kind of record is kept (docs/privacy.md); `billpayctl purge` applies it.
+struct retention_settings {
+    /// Payments and refunds are kept whole this long (the card networks' longest dispute
+    /// window, 540 days, with room for finance's audit), then reduced: amounts, currency,
+    /// status, dates, processor references and the account number stay; the customer's name
+    /// and email, metadata, card expiry and fingerprint, and a refund's reason go. An account's
+    /// corrected email goes once it and every payment of the account are older than this.
+    int payment_days = 540;
+    /// Finished idempotency keys (each holds the answer it replays, with the customer's name
+    /// and email) are deleted this long after they were made.
+    int idempotency_key_days = 7;
+    /// Delivered (and dead-lettered) messages' bodies are deleted this long after they were
+    /// queued: the message's type, dates and status stay.
+    int receipt_body_days = 30;
+    /// Rows changed per transaction: each batch commits, so a purge cut short resumes.
+    int batch_size = 1'000;
+};
+
+/// The audit trail's signed checkpoints (docs/privacy.md, `billpayctl audit checkpoint`).
+struct audit_settings {
+    /// HMAC-SHA256 key of the daily checkpoints: kept outside the database (a credential file),
+    /// so that whoever can write the database cannot sign a shortened chain. Empty: not given.
+    secret checkpoint_key;
+    /// `audit verify` fails when the newest checkpoint is older than this many days (rows after
+    /// it could be cut unnoticed): the daily timer signs yesterday.
+    int checkpoint_max_age_days = 2;
 };
 
 struct logging_settings {
@@ -212,6 +244,8 @@ struct settings {
     payments_settings payments;
     correspondence_settings correspondence;
     finance_settings finance;
+    retention_settings retention;
+    audit_settings audit;
     logging_settings logging;
 };
 

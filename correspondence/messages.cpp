@@ -35,6 +35,13 @@ json::object payment_fields(const store::payment_record& p) {
         {"decline_code", or_null(p.decline_code)}};
 }
 
+/// The customer as a notice names them: the address is the account's correction when one was
+/// made after the payment (store::payment_record::notify_email), the payment's own otherwise.
+json::object customer_fields(const store::payment_record& p) {
+    return json::object{{"name", p.customer_name},
+                        {"email", p.notify_email.empty() ? p.customer_email : p.notify_email}};
+}
+
 }  // namespace
 
 std::optional<store::outbox_entry> render_payment_message(const store::payment_record& p) {
@@ -55,13 +62,12 @@ std::optional<store::outbox_entry> render_payment_message(const store::payment_r
             return std::nullopt;  // refunds send refund_receipt through the refund's own path
     }
     auto id = model::new_id("rcpt");
-    json::object message{
-        {"id", id},
-        {"type", type},
-        {"created_at", model::rfc3339_utc(std::chrono::system_clock::now())},
-        {"account_number", p.account_number},
-        {"customer", json::object{{"name", p.customer_name}, {"email", p.customer_email}}},
-        {"payment", payment_fields(p)}};
+    json::object message{{"id", id},
+                         {"type", type},
+                         {"created_at", model::rfc3339_utc(std::chrono::system_clock::now())},
+                         {"account_number", p.account_number},
+                         {"customer", customer_fields(p)},
+                         {"payment", payment_fields(p)}};
     return store::outbox_entry{id, type, json::serialize(message)};
 }
 
@@ -75,7 +81,7 @@ store::outbox_entry render_refund_message(const store::payment_record& p,
         {"type", "refund_receipt"},
         {"created_at", model::rfc3339_utc(std::chrono::system_clock::now())},
         {"account_number", p.account_number},
-        {"customer", json::object{{"name", p.customer_name}, {"email", p.customer_email}}},
+        {"customer", customer_fields(p)},
         {"payment", std::move(payment)},
         {"refund", json::object{{"id", r.id},
                                 {"amount", r.amount.minor_units},

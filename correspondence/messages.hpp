@@ -15,7 +15,8 @@ namespace billpay::correspondence {
 /// {"id": "rcpt_…", "type", "created_at", "account_number", "customer": {"name", "email"},
 ///  "payment": {"id", "status", "confirmation", "amount", "currency", "bill_id",
 ///              "card": {"brand", "last4"}, "paid_at", "processor_reference", "decline_code"}}
-/// Never a card number: only brand and last four.
+/// Never a card number: only brand and last four. customer.email is where the notice goes: the
+/// account's corrected email when the portal corrected it after the payment.
 std::optional<store::outbox_entry> render_payment_message(const store::payment_record& payment);
 
 /// The refund_receipt a succeeded refund sends: the payment's fields as above (its status now

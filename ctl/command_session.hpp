@@ -4,10 +4,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/json/object.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "config/settings.hpp"
+#include "store/audit.hpp"
 #include "store/database.hpp"
 
 namespace billpay::ctl {
@@ -44,5 +47,14 @@ class command_session {
 std::string operator_name();
 /// "host:<hostname>".
 std::string operator_source();
+
+/// An audit row of this operator's action (`details`: counts, filters; never personal data).
+store::audit_entry by_operator(std::string action, std::string records, std::string reason,
+                               boost::json::object details);
+
+/// A file's whole content; nullopt when it cannot be read.
+std::optional<std::string> read_file(const std::string& path);
+/// Writes `content` to `output` ("" or "-": standard output); 0, or 1 after saying why.
+int write_output(const std::string& output, const std::string& content);
 
 }  // namespace billpay::ctl

@@ -44,6 +44,20 @@ bool valid_date(const std::string& text) {
     return text.size() == 10 && finance::days_between(text, text).has_value();
 }
 
+}  // namespace
+
+std::pair<std::string, std::string> last_days(const config::settings& settings, int n) {
+    command_session session(settings);
+    store::settlement_records records(session.database());
+    auto days = session.wait(records.days_before_today(settings.payments.time_zone, n));
+    if (!days) {
+        std::cerr << "billpayctl: the database is unavailable (" << store::to_string(days.error())
+                  << ")\n";
+        std::exit(1);
+    }
+    return *days;
+}
+
 std::optional<std::string> read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -69,23 +83,10 @@ int write_output(const std::string& output, const std::string& content) {
 }
 
 store::audit_entry by_operator(std::string action, std::string records, std::string reason,
-                               json::object details) {
-    return store::audit_entry{operator_name(),    operator_source(), std::move(action),
-                              std::move(records), std::move(reason), json::serialize(details)};
-}
-
-}  // namespace
-
-std::pair<std::string, std::string> last_days(const config::settings& settings, int n) {
-    command_session session(settings);
-    store::settlement_records records(session.database());
-    auto days = session.wait(records.days_before_today(settings.payments.time_zone, n));
-    if (!days) {
-        std::cerr << "billpayctl: the database is unavailable (" << store::to_string(days.error())
-                  << ")\n";
-        std::exit(1);
-    }
-    return *days;
+                               boost::json::object details) {
+    return store::audit_entry{operator_name(),   operator_source(),
+                              std::move(action), std::move(records),
+                              std::move(reason), boost::json::serialize(details)};
 }
 
 std::string operator_name() {
@@ -352,25 +353,6 @@ int report_gl(const config::settings& settings, const std::string& date,
     }
     return write_output(output,
                         finance::general_ledger_csv(date, report->days, settings.finance.accounts));
-}
-
-int audit_verify(const config::settings& settings) {
-    command_session session(settings);
-    store::audit_trail audit(session.database());
-    auto check = session.wait(audit.verify());
-    if (!check) {
-        std::cerr << "billpayctl audit verify: the database is unavailable ("
-                  << store::to_string(check.error()) << ")\n";
-        return 1;
-    }
-    if (check->broken) {
-        std::printf("audit trail BROKEN at row %lld: %s\n",
-                    static_cast<long long>(check->broken->row_id), check->broken->problem.c_str());
-        return 1;
-    }
-    std::printf("audit trail intact: %lld rows; last hash %s\n",
-                static_cast<long long>(check->rows), check->last_hash.c_str());
-    return 0;
 }
 
 int audit_list(const config::settings& settings, const std::string& record, int limit) {

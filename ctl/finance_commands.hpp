@@ -38,7 +38,6 @@ int report_daily(const config::settings& settings, const std::string& from, cons
                  const std::string& format, const std::string& output);
 int report_gl(const config::settings& settings, const std::string& date, const std::string& output);
 
-int audit_verify(const config::settings& settings);
 int audit_list(const config::settings& settings, const std::string& record, int limit);
 
 /// The `n` days before today in the utility's time zone, as (from, to): for --last-days.

@@ -12,6 +12,7 @@
 #include "config/load.hpp"
 #include "ctl/command_session.hpp"
 #include "ctl/finance_commands.hpp"
+#include "ctl/privacy_commands.hpp"
 #include "logging/log.hpp"
 #include "store/audit.hpp"
 #include "store/migrations.hpp"
@@ -86,6 +87,10 @@ int run_receipts_replay(const std::string& config_file, const std::string& id) {
     if (!replayed) {
         if (replayed.error() == store::error::not_found) {
             std::cerr << "billpayctl receipts replay: no message " << id << '\n';
+        } else if (replayed.error() == store::error::conflict) {
+            std::cerr << "billpayctl receipts replay: " << id
+                      << "'s body was purged under retention (retention.receipt_body_days); it "
+                         "cannot be sent again\n";
         } else {
             std::cerr << "billpayctl receipts replay: the database is unavailable ("
                       << store::to_string(replayed.error()) << ")\n";
@@ -215,6 +220,46 @@ int main(int argc, char** argv) {
     int audit_limit = 50;
     audit_list->add_option("--record", audit_record, "only rows naming this id");
     audit_list->add_option("--limit", audit_limit, "at most this many");
+    auto* audit_checkpoint = audit->add_subcommand(
+        "checkpoint", "sign every whole day of the chain not signed yet (daily timer)");
+
+    // The privacy policy's tools (docs/privacy.md, docs/incident-response.md).
+    auto* purge = app.add_subcommand("purge", "apply retention: reduce or delete old records");
+    bool dry_run = false;
+    purge->add_flag("--dry-run", dry_run, "count what would be purged; change nothing");
+    auto* customer = app.add_subcommand("customer", "a customer's own data");
+    customer->require_subcommand(1);
+    auto* customer_export =
+        customer->add_subcommand("export", "everything billpayd holds about one account (audited)");
+    std::string account_number;
+    std::string export_format = "json";
+    std::string export_reason;
+    customer_export->add_option("--account", account_number, "the account number")->required();
+    customer_export->add_option("--format", export_format, "json (default) or csv")
+        ->check(CLI::IsMember({"json", "csv"}));
+    customer_export->add_option("--output,-o", output, "write here instead of standard output");
+    customer_export->add_option("--reason", export_reason, "e.g. the customer's request number");
+    auto* breach = app.add_subcommand("breach", "find and notify the customers a breach touched");
+    breach->require_subcommand(1);
+    auto* breach_scope = breach->add_subcommand(
+        "scope", "accounts whose records were created, changed or read in a window (CSV)");
+    bool accounts_from_audit = false;
+    std::string incident_id;
+    breach_scope->add_option("--from", from, "start of the window (RFC 3339 or date)")->required();
+    breach_scope->add_option("--to", to, "end of the window, exclusive")->required();
+    breach_scope->add_flag("--accounts-from-audit", accounts_from_audit,
+                           "also accounts the audit trail names in the window (reads included)");
+    breach_scope->add_option("--incident", incident_id, "the incident's id, for the audit trail");
+    breach_scope->add_option("--output,-o", output, "write here instead of standard output");
+    auto* breach_notify = breach->add_subcommand(
+        "notify", "queue one breach_notice per affected email, once per incident");
+    std::string accounts_file;
+    std::string template_file;
+    breach_notify->add_option("--incident", incident_id, "the incident's id")->required();
+    breach_notify->add_option("--accounts", accounts_file, "breach scope's CSV")->required();
+    breach_notify->add_option("--template", template_file, "the notice: subject line, then text")
+        ->required();
+    breach_notify->add_flag("--dry-run", dry_run, "count what would be queued; queue nothing");
     CLI11_PARSE(app, argc, argv);
 
     billpay::logging::init("warn");
@@ -269,6 +314,21 @@ int main(int argc, char** argv) {
     }
     if (*audit_list) {
         return ctl::audit_list(settings, audit_record, audit_limit);
+    }
+    if (*audit_checkpoint) {
+        return ctl::audit_checkpoint(settings);
+    }
+    if (*purge) {
+        return ctl::purge(settings, dry_run);
+    }
+    if (*customer_export) {
+        return ctl::customer_export(settings, account_number, export_format, output, export_reason);
+    }
+    if (*breach_scope) {
+        return ctl::breach_scope(settings, from, to, accounts_from_audit, incident_id, output);
+    }
+    if (*breach_notify) {
+        return ctl::breach_notify(settings, incident_id, accounts_file, template_file, dry_run);
     }
     return 2;
 }

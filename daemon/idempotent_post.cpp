@@ -24,8 +24,8 @@ boost::system::result<std::string, api_error> idempotency_key(const request& req
     return std::string(key);
 }
 
-/// Every POST here takes a JSON body, and says so: anything else is 415, before it is read as
-/// JSON (a form or text body read as JSON could mean something its sender did not).
+}  // namespace
+
 std::optional<api_error> json_body_refusal(const request& req) {
     if (req.count(http::field::content_type) != 1) {
         return api_error{http::status::unsupported_media_type, error_type::invalid_request_error,
@@ -44,8 +44,6 @@ std::optional<api_error> json_body_refusal(const request& req) {
     }
     return std::nullopt;
 }
-
-}  // namespace
 
 response from_stored(const store::stored_response& stored) {
     response res{static_cast<http::status>(stored.status), 11};

@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,10 @@
 #include "store/idempotency_keys.hpp"
 
 namespace billpay::daemon {
+
+/// Every request with a body here takes JSON, and says so: anything else is 415, before it is
+/// read as JSON (a form or text body read as JSON could mean something its sender did not).
+std::optional<api_error> json_body_refusal(const request& req);
 
 /// What the work under a claimed key decided about the key.
 enum class key_outcome {

@@ -304,6 +304,19 @@ bool valid_account_number(std::string_view text) {
     });
 }
 
+boost::system::result<account_update, api_error> parse_account_update(std::string_view body) {
+    BILLPAY_TAKE(value, parse_object(body));
+    const auto& object = value.get_object();
+    if (auto e = check_keys(object, "", {"email"})) {
+        return *e;
+    }
+    BILLPAY_TAKE(email, string_field(object, "email", "email", true, 254));
+    if (!valid_email(*email)) {
+        return invalid("email", "The email address is not valid.");
+    }
+    return account_update{*email};
+}
+
 boost::system::result<payment_request, api_error> parse_payment_request(std::string_view body) {
     BILLPAY_TAKE(value, parse_object(body));
     const auto& object = value.get_object();
@@ -455,7 +468,11 @@ json::object payment_json(const store::payment_record& p) {
                              {"exp_year", p.card.exp_year}};
     o["payment_method"] =
         p.payment_method_id ? json::value(*p.payment_method_id) : json::value(nullptr);
-    o["customer"] = json::object{{"name", p.customer_name}, {"email", p.customer_email}};
+    // A payment retention reduced keeps no name or email (docs/privacy.md).
+    o["customer"] =
+        p.reduced
+            ? json::value(nullptr)
+            : json::value(json::object{{"name", p.customer_name}, {"email", p.customer_email}});
     o["processor"] = p.processor;
     o["processor_reference"] =
         p.processor_reference ? json::value(*p.processor_reference) : json::value(nullptr);

@@ -53,6 +53,12 @@ boost::system::result<payment_request, api_error> parse_payment_request(std::str
 boost::system::result<payment_method_request, api_error> parse_payment_method_request(
     std::string_view body);
 
+/// PATCH /v1/accounts/{account_number}: {"email"}, strictly.
+struct account_update {
+    std::string email;
+};
+boost::system::result<account_update, api_error> parse_account_update(std::string_view body);
+
 /// Account numbers: 1-32 of A-Z a-z 0-9 and '-'. The portal names one on every read.
 bool valid_account_number(std::string_view text);
 

@@ -180,6 +180,20 @@ asio::awaitable<api_result> payments_api::create_payment(request_context& ctx, r
                                        "The amount is above the largest payment accepted (" +
                                            std::to_string(settings_.payments.max_amount) + ").");
             }
+            const auto& keys = settings_.payments.metadata_keys;
+            for (const auto& [key, value] : p->metadata) {
+                if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+                    // The key given is not named back: it may be free text.
+                    std::string allowed_keys;
+                    for (const auto& k : keys) {
+                        allowed_keys += (allowed_keys.empty() ? "" : ", ") + k;
+                    }
+                    return invalid_request(
+                        "metadata", "metadata_key_not_allowed",
+                        "Metadata may carry only these keys (payments.metadata_keys): " +
+                            (allowed_keys.empty() ? std::string("none") : allowed_keys) + ".");
+                }
+            }
             std::string card_fingerprint;
             if (p->card) {
                 auto checked = check_card(*p->card);

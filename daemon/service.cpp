@@ -82,6 +82,7 @@ service::service(config::settings settings)
       refund_store_(database_),
       settlements_(database_),
       audit_(database_),
+      privacy_records_(database_),
       outbox_(database_),
       clients_(settings_.clients),
       fingerprints_(settings_.tokenizer.fingerprint_key.reveal()),
@@ -93,6 +94,7 @@ service::service(config::settings settings)
       payments_api_(settings_, clients_, posts_, payment_service_, payment_store_, audit_,
                     fingerprints_, answers_),
       finance_api_(settings_, clients_, posts_, refunds_, refund_store_, settlements_, audit_),
+      accounts_api_(clients_, privacy_records_),
       transport_(
           correspondence::make_transport(settings_.correspondence.transport, ioc_.get_executor())),
       dispatcher_(ioc_, dispatcher_settings_from(settings_), outbox_, *transport_, instance_name()),
@@ -101,6 +103,7 @@ service::service(config::settings settings)
     add_routes();
     payments_api_.add_routes(routes_);
     finance_api_.add_routes(routes_);
+    accounts_api_.add_routes(routes_);
 }
 
 service::~service() = default;

@@ -10,6 +10,7 @@
 #include "config/settings.hpp"
 #include "correspondence/dispatcher.hpp"
 #include "correspondence/transport.hpp"
+#include "daemon/accounts_api.hpp"
 #include "daemon/api_clients.hpp"
 #include "daemon/finance_api.hpp"
 #include "daemon/http_server.hpp"
@@ -80,6 +81,7 @@ class service {
     store::refund_store refund_store_;
     store::settlement_records settlements_;
     store::audit_trail audit_;
+    store::privacy_records privacy_records_;
     store::outbox outbox_;
     api_clients clients_;
     tokenizer::fingerprinter fingerprints_;
@@ -91,6 +93,7 @@ class service {
     idempotent_posts posts_;
     payments_api payments_api_;
     finance_api finance_api_;
+    accounts_api accounts_api_;
     std::unique_ptr<correspondence::transport> transport_;
     correspondence::dispatcher dispatcher_;
     router routes_;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "model/money.hpp"
+#include "model/text.hpp"
 
 namespace billpay::finance {
 namespace {
@@ -17,33 +18,7 @@ std::string decimal(std::int64_t minor, const std::string& currency) {
     return unit ? model::to_decimal({minor, *unit}) : std::to_string(minor);
 }
 
-/// A CSV field, quoted when it must be; a leading =, +, - or @ is prefixed with ' so that a
-/// spreadsheet never runs it as a formula.
-std::string csv(const std::string& text) {
-    std::string value = text;
-    // What a spreadsheet may read as the start of a formula (OWASP's list: = + - @, tab, CR).
-    // A negative amount ("-12.34", all digits and one point) stays a number; "-1+cmd|…" does not.
-    const bool plain_negative = value.size() > 1 && value[0] == '-' &&
-                                value.find_first_not_of("0123456789.", 1) == std::string::npos &&
-                                std::count(value.begin(), value.end(), '.') <= 1 &&
-                                value[1] != '.' && value.back() != '.';
-    if (!value.empty() && !plain_negative &&
-        (value[0] == '=' || value[0] == '+' || value[0] == '@' || value[0] == '-' ||
-         value[0] == '\t' || value[0] == '\r')) {
-        value.insert(0, 1, '\'');
-    }
-    if (value.find_first_of(",\"\r\n") == std::string::npos) {
-        return value;
-    }
-    std::string out = "\"";
-    for (char c : value) {
-        if (c == '"') {
-            out += '"';
-        }
-        out += c;
-    }
-    return out + "\"";
-}
+std::string csv(const std::string& text) { return model::csv_field(text); }
 
 std::string html(const std::string& text) {
     std::string out;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace billpay::model {
@@ -10,5 +11,9 @@ namespace billpay::model {
 /// and isolates (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), the line and paragraph
 /// separators (U+2028, U+2029) and the byte order mark (U+FEFF).
 bool is_plain_text(std::string_view utf8) noexcept;
+
+/// A CSV field, quoted when it must be; a leading =, +, - or @ is prefixed with ' so that a
+/// spreadsheet never runs it as a formula (finance's reports, customers' exports, breach lists).
+std::string csv_field(std::string_view text);
 
 }  // namespace billpay::model

@@ -121,6 +121,94 @@ std::vector<audit_row> list_audit(pqxx::connection& conn, const std::string& rec
     return out;
 }
 
+std::string checkpoint_message(const audit_checkpoint& c) {
+    return "billpay-audit-checkpoint-v1\n" + c.day + "\n" + std::to_string(c.last_id) + "\n" +
+           c.last_hash + "\n" + std::to_string(c.rows_through) + "\n";
+}
+
+std::vector<audit_checkpoint> days_to_checkpoint(pqxx::connection& conn) {
+    pqxx::read_transaction tx(conn);
+    auto rows = tx.exec(
+        "WITH bounds AS ("
+        "  SELECT coalesce((SELECT max(day) + 1 FROM audit_checkpoints),"
+        "                  (SELECT min((at AT TIME ZONE 'UTC')::date) FROM audit_log)) AS first,"
+        "         (now() AT TIME ZONE 'UTC')::date - 1 AS last),"
+        " days AS (SELECT d::date AS day FROM bounds,"
+        "          generate_series(bounds.first, bounds.last, interval '1 day') AS d"
+        "          WHERE bounds.first IS NOT NULL),"
+        " ends AS (SELECT day, (SELECT max(id) FROM audit_log"
+        "                       WHERE at < (day + 1)::timestamp AT TIME ZONE 'UTC') AS last_id"
+        "          FROM days)"
+        " SELECT to_char(day, 'YYYY-MM-DD'), coalesce(last_id, 0),"
+        "        coalesce((SELECT hash FROM audit_log WHERE id = last_id), '" +
+        genesis +
+        "'),"
+        "        (SELECT count(*) FROM audit_log WHERE id <= coalesce(last_id, 0))"
+        " FROM ends ORDER BY day");
+    std::vector<audit_checkpoint> out;
+    for (const auto& r : rows) {
+        out.push_back({r[0].as<std::string>(), r[1].as<std::int64_t>(), r[2].as<std::string>(),
+                       r[3].as<std::int64_t>(), ""});
+    }
+    return out;
+}
+
+void add_checkpoints(pqxx::connection& conn, const std::vector<audit_checkpoint>& checkpoints) {
+    pqxx::work tx(conn);
+    for (const auto& c : checkpoints) {
+        tx.exec_params(
+            "INSERT INTO audit_checkpoints (day, last_id, last_hash, rows_through, signature)"
+            " VALUES ($1::date, $2, $3, $4, $5) ON CONFLICT (day) DO NOTHING",
+            c.day, c.last_id, c.last_hash, c.rows_through, c.signature);
+    }
+    tx.commit();
+}
+
+std::vector<audit_checkpoint> list_checkpoints(pqxx::connection& conn) {
+    pqxx::read_transaction tx(conn);
+    std::vector<audit_checkpoint> out;
+    for (const auto& r :
+         tx.exec("SELECT to_char(day, 'YYYY-MM-DD'), last_id, last_hash, rows_through, signature"
+                 " FROM audit_checkpoints ORDER BY day")) {
+        out.push_back({r[0].as<std::string>(), r[1].as<std::int64_t>(), r[2].as<std::string>(),
+                       r[3].as<std::int64_t>(), r[4].as<std::string>()});
+    }
+    return out;
+}
+
+checkpoint_state state_at(pqxx::connection& conn, std::int64_t last_id) {
+    pqxx::read_transaction tx(conn);
+    auto r = tx.exec_params(
+        "SELECT coalesce((SELECT hash FROM audit_log WHERE id = $1), ''),"
+        " (SELECT count(*) FROM audit_log WHERE id <= $1)",
+        last_id)[0];
+    checkpoint_state state{r[0].as<std::string>(), r[1].as<std::int64_t>()};
+    if (last_id == 0) {
+        state.hash = genesis;
+    }
+    return state;
+}
+
+boost::asio::awaitable<result<std::vector<audit_checkpoint>>> audit_trail::days_to_checkpoint() {
+    co_return co_await db_.call(
+        [](pqxx::connection& conn) { return store::days_to_checkpoint(conn); });
+}
+
+boost::asio::awaitable<result<void>> audit_trail::add_checkpoints(
+    std::vector<audit_checkpoint> signed_days) {
+    co_return co_await db_.call(
+        [&signed_days](pqxx::connection& conn) { store::add_checkpoints(conn, signed_days); });
+}
+
+boost::asio::awaitable<result<std::vector<audit_checkpoint>>> audit_trail::checkpoints() {
+    co_return co_await db_.call([](pqxx::connection& conn) { return list_checkpoints(conn); });
+}
+
+boost::asio::awaitable<result<checkpoint_state>> audit_trail::state_at(std::int64_t last_id) {
+    co_return co_await db_.call(
+        [last_id](pqxx::connection& conn) { return store::state_at(conn, last_id); });
+}
+
 boost::asio::awaitable<result<void>> audit_trail::append(const audit_entry& entry) {
     co_return co_await db_.call([&entry](pqxx::connection& conn) { append_audit(conn, entry); });
 }

@@ -62,6 +62,34 @@ audit_check verify_audit(pqxx::connection& conn);
 /// Rows, newest first, optionally only those naming `record`.
 std::vector<audit_row> list_audit(pqxx::connection& conn, const std::string& record, int limit);
 
+/// A day's last row of the chain, signed with a key that lives outside the database
+/// (config::audit_settings::checkpoint_key): rows cut from the end of the log before it, or the
+/// log rebuilt from a shorter copy, no longer match it. Days are UTC days.
+struct audit_checkpoint {
+    std::string day;           // YYYY-MM-DD
+    std::int64_t last_id = 0;  // 0 when the log had no row by the day's end
+    std::string last_hash;
+    std::int64_t rows_through = 0;  // rows with id <= last_id
+    std::string signature;          // hex HMAC-SHA256 of checkpoint_message
+};
+
+/// What a checkpoint's signature covers.
+std::string checkpoint_message(const audit_checkpoint& c);
+
+/// Unsigned checkpoints for every whole day after the newest checkpoint (or from the log's
+/// first day) through yesterday, empty days included: a missing day is then a gap to explain.
+std::vector<audit_checkpoint> days_to_checkpoint(pqxx::connection& conn);
+void add_checkpoints(pqxx::connection& conn, const std::vector<audit_checkpoint>& checkpoints);
+std::vector<audit_checkpoint> list_checkpoints(pqxx::connection& conn);
+
+/// What the log holds at a checkpoint's row: its hash ("" when the row is gone) and how many
+/// rows there are up to it.
+struct checkpoint_state {
+    std::string hash;
+    std::int64_t rows_through = 0;
+};
+checkpoint_state state_at(pqxx::connection& conn, std::int64_t last_id);
+
 /// The audit trail for the folders above the store.
 class audit_trail {
   public:
@@ -73,6 +101,10 @@ class audit_trail {
     boost::asio::awaitable<result<audit_check>> verify();
     boost::asio::awaitable<result<std::vector<audit_row>>> list(const std::string& record,
                                                                 int limit);
+    boost::asio::awaitable<result<std::vector<audit_checkpoint>>> days_to_checkpoint();
+    boost::asio::awaitable<result<void>> add_checkpoints(std::vector<audit_checkpoint> signed_days);
+    boost::asio::awaitable<result<std::vector<audit_checkpoint>>> checkpoints();
+    boost::asio::awaitable<result<checkpoint_state>> state_at(std::int64_t last_id);
 
   private:
     database& db_;

@@ -10,7 +10,7 @@ namespace billpay::store {
 namespace {
 
 constexpr const char* message_columns =
-    "id, type, payment_id, body, status, attempts,"
+    "id, type, coalesce(payment_id, ''), coalesce(body, ''), status, attempts,"
     " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
     " last_error, last_http_status, extract(epoch FROM now() - created_at)::float8";
 
@@ -126,9 +126,12 @@ bool replay_message(pqxx::connection& conn, const std::string& message_id, const
     pqxx::work tx(conn);
     auto r = tx.exec_params(
         "UPDATE outbox_messages SET status = 'pending', next_attempt_at = now(),"
-        "  locked_until = NULL, dead_at = NULL WHERE id = $1",
+        "  locked_until = NULL, dead_at = NULL WHERE id = $1 AND body IS NOT NULL",
         message_id);
     if (r.affected_rows() != 1) {
+        if (!tx.exec_params("SELECT 1 FROM outbox_messages WHERE id = $1", message_id).empty()) {
+            throw failure(error::conflict);  // its body was purged under retention
+        }
         return false;
     }
     tx.exec_params(

@@ -22,8 +22,8 @@ class database;
 struct outbox_message {
     std::string id;  // rcpt_…, the same on every attempt
     std::string type;
-    std::string payment_id;
-    std::string body;  // the JSON document sent, rendered once
+    std::string payment_id;  // "" for a breach_notice
+    std::string body;        // the JSON document sent, rendered once ("" once purged)
     std::string status;
     int attempts = 0;
     std::string created_at;
@@ -73,7 +73,8 @@ std::vector<outbox_message> list_messages(pqxx::connection& conn, const std::str
                                           int limit);
 
 /// Puts a dead or delivered message back in the queue, recorded in the attempts log and the
-/// audit trail (`audit`), in one transaction. False when there is no such message.
+/// audit trail (`audit`), in one transaction. False when there is no such message; throws
+/// failure(error::conflict) when retention purged its body (it cannot be sent again).
 bool replay_message(pqxx::connection& conn, const std::string& message_id, const std::string& actor,
                     const audit_entry& audit);
 

@@ -71,7 +71,12 @@ std::optional<payment_method_record> find_payment_method(pqxx::connection& conn,
 bool delete_payment_method(pqxx::connection& conn, const std::string& id) {
     pqxx::work tx(conn);
     auto r = tx.exec_params(
-        "UPDATE payment_methods SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL", id);
+        // Deleted at once (the privacy policy): only brand, last 4 and dates stay, for the
+        // payments that name the card.
+        "UPDATE payment_methods SET deleted_at = now(), processor_token = NULL,"
+        " card_exp_month = NULL, card_exp_year = NULL, card_fingerprint = NULL"
+        " WHERE id = $1 AND deleted_at IS NULL",
+        id);
     tx.commit();
     return r.affected_rows() == 1;
 }

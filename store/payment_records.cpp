@@ -44,6 +44,8 @@ payment_record read_payment(const pqxx::row& row) {
     p.token_owned = row[25].as<bool>();
     p.created_at = row[26].as<std::string>();
     p.updated_at = row[27].as<std::string>();
+    p.reduced = row[28].as<bool>();
+    p.notify_email = row[29].as<std::string>();
     return p;
 }
 

@@ -42,13 +42,18 @@ struct payment_record {
     std::optional<std::string> processor_reference;
     std::optional<std::string> decline_code;
     std::optional<std::string> failure_message;
-    std::string customer_name;
-    std::string customer_email;
+    std::string customer_name;   // "" once reduced
+    std::string customer_email;  // the address the payment was sent to ("" once reduced)
+    /// Where the payment's later notices go: the account's corrected email if it was corrected
+    /// after this payment (PATCH /v1/accounts/…), else customer_email.
+    std::string notify_email;
     std::string metadata_json = "{}";
     int recovery_attempts = 0;
     bool needs_review = false;
     std::string created_at;  // RFC 3339, UTC
     std::string updated_at;
+    /// Retention reduced it (billpayctl purge): name, email, metadata, expiry, fingerprint gone.
+    bool reduced = false;
 };
 
 /// What a payment's request (or the recovery worker) learned: its final status, or, with status

@@ -4,19 +4,16 @@
 
 #include "store/database.hpp"
 #include "store/outbox.hpp"
+#include "store/rows.hpp"
 
 namespace billpay::store {
 namespace {
 
-constexpr const char* refund_columns =
-    "id, payment_id, amount, currency, status, kind, reason, requested_by, processor_reference,"
-    " failure_code, failure_message, attempts, needs_review,"
-    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-    " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
-
 std::optional<std::string> optional_text(const pqxx::field& f) {
     return f.is_null() ? std::nullopt : std::optional<std::string>(f.as<std::string>());
 }
+
+}  // namespace
 
 refund_record read_refund(const pqxx::row& r) {
     refund_record out;
@@ -37,6 +34,8 @@ refund_record read_refund(const pqxx::row& r) {
     out.updated_at = r[14].as<std::string>();
     return out;
 }
+
+namespace {
 
 std::optional<refund_record> find_in(pqxx::transaction_base& tx, const std::string& id,
                                      bool for_update) {

@@ -32,7 +32,7 @@ const std::map<std::string_view, std::string>& definitions() {
          "   AND next_attempt_at <= now()"
          "   AND coalesce(locked_until, '-infinity') < now()"
          "   ORDER BY next_attempt_at LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-         " RETURNING id, type, payment_id, body, status, attempts,"
+         " RETURNING id, type, coalesce(payment_id, ''), body, status, attempts,"
          " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
          " last_error, last_http_status, extract(epoch FROM now() - created_at)::float8"},
         {record_attempts,

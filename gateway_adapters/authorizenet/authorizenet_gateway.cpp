@@ -129,6 +129,19 @@ outcome incomplete(https::send_stage stage) {
     return stage == https::send_stage::not_sent ? outcome::failed : outcome::unknown;
 }
 
+/// At most `max` bytes of `text`, not cutting a UTF-8 character in two (Authorize.Net's field
+/// lengths).
+std::string_view utf8_prefix(std::string_view text, std::size_t max) {
+    if (text.size() <= max) {
+        return text;
+    }
+    std::size_t end = max;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+        --end;
+    }
+    return text.substr(0, end);
+}
+
 }  // namespace
 
 authorizenet_gateway::authorizenet_gateway(const config::authorizenet_settings& settings,
@@ -179,7 +192,7 @@ asio::awaitable<authorizenet_gateway::exchange> authorizenet_gateway::call(
 
 asio::awaitable<tokenize_result> authorizenet_gateway::make_payment_profile(
     const std::string& customer_reference, token_use use, const write_fn& write_payment,
-    deadline by) {
+    const write_fn& write_bill_to, deadline by) {
     const bool once = use == token_use::one_payment;
     // A one-payment profile's customer id is random (20 characters, 90 bits): it names no one.
     const std::string merchant_customer_id =
@@ -199,6 +212,9 @@ asio::awaitable<tokenize_result> authorizenet_gateway::make_payment_profile(
         w.open("profile").field("merchantCustomerId", merchant_customer_id);
         w.field("description", once ? "billpayd one payment" : "billpayd account");
         w.open("paymentProfiles").field("customerType", "individual");
+        if (write_bill_to) {
+            write_bill_to(w);
+        }
         w.open("payment");
         write_payment(w);
         w.close().close().close();
@@ -235,6 +251,9 @@ asio::awaitable<tokenize_result> authorizenet_gateway::make_payment_profile(
     const write_fn add_payment_profile = [&](request_writer& w) {
         w.field("customerProfileId", profile_id);
         w.open("paymentProfile").field("customerType", "individual");
+        if (write_bill_to) {
+            write_bill_to(w);
+        }
         w.open("payment");
         write_payment(w);
         w.close().close();
@@ -275,7 +294,31 @@ asio::awaitable<tokenize_result> authorizenet_gateway::tokenize(
             .close();
         OPENSSL_cleanse(expiry, sizeof expiry);
     };
-    co_return co_await make_payment_profile(customer_reference, use, write_card, by);
+    // The cardholder's name and postal code, when the portal sent them, go only here: for
+    // Authorize.Net's address (AVS) and name checks. billpayd keeps neither.
+    write_fn write_bill_to;
+    if (!card.name().empty() || !card.postal_code().empty()) {
+        write_bill_to = [&card](request_writer& w) {
+            const std::string_view name = card.name();
+            const auto space = name.rfind(' ');
+            const std::string_view first =
+                space == std::string_view::npos ? std::string_view() : name.substr(0, space);
+            const std::string_view last =
+                space == std::string_view::npos ? name : name.substr(space + 1);
+            w.open("billTo");
+            if (!first.empty()) {
+                w.field("firstName", utf8_prefix(first, 50));
+            }
+            if (!last.empty()) {
+                w.field("lastName", utf8_prefix(last, 50));
+            }
+            if (!card.postal_code().empty()) {
+                w.field("zip", utf8_prefix(card.postal_code(), 20));
+            }
+            w.close();
+        };
+    }
+    co_return co_await make_payment_profile(customer_reference, use, write_card, write_bill_to, by);
 }
 
 asio::awaitable<token_description> authorizenet_gateway::adopt_token(
@@ -293,7 +336,7 @@ asio::awaitable<token_description> authorizenet_gateway::adopt_token(
             .field("dataValue", browser.value)
             .close();
     };
-    auto made = co_await make_payment_profile(customer_reference, use, write_opaque, by);
+    auto made = co_await make_payment_profile(customer_reference, use, write_opaque, {}, by);
     if (made.result != outcome::approved) {
         out.result = made.result;
         out.decline_code = made.decline_code;

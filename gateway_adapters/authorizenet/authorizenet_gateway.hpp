@@ -119,9 +119,11 @@ class authorizenet_gateway final : public gateway {
     /// `write_payment` writes (a card or opaqueData): a saved card's. For one payment, a customer
     /// profile of its own instead, deleted with the payment (discard_token): one-payment cards
     /// never count toward the account's ten, nor share a profile with another payment.
+    /// `write_bill_to` (may be empty) writes the cardholder's name and postal code, for the
+    /// processor's address and name checks.
     boost::asio::awaitable<tokenize_result> make_payment_profile(
         const std::string& customer_reference, token_use use, const write_fn& write_payment,
-        deadline by);
+        const write_fn& write_bill_to, deadline by);
     /// Every page of a transaction list request; `write_filter` writes its fields before
     /// sorting and paging.
     boost::asio::awaitable<transaction_list> list_transactions(std::string_view request_name,

@@ -217,6 +217,14 @@ asio::awaitable<tokenize_result> stripe_gateway::tokenize(const tokenizer::card_
     OPENSSL_cleanse(month, sizeof month);
     OPENSSL_cleanse(year, sizeof year);
     append_form(body, "card[cvc]", card.cvc());
+    // The cardholder's name and postal code, when the portal sent them, go only here: for
+    // Stripe's address (AVS) and name checks. billpayd keeps neither.
+    if (!card.name().empty()) {
+        append_form(body, "billing_details[name]", card.name());
+    }
+    if (!card.postal_code().empty()) {
+        append_form(body, "billing_details[address][postal_code]", card.postal_code());
+    }
     const std::string path = "/v1/payment_methods";
     const std::string no_key;
     auto answer = co_await post(path, req, no_key, by);

@@ -41,6 +41,10 @@ const std::map<std::string, std::vector<std::string>>& schema() {
         {"*.creditCard",
          {"cardNumber", "expirationDate", "cardCode", "isPaymentToken", "cryptogram"}},
         {"*.opaqueData", {"dataDescriptor", "dataValue", "dataKey", "expirationTimeStamp"}},
+        // customerAddressType (Authorize.Net's API reference).
+        {"*.billTo",
+         {"firstName", "lastName", "company", "address", "city", "state", "zip", "country",
+          "phoneNumber", "faxNumber"}},
         {"createCustomerPaymentProfileRequest",
          {"merchantAuthentication", "refId", "customerProfileId", "paymentProfile",
           "validationMode"}},

@@ -27,26 +27,29 @@ if [[ -n "$verify_output" ]]; then
 fi
 echo "systemd-analyze verify: clean"
 
-# The daily reconciliation: a oneshot service and its timer, verified the same way.
+# The daily timers (reconciliation; retention purge and audit checkpoint): a oneshot service and
+# its timer each, verified the same way.
 ctl_binary="$(dirname "$binary")/billpayctl"
-sed "s#/usr/bin/billpayctl#$ctl_binary#g" "$unit_dir/billpayd-reconcile.service" \
-    >"$scratch/billpayd-reconcile.service"
-cp "$unit_dir/billpayd-reconcile.timer" "$scratch/billpayd-reconcile.timer"
-verify_output=$(systemd-analyze verify "$scratch/billpayd-reconcile.service" \
-    "$scratch/billpayd-reconcile.timer" 2>&1 || echo "exit status $?")
-if [[ -n "$verify_output" ]]; then
-    echo "FAIL: systemd-analyze verify (reconcile):" >&2
-    echo "$verify_output" >&2
-    exit 1
-fi
-exposure_line=$(systemd-analyze security --offline=yes "$unit_dir/billpayd-reconcile.service" 2>&1 | tail -n 1)
-exposure=$(echo "$exposure_line" | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
-echo "systemd-analyze security (reconcile): $exposure_line"
-if [[ -z "$exposure" ]] || ! awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }'; then
-    echo "FAIL: reconcile exposure ${exposure:-unknown} is above 2.0" >&2
-    exit 1
-fi
-echo "systemd-analyze verify (reconcile service and timer): clean"
+for job in reconcile purge; do
+    sed "s#/usr/bin/billpayctl#$ctl_binary#g" "$unit_dir/billpayd-$job.service" \
+        >"$scratch/billpayd-$job.service"
+    cp "$unit_dir/billpayd-$job.timer" "$scratch/billpayd-$job.timer"
+    verify_output=$(systemd-analyze verify "$scratch/billpayd-$job.service" \
+        "$scratch/billpayd-$job.timer" 2>&1 || echo "exit status $?")
+    if [[ -n "$verify_output" ]]; then
+        echo "FAIL: systemd-analyze verify ($job):" >&2
+        echo "$verify_output" >&2
+        exit 1
+    fi
+    exposure_line=$(systemd-analyze security --offline=yes "$unit_dir/billpayd-$job.service" 2>&1 | tail -n 1)
+    exposure=$(echo "$exposure_line" | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
+    echo "systemd-analyze security ($job): $exposure_line"
+    if [[ -z "$exposure" ]] || ! awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }'; then
+        echo "FAIL: $job exposure ${exposure:-unknown} is above 2.0" >&2
+        exit 1
+    fi
+    echo "systemd-analyze verify ($job service and timer): clean"
+done
 
 mkdir -p "$scratch/root/etc"
 systemd-sysusers --root="$scratch/root" "$unit_dir/billpayd.sysusers.conf" >/dev/null 2>&1

@@ -1,0 +1,368 @@
+#include "store/privacy.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <pqxx/pqxx>
+
+#include "model/digest.hpp"
+#include "store/database.hpp"
+#include "store/rows.hpp"
+#include "store/statements.hpp"
+
+namespace billpay::store {
+namespace {
+
+std::optional<std::string> optional_text(const pqxx::field& f) {
+    return f.is_null() ? std::nullopt : std::optional<std::string>(f.as<std::string>());
+}
+
+constexpr const char* utc_ms = "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'";
+
+std::string utc(const std::string& column) {
+    return "to_char(" + column + " AT TIME ZONE 'UTC', " + utc_ms + ")";
+}
+
+// Each kind of record's purge: the rows it selects (`candidates`, a query of ids or keys with
+// $1 = the cutoff in days, $2 = the batch size) and what it does to them.
+struct purge_rule {
+    const char* name;
+    std::string candidates;
+    std::string apply;  // $1: the candidates' ids as text[]
+    std::int64_t purge_counts::*count;
+    int retention_policy::*days;
+};
+
+const std::vector<purge_rule>& purge_rules() {
+    static const std::vector<purge_rule> rules = {
+        // A final payment older than the period keeps what reconciliation and the ledger need.
+        {"payments",
+         "SELECT id FROM payments WHERE reduced_at IS NULL AND status <> 'pending'"
+         " AND created_at < now() - make_interval(days => $1) ORDER BY created_at LIMIT $2"
+         " FOR UPDATE SKIP LOCKED",
+         "UPDATE payments SET customer_name = NULL, customer_email = NULL, metadata = '{}',"
+         " card_exp_month = NULL, card_exp_year = NULL, card_fingerprint = NULL,"
+         " reduced_at = now() WHERE id = ANY($1::text[])",
+         &purge_counts::payments_reduced, &retention_policy::payment_days},
+        {"refunds",
+         "SELECT id FROM refunds WHERE reduced_at IS NULL AND status <> 'pending'"
+         " AND created_at < now() - make_interval(days => $1) ORDER BY created_at LIMIT $2"
+         " FOR UPDATE SKIP LOCKED",
+         "UPDATE refunds SET reason = '', reduced_at = now() WHERE id = ANY($1::text[])",
+         &purge_counts::refunds_reduced, &retention_policy::payment_days},
+        // A key's answer holds the customer's name and email; a key still leased is a request
+        // still running (or one recovery waits for).
+        {"idempotency_keys",
+         "SELECT client_id || chr(31) || key FROM idempotency_keys"
+         " WHERE created_at < now() - make_interval(days => $1)"
+         " AND (state = 'finished' OR coalesce(leased_until, locked_at) < now())"
+         " ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+         "DELETE FROM idempotency_keys WHERE client_id || chr(31) || key = ANY($1::text[])",
+         &purge_counts::idempotency_keys_deleted, &retention_policy::idempotency_key_days},
+        // A message still to be sent keeps its body; a delivered or dead one loses it.
+        {"receipt_bodies",
+         "SELECT id FROM outbox_messages WHERE status IN ('delivered', 'dead')"
+         " AND body IS NOT NULL AND created_at < now() - make_interval(days => $1)"
+         " ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+         "UPDATE outbox_messages SET body = NULL, body_purged_at = now()"
+         " WHERE id = ANY($1::text[])",
+         &purge_counts::receipt_bodies_deleted, &retention_policy::receipt_body_days},
+        // Deleted saved cards lose token, expiry and fingerprint when deleted; these are ones
+        // deleted before that (days: none).
+        {"payment_methods",
+         "SELECT id FROM payment_methods WHERE deleted_at IS NOT NULL"
+         " AND (processor_token IS NOT NULL OR card_fingerprint IS NOT NULL"
+         "      OR card_exp_month IS NOT NULL) AND $1 >= 0"
+         " ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+         "UPDATE payment_methods SET processor_token = NULL, card_exp_month = NULL,"
+         " card_exp_year = NULL, card_fingerprint = NULL WHERE id = ANY($1::text[])",
+         &purge_counts::payment_methods_reduced, nullptr},
+        // A correction older than the period, of an account with no payment newer than it.
+        {"account_contacts",
+         "SELECT c.account_number FROM account_contacts c"
+         " WHERE c.updated_at < now() - make_interval(days => $1)"
+         " AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.account_number = c.account_number"
+         "                 AND p.created_at >= now() - make_interval(days => $1))"
+         " ORDER BY c.updated_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+         "DELETE FROM account_contacts WHERE account_number = ANY($1::text[])",
+         &purge_counts::account_contacts_deleted, &retention_policy::payment_days},
+    };
+    return rules;
+}
+
+int days_of(const purge_rule& rule, const retention_policy& policy) {
+    return rule.days == nullptr ? 0 : policy.*rule.days;
+}
+
+}  // namespace
+
+purge_counts count_purgeable(pqxx::connection& conn, const retention_policy& policy) {
+    purge_counts counts;
+    pqxx::read_transaction tx(conn);
+    for (const auto& rule : purge_rules()) {
+        // The candidates without their row locks (a read-only count takes none).
+        std::string query = rule.candidates;
+        query.erase(query.find(" LIMIT $2"));
+        counts.*rule.count =
+            tx.exec_params("SELECT count(*) FROM (" + query + ") AS c", days_of(rule, policy))[0][0]
+                .as<std::int64_t>();
+    }
+    return counts;
+}
+
+purge_counts purge_batch(pqxx::connection& conn, const retention_policy& policy) {
+    purge_counts counts;
+    for (const auto& rule : purge_rules()) {
+        pqxx::work tx(conn);
+        std::vector<std::string> ids;
+        for (const auto& row :
+             tx.exec_params(rule.candidates, days_of(rule, policy), policy.batch_size)) {
+            ids.push_back(row[0].as<std::string>());
+        }
+        if (!ids.empty()) {
+            tx.exec_params(rule.apply, statements::text_array(ids));
+        }
+        tx.commit();
+        counts.*rule.count = static_cast<std::int64_t>(ids.size());
+    }
+    return counts;
+}
+
+bool account_known(pqxx::connection& conn, const std::string& account_number) {
+    pqxx::read_transaction tx(conn);
+    return tx
+        .exec_params(
+            "SELECT EXISTS (SELECT 1 FROM payments WHERE account_number = $1)"
+            " OR EXISTS (SELECT 1 FROM payment_methods WHERE account_number = $1)"
+            " OR EXISTS (SELECT 1 FROM account_contacts WHERE account_number = $1)",
+            account_number)[0][0]
+        .as<bool>();
+}
+
+account_data export_account(pqxx::connection& conn, const std::string& account_number,
+                            const audit_entry& audit) {
+    // One snapshot for the whole export, and its audit row in the same transaction.
+    pqxx::work tx(conn);
+    tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+    account_data out;
+    out.account_number = account_number;
+    auto contact = tx.exec_params(
+        "SELECT email, " + utc("updated_at") + " FROM account_contacts WHERE account_number = $1",
+        account_number);
+    if (!contact.empty()) {
+        out.contact_email = contact[0][0].as<std::string>();
+        out.contact_updated_at = contact[0][1].as<std::string>();
+    }
+    std::vector<std::string> ids{account_number};
+    for (const auto& row : tx.exec_params(std::string("SELECT ") + payment_columns +
+                                              " FROM payments WHERE account_number = $1"
+                                              " ORDER BY created_at DESC, id DESC",
+                                          account_number)) {
+        out.payments.push_back(read_payment(row));
+        ids.push_back(out.payments.back().id);
+    }
+    for (const auto& row : tx.exec_params(std::string("SELECT ") + refund_columns +
+                                              " FROM refunds WHERE payment_id IN"
+                                              " (SELECT id FROM payments WHERE account_number = $1)"
+                                              " ORDER BY created_at DESC, id DESC",
+                                          account_number)) {
+        out.refunds.push_back(read_refund(row));
+        ids.push_back(out.refunds.back().id);
+    }
+    for (const auto& row :
+         tx.exec_params(std::string("SELECT ") + method_columns + ", " + utc("deleted_at") +
+                            " FROM payment_methods WHERE account_number = $1"
+                            " ORDER BY created_at DESC, id DESC",
+                        account_number)) {
+        out.payment_methods.push_back({read_method(row), optional_text(row[11])});
+        ids.push_back(out.payment_methods.back().method.id);
+    }
+    for (const auto& row : tx.exec_params("SELECT id, type, status, " + utc("created_at") + ", " +
+                                              utc("delivered_at") +
+                                              " FROM outbox_messages WHERE payment_id IN"
+                                              " (SELECT id FROM payments WHERE account_number = $1)"
+                                              " ORDER BY created_at DESC, id DESC",
+                                          account_number)) {
+        out.messages.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
+                                row[2].as<std::string>(), row[3].as<std::string>(),
+                                optional_text(row[4])});
+    }
+    append_audit(tx, audit);
+    // Rows naming the account or any of its records, this export's own included.
+    for (const auto& row : tx.exec_params(
+             "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+             " actor, source, action, records, reason, details, prev_hash, hash"
+             " FROM audit_log WHERE string_to_array(records, ',') && $1::text[] ORDER BY id",
+             statements::text_array(ids))) {
+        audit_row a;
+        a.id = row[0].as<std::int64_t>();
+        a.at = row[1].as<std::string>();
+        a.entry = audit_entry{row[2].as<std::string>(), row[3].as<std::string>(),
+                              row[4].as<std::string>(), row[5].as<std::string>(),
+                              row[6].as<std::string>(), row[7].as<std::string>()};
+        a.prev_hash = row[8].as<std::string>();
+        a.hash = row[9].as<std::string>();
+        out.audit.push_back(std::move(a));
+    }
+    tx.commit();
+    return out;
+}
+
+account_contact correct_email(pqxx::connection& conn, const std::string& account_number,
+                              const std::string& email, const std::string& updated_by,
+                              const audit_entry& audit) {
+    pqxx::work tx(conn);
+    auto row = tx.exec_params(
+        "INSERT INTO account_contacts (account_number, email, updated_by, updated_at)"
+        " VALUES ($1, $2, $3, clock_timestamp())"
+        " ON CONFLICT (account_number) DO UPDATE SET email = EXCLUDED.email,"
+        "   updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at"
+        " RETURNING " +
+            utc("updated_at"),
+        account_number, email, updated_by)[0];
+    append_audit(tx, audit);
+    tx.commit();
+    return {account_number, email, row[0].as<std::string>()};
+}
+
+std::vector<affected_account> breach_scope(pqxx::connection& conn, const std::string& from,
+                                           const std::string& to, bool from_audit,
+                                           const audit_entry& audit) {
+    pqxx::work tx(conn);
+    tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+    // Records created or changed in the window; with from_audit, those the audit trail names
+    // (reads, exports, refunds, replays) in it too. An account's current email is the newer of
+    // its correction and its latest payment's address (a reduced payment has none).
+    std::string sql =
+        "WITH w AS (SELECT $1::timestamptz AS t1, $2::timestamptz AS t2),"
+        " touched AS ("
+        "  SELECT p.account_number FROM payments p, w"
+        "   WHERE (p.created_at >= w.t1 AND p.created_at < w.t2)"
+        "      OR (p.updated_at >= w.t1 AND p.updated_at < w.t2)"
+        "  UNION SELECT p.account_number FROM refunds f JOIN payments p ON p.id = f.payment_id, w"
+        "   WHERE (f.created_at >= w.t1 AND f.created_at < w.t2)"
+        "      OR (f.updated_at >= w.t1 AND f.updated_at < w.t2)"
+        "  UNION SELECT m.account_number FROM payment_methods m, w"
+        "   WHERE (m.created_at >= w.t1 AND m.created_at < w.t2)"
+        "      OR (m.deleted_at >= w.t1 AND m.deleted_at < w.t2)"
+        "  UNION SELECT c.account_number FROM account_contacts c, w"
+        "   WHERE c.updated_at >= w.t1 AND c.updated_at < w.t2";
+    if (from_audit) {
+        sql +=
+            "  UNION SELECT named.account_number FROM audit_log a, w,"
+            "   LATERAL (SELECT p.account_number FROM payments p"
+            "             WHERE p.id = ANY(string_to_array(a.records, ','))"
+            "               OR p.account_number = ANY(string_to_array(a.records, ','))"
+            "            UNION SELECT p.account_number FROM refunds f"
+            "             JOIN payments p ON p.id = f.payment_id"
+            "             WHERE f.id = ANY(string_to_array(a.records, ','))"
+            "            UNION SELECT m.account_number FROM payment_methods m"
+            "             WHERE m.id = ANY(string_to_array(a.records, ','))) AS named"
+            "   WHERE a.at >= w.t1 AND a.at < w.t2";
+    }
+    sql +=
+        ")"
+        " SELECT t.account_number, coalesce(("
+        "   SELECT e.email FROM ("
+        "     SELECT c.email, c.updated_at AS at FROM account_contacts c"
+        "      WHERE c.account_number = t.account_number"
+        "     UNION ALL SELECT p.customer_email, p.created_at FROM payments p"
+        "      WHERE p.account_number = t.account_number AND p.customer_email IS NOT NULL"
+        "   ) e ORDER BY e.at DESC LIMIT 1), '')"
+        " FROM touched t ORDER BY t.account_number";
+    std::vector<affected_account> out;
+    for (const auto& row : tx.exec_params(sql, from, to)) {
+        out.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
+    }
+    append_audit(tx, audit);
+    tx.commit();
+    return out;
+}
+
+std::int64_t queue_breach_notices(pqxx::connection& conn, const std::string& incident_id,
+                                  const std::vector<breach_notice>& notices, bool dry_run,
+                                  const audit_entry& audit) {
+    pqxx::work tx(conn);
+    // One notify at a time per incident: two runs at once cannot both count a notice as new.
+    tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 11))", incident_id);
+    std::int64_t queued = 0;
+    for (const auto& n : notices) {
+        std::string lowered = n.email;
+        std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        const std::string recipient_key = model::sha256_hex(lowered);
+        if (dry_run) {
+            queued += tx.exec_params(
+                            "SELECT 1 FROM outbox_messages WHERE type = 'breach_notice'"
+                            " AND incident_id = $1 AND recipient_key = $2",
+                            incident_id, recipient_key)
+                              .empty()
+                          ? 1
+                          : 0;
+            continue;
+        }
+        queued += tx.exec_params(
+                        "INSERT INTO outbox_messages (id, type, incident_id, recipient_key, body)"
+                        " VALUES ($1, 'breach_notice', $2, $3, $4)"
+                        " ON CONFLICT (incident_id, recipient_key)"
+                        "   WHERE type = 'breach_notice' DO NOTHING",
+                        n.message_id, incident_id, recipient_key, n.body)
+                      .affected_rows();
+    }
+    if (!dry_run) {
+        append_audit(tx, audit);
+    }
+    tx.commit();
+    return queued;
+}
+
+boost::asio::awaitable<result<purge_counts>> privacy_records::count_purgeable(
+    retention_policy policy) {
+    co_return co_await db_.call(
+        [policy](pqxx::connection& conn) { return store::count_purgeable(conn, policy); });
+}
+
+boost::asio::awaitable<result<purge_counts>> privacy_records::purge_batch(retention_policy policy) {
+    co_return co_await db_.call(
+        [policy](pqxx::connection& conn) { return store::purge_batch(conn, policy); });
+}
+
+boost::asio::awaitable<result<void>> privacy_records::audit(audit_entry entry) {
+    co_return co_await db_.call([&entry](pqxx::connection& conn) { append_audit(conn, entry); });
+}
+
+boost::asio::awaitable<result<account_data>> privacy_records::export_account(
+    std::string account_number, audit_entry audit) {
+    co_return co_await db_.call([&](pqxx::connection& conn) -> result<account_data> {
+        if (!account_known(conn, account_number)) {
+            return error::not_found;
+        }
+        return store::export_account(conn, account_number, audit);
+    });
+}
+
+boost::asio::awaitable<result<account_contact>> privacy_records::correct_email(
+    std::string account_number, std::string email, std::string updated_by, audit_entry audit) {
+    co_return co_await db_.call([&](pqxx::connection& conn) {
+        return store::correct_email(conn, account_number, email, updated_by, audit);
+    });
+}
+
+boost::asio::awaitable<result<std::vector<affected_account>>> privacy_records::breach_scope(
+    std::string from, std::string to, bool from_audit, audit_entry audit) {
+    co_return co_await db_.call([&](pqxx::connection& conn) {
+        return store::breach_scope(conn, from, to, from_audit, audit);
+    });
+}
+
+boost::asio::awaitable<result<std::int64_t>> privacy_records::queue_breach_notices(
+    std::string incident_id, std::vector<breach_notice> notices, bool dry_run, audit_entry audit) {
+    auto queued = co_await db_.call([&](pqxx::connection& conn) {
+        return store::queue_breach_notices(conn, incident_id, notices, dry_run, audit);
+    });
+    if (queued && *queued > 0) {
+        db_.messages_added().raise();
+    }
+    co_return queued;
+}
+
+}  // namespace billpay::store
