@@ -52,6 +52,10 @@ std::string operator_source();
 store::audit_entry by_operator(std::string action, std::string records, std::string reason,
                                boost::json::object details);
 
+/// Whether this command holds the configured processor's credentials (billpayctl's units load
+/// only the database's unless a drop-in adds them).
+bool has_processor_credentials(const config::settings& settings);
+
 /// A file's whole content; nullopt when it cannot be read.
 std::optional<std::string> read_file(const std::string& path);
 /// Writes `content` to `output` ("" or "-": standard output); 0, or 1 after saying why.

@@ -118,6 +118,10 @@ bool has_credentials(const config::authorizenet_settings& s) {
 
 }  // namespace
 
+bool has_processor_credentials(const config::settings& settings) {
+    return std::visit([](const auto& p) { return has_credentials(p); }, settings.gateway.processor);
+}
+
 int refund(const config::settings& settings, const refund_options& options) {
     bool printable = std::none_of(options.reason.begin(), options.reason.end(), [](char c) {
         return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
@@ -128,10 +132,7 @@ int refund(const config::settings& settings, const refund_options& options) {
                      "characters\n";
         return 2;
     }
-    const auto& processor_settings = settings.gateway.processor;
-    const bool credentials =
-        std::visit([](const auto& p) { return has_credentials(p); }, processor_settings);
-    if (!credentials) {
+    if (!has_processor_credentials(settings)) {
         std::cerr << "billpayctl refund: the processor's credentials are not available here: "
                      "load them into this command's credentials, as billpayd.service does "
                      "(docs/operations.md); nothing was refunded\n";

@@ -260,6 +260,11 @@ int main(int argc, char** argv) {
     breach_notify->add_option("--template", template_file, "the notice: subject line, then text")
         ->required();
     breach_notify->add_flag("--dry-run", dry_run, "count what would be queued; queue nothing");
+    auto* processor = app.add_subcommand("processor", "records billpayd keeps at the processor");
+    processor->require_subcommand(1);
+    auto* purge_profiles = processor->add_subcommand(
+        "purge-profiles", "delete customer records billpayd made that nothing uses any more");
+    purge_profiles->add_flag("--dry-run", dry_run, "list what would be deleted; delete nothing");
     CLI11_PARSE(app, argc, argv);
 
     billpay::logging::init("warn");
@@ -317,6 +322,9 @@ int main(int argc, char** argv) {
     }
     if (*audit_checkpoint) {
         return ctl::audit_checkpoint(settings);
+    }
+    if (*purge_profiles) {
+        return ctl::purge_profiles(settings, dry_run);
     }
     if (*purge) {
         return ctl::purge(settings, dry_run);

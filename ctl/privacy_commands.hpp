@@ -30,6 +30,13 @@ int breach_scope(const config::settings& settings, const std::string& from, cons
 int breach_notify(const config::settings& settings, const std::string& incident_id,
                   const std::string& accounts_file, const std::string& template_file, bool dry_run);
 
+/// Deletes the processor's customer records billpayd made that no token in use names (one-off
+/// Authorize.Net profiles left from before billpayd deleted them itself, accounts whose saved
+/// cards are all gone). Lists them, waits out the charge window (a request may be between
+/// making its token and recording it), then reads what is in use. Audited as
+/// processor.profiles_purged.
+int purge_profiles(const config::settings& settings, bool dry_run);
+
 /// Signs every whole day of the audit chain not signed yet (audit.checkpoint_key_file).
 int audit_checkpoint(const config::settings& settings);
 

@@ -26,7 +26,7 @@ using response = http::response<http::string_body>;
 struct request_context {
     std::string request_id;
     boost::asio::ip::tcp::endpoint remote;
-    std::string path;                                // decoded, without the query
+    std::string path;  // decoded, without the query; a route naming an account: its pattern
     std::map<std::string, std::string> path_params;  // from {name} segments of the route
     std::multimap<std::string, std::string> query;   // decoded query parameters
     // A verified client certificate (listen.tls.client_ca): whether one was presented, and

@@ -120,6 +120,13 @@ boost::asio::awaitable<response> router::dispatch(request_context& ctx, request&
         }
         if (r.method == req.method()) {
             matches(r.segments, segments, &ctx.path_params);
+            if (ctx.path_params.contains("account_number")) {
+                // The access log names the route, not the customer's account (docs/privacy.md).
+                ctx.path.clear();
+                for (const auto& segment : r.segments) {
+                    ctx.path += "/" + segment;
+                }
+            }
             auto answer = co_await r.h(ctx, req);
             if (!answer) {
                 co_return render(answer.error(), ctx.request_id);

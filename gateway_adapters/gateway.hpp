@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,6 +102,13 @@ struct delete_result {
     std::string message;
 };
 
+/// The customer records billpayd made at the processor (Authorize.Net: customer profiles).
+struct customer_list {
+    outcome result = outcome::failed;  // approved: `ids` is the whole list
+    std::vector<std::string> ids;
+    std::string message;
+};
+
 /// A card tokenized in the customer's browser by the processor's own script, so that billpayd
 /// never sees its number. One of the two forms, by processor.
 struct browser_token {
@@ -193,6 +201,27 @@ class gateway {
     /// processor that keeps nothing to forget answers approved.
     virtual boost::asio::awaitable<delete_result> discard_token(const std::string& token,
                                                                 deadline by) = 0;
+
+    /// Every customer record at the processor (`billpayctl processor purge-profiles` keeps only
+    /// those a token in use names). A processor that keeps none billpayd must clear answers
+    /// approved with none: the simulator and Stripe, whose one-payment PaymentMethods are never
+    /// attached and whose saved cards go with delete_token.
+    virtual boost::asio::awaitable<customer_list> list_customers(deadline /*by*/) {
+        co_return customer_list{outcome::approved, {}, ""};
+    }
+
+    /// The customer record a token of this processor lives in; nullopt when it has none.
+    [[nodiscard]] virtual std::optional<std::string> customer_of(
+        const std::string& /*token*/) const {
+        return std::nullopt;
+    }
+
+    /// Deletes a customer record with everything in it, only if billpayd made it (a record of
+    /// another system on the same merchant account is `declined`, untouched).
+    virtual boost::asio::awaitable<delete_result> forget_customer(const std::string& /*id*/,
+                                                                  deadline /*by*/) {
+        co_return delete_result{outcome::declined, "this processor keeps no customer records"};
+    }
 
     /// Takes a token the portal obtained in the customer's browser, so that billpayd never sees
     /// the card number at all: makes it chargeable where the processor needs that (for `use`,

@@ -315,6 +315,30 @@ std::int64_t queue_breach_notices(pqxx::connection& conn, const std::string& inc
     return queued;
 }
 
+std::vector<std::string> processor_tokens_in_use(pqxx::connection& conn,
+                                                 const std::string& processor,
+                                                 std::int64_t window_ms) {
+    pqxx::read_transaction tx(conn);
+    std::vector<std::string> out;
+    for (const auto& row : tx.exec_params(
+             "SELECT processor_token FROM payment_methods"
+             " WHERE processor = $1 AND deleted_at IS NULL AND processor_token IS NOT NULL"
+             " UNION SELECT processor_token FROM payments WHERE processor = $1"
+             "   AND (status = 'pending'"
+             "        OR created_at > now() - $2::bigint * interval '1 millisecond')",
+             processor, window_ms)) {
+        out.push_back(row[0].as<std::string>());
+    }
+    return out;
+}
+
+boost::asio::awaitable<result<std::vector<std::string>>> privacy_records::processor_tokens_in_use(
+    std::string processor, std::int64_t window_ms) {
+    co_return co_await db_.call([&](pqxx::connection& conn) {
+        return store::processor_tokens_in_use(conn, processor, window_ms);
+    });
+}
+
 boost::asio::awaitable<result<purge_counts>> privacy_records::count_purgeable(
     retention_policy policy) {
     co_return co_await db_.call(

@@ -127,6 +127,13 @@ std::int64_t queue_breach_notices(pqxx::connection& conn, const std::string& inc
                                   const std::vector<breach_notice>& notices, bool dry_run,
                                   const audit_entry& audit);
 
+/// The processor tokens something may still use: live saved cards', pending payments', and
+/// those of payments made in the last `window_ms` (a request may still be finishing with its
+/// token). `billpayctl processor purge-profiles` keeps every customer record these name.
+std::vector<std::string> processor_tokens_in_use(pqxx::connection& conn,
+                                                 const std::string& processor,
+                                                 std::int64_t window_ms);
+
 /// The same, for the folders above the store.
 class privacy_records {
   public:
@@ -150,6 +157,9 @@ class privacy_records {
     boost::asio::awaitable<result<std::int64_t>> queue_breach_notices(
         std::string incident_id, std::vector<breach_notice> notices, bool dry_run,
         audit_entry audit);
+
+    boost::asio::awaitable<result<std::vector<std::string>>> processor_tokens_in_use(
+        std::string processor, std::int64_t window_ms);
 
   private:
     database& db_;

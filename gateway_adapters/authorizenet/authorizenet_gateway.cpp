@@ -738,6 +738,66 @@ asio::awaitable<delete_result> authorizenet_gateway::discard_token(const std::st
                             e.answer.code + " " + e.answer.text};
 }
 
+asio::awaitable<customer_list> authorizenet_gateway::list_customers(deadline by) {
+    const write_fn nothing = [](request_writer&) {};
+    auto e = co_await call("getCustomerProfileIdsRequest", nothing, by);
+    if (e.stage != https::send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
+        co_return customer_list{outcome::failed, {}, "getCustomerProfileIdsRequest: " + e.error};
+    }
+    if (!e.answer.result_ok) {
+        co_return customer_list{
+            outcome::failed,
+            {},
+            "getCustomerProfileIdsRequest: " + e.answer.code + " " + e.answer.text};
+    }
+    customer_list out{outcome::approved, {}, ""};
+    if (const auto* ids = e.answer.body.if_contains("ids"); ids && ids->is_array()) {
+        for (const auto& id : ids->as_array()) {
+            if (id.is_string()) {
+                out.ids.emplace_back(id.as_string());
+            }
+        }
+    }
+    co_return out;
+}
+
+std::optional<std::string> authorizenet_gateway::customer_of(const std::string& token) const {
+    auto parsed = profile_token::parse(token);
+    return parsed ? std::optional<std::string>(parsed->customer_profile_id) : std::nullopt;
+}
+
+asio::awaitable<delete_result> authorizenet_gateway::forget_customer(const std::string& id,
+                                                                     deadline by) {
+    // Only a profile billpayd made: its description says so (make_payment_profile). The
+    // merchant account may hold other systems' customers.
+    const write_fn name_it = [&id](request_writer& w) { w.field("customerProfileId", id); };
+    auto got = co_await call("getCustomerProfileRequest", name_it, by);
+    if (got.stage != https::send_stage::completed || got.http_status != 200 || !got.answer.parsed) {
+        co_return delete_result{incomplete(got.stage), "getCustomerProfileRequest: " + got.error};
+    }
+    if (!got.answer.result_ok) {
+        co_return delete_result{got.answer.code == "E00040" ? outcome::declined : outcome::failed,
+                                got.answer.code + " " + got.answer.text};
+    }
+    std::string description;
+    if (const auto* profile = got.answer.body.if_contains("profile");
+        profile && profile->is_object()) {
+        description = text_of(profile->as_object(), "description");
+    }
+    if (!description.starts_with("billpayd ")) {
+        co_return delete_result{outcome::declined, "not a profile billpayd made"};
+    }
+    auto e = co_await call("deleteCustomerProfileRequest", name_it, by);
+    if (e.stage != https::send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
+        co_return delete_result{incomplete(e.stage), e.error};
+    }
+    if (e.answer.result_ok) {
+        co_return delete_result{outcome::approved, ""};
+    }
+    co_return delete_result{e.answer.code == "E00040" ? outcome::declined : outcome::failed,
+                            e.answer.code + " " + e.answer.text};
+}
+
 asio::awaitable<batch_list> authorizenet_gateway::settled_batches(
     const std::string& first_settlement, const std::string& last_settlement, deadline by) {
     const write_fn write = [&](request_writer& w) {

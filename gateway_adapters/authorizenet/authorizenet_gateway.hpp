@@ -89,6 +89,10 @@ class authorizenet_gateway final : public gateway {
     /// final, so that one-off cards never count toward the customer's ten.
     boost::asio::awaitable<delete_result> discard_token(const std::string& token,
                                                         deadline by) override;
+    boost::asio::awaitable<customer_list> list_customers(deadline by) override;
+    [[nodiscard]] std::optional<std::string> customer_of(const std::string& token) const override;
+    boost::asio::awaitable<delete_result> forget_customer(const std::string& id,
+                                                          deadline by) override;
     boost::asio::awaitable<token_description> adopt_token(const browser_token& token,
                                                           const std::string& customer_reference,
                                                           token_use use, deadline by) override;

@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/json/parse.hpp>
 #include <ctime>
 #include <future>
 #include <sstream>
@@ -673,6 +674,71 @@ TEST_F(AuthorizeNetLongRun, AuthorizeNetSeesNoAccountNumberAndNoBill) {
         leaks += body.find("QZX") != std::string::npos ? 1 : 0;
     }
     EXPECT_EQ(leaks, 0);
+}
+
+TEST_F(AuthorizeNetLongRun, AOneOffCardsProfileIsGoneOnceFinalAndItsChargeStillRefunds) {
+    start();
+    auto c = client();
+    auto paid = pay(c, payment_body("4111111111111111", "one-off"), "one-off");
+    ASSERT_EQ(paid.result(), http::status::created) << paid.body();
+    EXPECT_EQ(fake->customer_profiles(), 0u);  // deleted once the payment was final
+    fake->settle(now_utc(3600s));
+    auto res = refund(c, id_of(paid), "one-off-refund");
+    ASSERT_EQ(res.result(), http::status::created) << res.body();
+    EXPECT_EQ(json_of(res).at("kind"), "refund");  // by card's last 4, no profile needed
+    EXPECT_EQ(fake->refunds_of_charges().size(), 1u);
+    EXPECT_EQ(fake->rejected_requests(), 0);
+}
+
+TEST_F(AuthorizeNetLongRun, PurgeProfilesDeletesOnlyBillpaydsProfilesThatNothingUses) {
+    start();
+    auto c = client();
+    auto saved = save_card(c, "5424000000000015", "keep");
+    ASSERT_EQ(saved.result(), http::status::created) << saved.body();
+    const auto in_use = *fake->customer_profile_ids().begin();
+    // Left from before: a one-payment profile never deleted, an account profile whose cards are
+    // all gone, and another system's customer on the same merchant account.
+    fake->add_profile("o4a1b2c3d4e5f6a7b8c9", "billpayd one payment");
+    fake->add_profile("c0123456789abcdef012", "billpayd account");
+    const auto foreign = fake->add_profile("CRM-000417", "Water CRM customer");
+
+    auto dry = capture_command(ctl() + " processor purge-profiles --dry-run");
+    EXPECT_THAT(dry, ::testing::HasSubstr("would delete 3 of 4"));
+    EXPECT_EQ(fake->customer_profiles(), 4u);
+
+    auto out = capture_command(ctl() + " processor purge-profiles; echo exit=$?");
+    EXPECT_THAT(out, ::testing::HasSubstr("deleted 2 of 4"));
+    EXPECT_THAT(out, ::testing::HasSubstr("exit=0"));
+    EXPECT_EQ(fake->customer_profile_ids(), (std::set<std::string>{in_use, foreign}));
+    EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'processor.profiles_purged'"),
+              1);
+    // The saved card still pays.
+    auto with_saved = pay_saved(c, json_of(saved).at("id"), "after-purge");
+    EXPECT_EQ(with_saved.result(), http::status::created) << with_saved.body();
+    EXPECT_EQ(fake->rejected_requests(), 0);
+}
+
+TEST_F(AuthorizeNetLongRun, TheCardholdersNameAndPostalCodeGoToTheAddressCheckOnly) {
+    start();
+    auto c = client();
+    auto body = payment_body("4111111111111111", "avs");
+    body["card"].as_object()["name"] = "Ada King Lovelace";
+    body["card"].as_object()["postal_code"] = "60601";
+    auto res = pay(c, body, "avs");
+    ASSERT_EQ(res.result(), http::status::created) << res.body();
+    std::vector<json::value> bill_to;
+    for (const auto& sent : fake->bodies()) {  // never printed: it holds card data
+        auto doc = json::parse(sent);
+        if (const auto* r = doc.as_object().if_contains("createCustomerProfileRequest")) {
+            bill_to.push_back(r->at("profile").at("paymentProfiles").at("billTo"));
+        }
+    }
+    ASSERT_EQ(bill_to.size(), 1u);
+    EXPECT_EQ(bill_to[0], json::parse(R"({"firstName": "Ada King", "lastName": "Lovelace",
+                                          "zip": "60601"})"));
+    EXPECT_EQ(fake->rejected_requests(), 0);
+    // billpayd keeps neither.
+    EXPECT_EQ(count("SELECT count(*) FROM payments WHERE customer_name LIKE '%King%'"), 0);
 }
 
 }  // namespace

@@ -100,8 +100,7 @@ TEST_F(Privacy, RetentionReducesOldPaymentsAndKeepsWhatFinanceNeeds) {
     auto c = client();
     const auto old_id =
         pay_as(c, "2001-0001", "2025-01", "Oldena Purgeworth", "oldena@example.org");
-    ASSERT_EQ(refund(c, old_id, 1500, "household moved away").result(),
-              http::status::created);
+    ASSERT_EQ(refund(c, old_id, 1500, "household moved away").result(), http::status::created);
     const auto recent_id =
         pay_as(c, "2001-0002", "2026-11", "Recenta Keepwell", "recenta@example.org");
     wait_delivered();

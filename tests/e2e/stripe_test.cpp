@@ -8,47 +8,13 @@
 #include <set>
 #include <sstream>
 
-#include "gateway_adapters/stripe/stripe_gateway.hpp"
-#include "tests/e2e/payments_fixture.hpp"
-#include "tests/fakes/stripe_server.hpp"
+#include "tests/e2e/stripe_fixture.hpp"
 
 namespace {
 
 using namespace billpay::test;
 using namespace std::chrono_literals;
 namespace json = boost::json;
-
-const std::string secret_key = "sk_test_billpay_fake_0123456789abcdef";
-
-class Stripe : public payments_fixture {
-  protected:
-    void SetUp() override {
-        payments_fixture::SetUp();
-        stripe_cert = make_certificate(dir.path(), "stripe", "localhost", ca);
-        stripe = std::make_unique<stripe_server>(stripe_cert, secret_key,
-                                                 billpay::gateway::stripe::api_version);
-        config.extra_root = clients_yaml() +
-                            "gateway:\n"
-                            "  processor: stripe\n"
-                            "  timeout_ms: 500\n"
-                            "  stripe:\n"
-                            "    api_base: " +
-                            stripe->api_base() +
-                            "\n"
-                            "    secret_key: \"" +
-                            secret_key +
-                            "\"\n"
-                            "    ca_file: " +
-                            ca.certificate.string() +
-                            "\n"
-                            "    timeout_ms: 500\n" +
-                            payments_yaml(1500, 20) +
-                            "finance:\n  refund_recovery_after_ms: 1500\n";
-    }
-
-    tls_files stripe_cert;
-    std::unique_ptr<stripe_server> stripe;
-};
 
 TEST_F(Stripe, EachTestCardMeetsItsOutcome) {
     start();
@@ -84,7 +50,7 @@ TEST_F(Stripe, EachTestCardMeetsItsOutcome) {
 }
 
 TEST_F(Stripe, AWrongSecretKeyChargesNothingAndSaysSo) {
-    config.extra_root.replace(config.extra_root.find(secret_key), secret_key.size(),
+    config.extra_root.replace(config.extra_root.find(stripe_secret_key), stripe_secret_key.size(),
                               "sk_test_wrong");
     start();
     auto c = client();

@@ -57,6 +57,10 @@ const std::map<std::string, std::vector<std::string>>& schema() {
         {"deleteCustomerPaymentProfileRequest",
          {"merchantAuthentication", "refId", "customerProfileId", "customerPaymentProfileId"}},
         {"deleteCustomerProfileRequest", {"merchantAuthentication", "refId", "customerProfileId"}},
+        {"getCustomerProfileIdsRequest", {"merchantAuthentication", "refId"}},
+        {"getCustomerProfileRequest",
+         {"merchantAuthentication", "refId", "customerProfileId", "merchantCustomerId", "email",
+          "unmaskExpirationDate", "includeIssuerInfo"}},
         {"createTransactionRequest", {"merchantAuthentication", "refId", "transactionRequest"}},
         {"createTransactionRequest.transactionRequest",
          {"transactionType",
@@ -462,6 +466,23 @@ std::size_t authorizenet_server::customer_profiles() const {
     return profiles_.size();
 }
 
+std::set<std::string> authorizenet_server::customer_profile_ids() const {
+    std::lock_guard lock(mutex_);
+    std::set<std::string> out;
+    for (const auto& [id, p] : profiles_) {
+        out.insert(id);
+    }
+    return out;
+}
+
+std::string authorizenet_server::add_profile(const std::string& merchant_customer_id,
+                                             const std::string& description) {
+    std::lock_guard lock(mutex_);
+    std::string id = std::to_string(++next_id_);
+    profiles_[id] = profile{merchant_customer_id, description, {}};
+    return id;
+}
+
 std::size_t authorizenet_server::payment_profiles_of(const std::string& customer_profile_id) const {
     std::lock_guard lock(mutex_);
     auto it = profiles_.find(customer_profile_id);
@@ -496,6 +517,30 @@ fake_reply authorizenet_server::dispatch(const std::string& name, const json::ob
             return error("E00040", "The record cannot be found.");
         }
         return ok({});
+    }
+    if (name == "getCustomerProfileIdsRequest") {
+        // Every customer profile id of the merchant, as numeric strings.
+        json::array ids;
+        for (const auto& [id, p] : profiles_) {
+            ids.emplace_back(id);
+        }
+        return ok(json::object{{"ids", std::move(ids)}});
+    }
+    if (name == "getCustomerProfileRequest") {
+        auto it = profiles_.find(text(r, "customerProfileId"));
+        if (it == profiles_.end()) {
+            return error("E00040", "The record cannot be found.");
+        }
+        json::array payment_profiles;
+        for (const auto& [pp, c] : it->second.payment_profiles) {
+            payment_profiles.push_back(
+                json::object{{"customerPaymentProfileId", pp}, {"customerType", "individual"}});
+        }
+        return ok(json::object{
+            {"profile", json::object{{"merchantCustomerId", it->second.merchant_customer_id},
+                                     {"description", it->second.description},
+                                     {"customerProfileId", it->first},
+                                     {"paymentProfiles", std::move(payment_profiles)}}}});
     }
     if (name == "createTransactionRequest") return create_transaction(r);
     if (name == "getTransactionDetailsRequest") return transaction_details(r);
@@ -611,6 +656,7 @@ fake_reply authorizenet_server::create_customer_profile(const json::object& r) {
     std::string profile_id = std::to_string(++next_id_);
     auto& profile = profiles_[profile_id];
     profile.merchant_customer_id = customer_id;
+    profile.description = text(*p, "description");
     json::array ids;
     if (first) {
         std::string payment_profile_id = std::to_string(++next_id_);

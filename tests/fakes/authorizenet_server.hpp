@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,11 @@ class authorizenet_server {
     /// Payment profiles of one customer profile, and customer profiles in all.
     [[nodiscard]] std::size_t payment_profiles_of(const std::string& customer_profile_id) const;
     [[nodiscard]] std::size_t customer_profiles() const;
+    /// Every customer profile id, and a profile added as another system on the same merchant
+    /// account (or an older billpayd) would have left it: its id.
+    [[nodiscard]] std::set<std::string> customer_profile_ids() const;
+    std::string add_profile(const std::string& merchant_customer_id,
+                            const std::string& description);
     /// Refund transactions per refTransId (the charge refunded).
     [[nodiscard]] std::map<std::string, int> refunds_of_charges() const;
     /// Lets `d` pass for the duplicate check: every transaction so far counts as submitted `d`
@@ -93,6 +99,7 @@ class authorizenet_server {
     };
     struct profile {
         std::string merchant_customer_id;
+        std::string description;
         std::map<std::string, card> payment_profiles;
     };
     struct transaction {

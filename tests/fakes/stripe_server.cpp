@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/decode_view.hpp>
 #include <boost/url/parse.hpp>
+#include <set>
 
 #include "tokenizer/luhn.hpp"
 
@@ -179,6 +180,17 @@ std::vector<std::string> stripe_server::bodies() const {
     return bodies_;
 }
 
+std::vector<std::pair<std::string, std::string>> stripe_server::billing_details() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [id, m] : methods_) {
+        if (!m.billing_name.empty() || !m.billing_postal_code.empty()) {
+            out.emplace_back(m.billing_name, m.billing_postal_code);
+        }
+    }
+    return out;
+}
+
 fake_reply stripe_server::create_payment_method(const std::map<std::string, std::string>& form) {
     for (const char* required :
          {"type", "card[number]", "card[exp_month]", "card[exp_year]", "card[cvc]"}) {
@@ -189,6 +201,29 @@ fake_reply stripe_server::create_payment_method(const std::map<std::string, std:
                                 std::string("Missing required param: ") + required, "", required);
         }
     }
+    // Stripe refuses a parameter it does not know (parameter_unknown) before anything else.
+    static const std::set<std::string> known = {"type",
+                                                "card[number]",
+                                                "card[exp_month]",
+                                                "card[exp_year]",
+                                                "card[cvc]",
+                                                "billing_details[name]",
+                                                "billing_details[email]",
+                                                "billing_details[phone]",
+                                                "billing_details[address][line1]",
+                                                "billing_details[address][line2]",
+                                                "billing_details[address][city]",
+                                                "billing_details[address][state]",
+                                                "billing_details[address][postal_code]",
+                                                "billing_details[address][country]"};
+    for (const auto& [name, value] : form) {
+        if (!known.contains(name) && !name.starts_with("metadata[")) {
+            ++rejected_;
+            executed_ = false;
+            return stripe_error(400, "invalid_request_error", "parameter_unknown",
+                                "Received unknown parameter: " + name, "", name);
+        }
+    }
     const auto& number = form.at("card[number]");
     if (form.at("type") != "card" || !tokenizer::luhn_valid(number)) {
         return stripe_error(402, "card_error", "incorrect_number", "Your card number is incorrect.",
@@ -196,6 +231,13 @@ fake_reply stripe_server::create_payment_method(const std::map<std::string, std:
     }
     auto id = add_method(number, std::stoi(form.at("card[exp_month]")),
                          std::stoi(form.at("card[exp_year]")));
+    auto& made = methods_.at(id);
+    if (auto name = form.find("billing_details[name]"); name != form.end()) {
+        made.billing_name = name->second;
+    }
+    if (auto zip = form.find("billing_details[address][postal_code]"); zip != form.end()) {
+        made.billing_postal_code = zip->second;
+    }
     return method_json(id);
 }
 
@@ -220,9 +262,22 @@ fake_reply stripe_server::method_json(const std::string& id) const {
                       {"exp_month", m.exp_month},
                       {"exp_year", m.exp_year},
                       {"fingerprint", m.fingerprint}};
+    auto or_null = [](const std::string& v) {
+        return v.empty() ? json::value(nullptr) : json::value(v);
+    };
+    json::object billing{{"address", json::object{{"city", nullptr},
+                                                  {"country", nullptr},
+                                                  {"line1", nullptr},
+                                                  {"line2", nullptr},
+                                                  {"postal_code", or_null(m.billing_postal_code)},
+                                                  {"state", nullptr}}},
+                         {"email", nullptr},
+                         {"name", or_null(m.billing_name)},
+                         {"phone", nullptr}};
     return fake_reply::json(200, json::serialize(json::object{{"id", id},
                                                               {"object", "payment_method"},
                                                               {"type", "card"},
+                                                              {"billing_details", billing},
                                                               {"customer", owner},
                                                               {"card", card}}));
 }

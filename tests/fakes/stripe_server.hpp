@@ -44,6 +44,9 @@ class stripe_server {
     [[nodiscard]] int connections() const { return server_->connections(); }
     /// Every form body received, for "what does Stripe see" tests.
     [[nodiscard]] std::vector<std::string> bodies() const;
+    /// The billing details (name, postal code) of every PaymentMethod billpayd created, for
+    /// Stripe's address and name checks.
+    [[nodiscard]] std::vector<std::pair<std::string, std::string>> billing_details() const;
     void start() { server_->start(); }
 
     [[nodiscard]] std::string api_base() const;
@@ -106,8 +109,10 @@ class stripe_server {
         int exp_month = 0;
         int exp_year = 0;
         std::string fingerprint;
-        std::string customer;  // attached to ("" none)
-        bool spent = false;    // paid on no Customer, or detached: unusable from now on
+        std::string customer;             // attached to ("" none)
+        bool spent = false;               // paid on no Customer, or detached: unusable from now on
+        std::string billing_name;         // billing_details[name]
+        std::string billing_postal_code;  // billing_details[address][postal_code]
     };
     struct customer {
         std::string reference;  // metadata[billpay_customer]
