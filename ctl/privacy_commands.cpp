@@ -1,6 +1,8 @@
 #include "ctl/privacy_commands.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -85,6 +87,14 @@ std::string next_day(const std::string& day) {
     return text;
 }
 
+/// An incident id names the incident in the audit trail and in every notice: 1-64 letters,
+/// digits, '.', '_' or '-'.
+bool valid_incident(const std::string& id) {
+    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    });
+}
+
 }  // namespace
 
 int purge(const config::settings& settings, bool dry_run) {
@@ -149,6 +159,11 @@ int customer_export(const config::settings& settings, const std::string& account
 
 int breach_scope(const config::settings& settings, const std::string& from, const std::string& to,
                  bool from_audit, const std::string& incident_id, const std::string& output) {
+    if (!incident_id.empty() && !valid_incident(incident_id)) {
+        std::cerr << "billpayctl breach scope: --incident must be 1-64 letters, digits, '.', '_' "
+                     "or '-'\n";
+        return 2;
+    }
     command_session session(settings);
     store::privacy_records records(session.database());
     json::object details{{"from", from}, {"to", to}, {"accounts_from_audit", from_audit}};
@@ -169,6 +184,11 @@ int breach_scope(const config::settings& settings, const std::string& from, cons
 int breach_notify(const config::settings& settings, const std::string& incident_id,
                   const std::string& accounts_file, const std::string& template_file,
                   bool dry_run) {
+    if (!valid_incident(incident_id)) {
+        std::cerr << "billpayctl breach notify: --incident must be 1-64 letters, digits, '.', '_' "
+                     "or '-'\n";
+        return 2;
+    }
     auto accounts_csv = read_file(accounts_file);
     auto template_text = read_file(template_file);
     if (!accounts_csv || !template_text) {

@@ -324,3 +324,43 @@ TEST_F(ConfigLoad, TheExampleConfigUsesOnlyKnownKeys) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(ConfigLoad, RetentionHasFinancesFloorAndDocumentedDefaults) {
+    auto s = load(valid());
+    EXPECT_EQ(s.retention.payment_days, 540);
+    EXPECT_EQ(s.retention.idempotency_key_days, 7);
+    EXPECT_EQ(s.retention.receipt_body_days, 30);
+    // A payment is kept whole at least as long as a card dispute can come (120 days).
+    EXPECT_THAT(problems_of(valid("", "retention:\n  payment_days: 30\n  extra: 1\n")),
+                ElementsAre(HasSubstr("retention.payment_days"), HasSubstr("retention.extra")));
+    auto longer = load(valid("", "retention:\n  payment_days: 2555\n  receipt_body_days: 90\n"));
+    EXPECT_EQ(longer.retention.payment_days, 2555);
+    EXPECT_EQ(longer.retention.receipt_body_days, 90);
+}
+
+TEST_F(ConfigLoad, OnlyBillpayctlReadsTheAuditCheckpointKey) {
+    write_file(dir / "audit.key", std::string(40, 'a'));
+    auto file = dir / "billpayd.yaml";
+    write_file(file, valid("", "audit:\n  checkpoint_key_file: audit.key\n"));
+    EXPECT_TRUE(config::load(file).audit.checkpoint_key.empty());  // the daemon never signs
+    EXPECT_EQ(config::load(file, config::reader::billpayctl).audit.checkpoint_key.reveal(),
+              std::string(40, 'a'));
+    // A unit without it (billpayd-reconcile.service) still runs; a short key is refused.
+    std::filesystem::remove(dir / "audit.key");
+    EXPECT_TRUE(config::load(file, config::reader::billpayctl).audit.checkpoint_key.empty());
+    write_file(dir / "audit.key", "short");
+    EXPECT_THROW(config::load(file, config::reader::billpayctl), config::invalid_config);
+}
+
+TEST_F(ConfigLoad, MetadataKeysAreNamedFactsNotFreeText) {
+    EXPECT_EQ(
+        load(valid()).payments.metadata_keys,
+        (std::vector<std::string>{"portal_session", "channel", "bill_period", "invoice_number"}));
+    EXPECT_TRUE(load(valid("", "payments:\n  metadata_keys: []\n")).payments.metadata_keys.empty());
+    EXPECT_THAT(problems_of(valid("", "payments:\n  metadata_keys: [ok_key, \"Free Text\"]\n")),
+                ElementsAre(HasSubstr("payments.metadata_keys[1]")));
+}
+
+}  // namespace
