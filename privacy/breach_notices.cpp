@@ -42,6 +42,13 @@ bool looks_like_email(const std::string& email) {
            email.find_first_of(" \t,;\"<>") == std::string::npos && model::is_plain_text(email);
 }
 
+/// An account number as billpayd takes it anywhere: 1-32 of A-Z a-z 0-9 and '-'.
+bool valid_account_number(const std::string& text) {
+    return !text.empty() && text.size() <= 32 && std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+    });
+}
+
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
     for (std::size_t at = text.find(from); at != std::string::npos;
          at = text.find(from, at + to.size())) {
@@ -84,7 +91,7 @@ std::optional<std::vector<recipient>> read_recipients(const std::string& csv,
         if (r.email.empty()) {
             continue;  // retention removed it: no one to write to
         }
-        if (!looks_like_email(r.email) || r.account_number.empty()) {
+        if (!looks_like_email(r.email) || !valid_account_number(r.account_number)) {
             problem = "line " + std::to_string(number) + ": not an account number and an email";
             return std::nullopt;
         }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <pqxx/pqxx>
+#include <utility>
 
 #include "model/digest.hpp"
 #include "store/database.hpp"
@@ -23,11 +24,18 @@ std::string utc(const std::string& column) {
 }
 
 // Each kind of record's purge: the rows it selects (`candidates`, a query of ids or keys with
-// $1 = the cutoff in days, $2 = the batch size) and what it does to them.
+// $1 = the period in days, $2 = the batch size, $3 = the kind's watermark) and what it does to
+// them (`apply`, $1 = the ids as text[]).
+//
+// The watermark keeps a nightly purge from reading years of rows it reduced long ago: every row
+// of the kind older than it is done. When a kind has nothing left to do, its watermark moves to
+// the oldest row still not done (a pending payment, a message still being sent) or else to the
+// cutoff (`remaining`: $1 = the watermark, $2 = the period).
 struct purge_rule {
     const char* name;
     std::string candidates;
-    std::string apply;  // $1: the candidates' ids as text[]
+    std::string apply;
+    std::string remaining;  // empty: the kind needs no watermark (its rows are deleted)
     std::int64_t purge_counts::*count;
     int retention_policy::*days;
 };
@@ -37,17 +45,21 @@ const std::vector<purge_rule>& purge_rules() {
         // A final payment older than the period keeps what reconciliation and the ledger need.
         {"payments",
          "SELECT id FROM payments WHERE reduced_at IS NULL AND status <> 'pending'"
-         " AND created_at < now() - make_interval(days => $1) ORDER BY created_at LIMIT $2"
-         " FOR UPDATE SKIP LOCKED",
+         " AND created_at >= $3::timestamptz AND created_at < now() - make_interval(days => $1)"
+         " ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED",
          "UPDATE payments SET customer_name = NULL, customer_email = NULL, metadata = '{}',"
          " card_exp_month = NULL, card_exp_year = NULL, card_fingerprint = NULL,"
          " reduced_at = now() WHERE id = ANY($1::text[])",
+         "SELECT min(created_at) FROM payments WHERE reduced_at IS NULL"
+         " AND created_at >= $1::timestamptz AND created_at < now() - make_interval(days => $2)",
          &purge_counts::payments_reduced, &retention_policy::payment_days},
         {"refunds",
          "SELECT id FROM refunds WHERE reduced_at IS NULL AND status <> 'pending'"
-         " AND created_at < now() - make_interval(days => $1) ORDER BY created_at LIMIT $2"
-         " FOR UPDATE SKIP LOCKED",
+         " AND created_at >= $3::timestamptz AND created_at < now() - make_interval(days => $1)"
+         " ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED",
          "UPDATE refunds SET reason = '', reduced_at = now() WHERE id = ANY($1::text[])",
+         "SELECT min(created_at) FROM refunds WHERE reduced_at IS NULL"
+         " AND created_at >= $1::timestamptz AND created_at < now() - make_interval(days => $2)",
          &purge_counts::refunds_reduced, &retention_policy::payment_days},
         // A key's answer holds the customer's name and email; a key still leased is a request
         // still running (or one recovery waits for).
@@ -55,35 +67,40 @@ const std::vector<purge_rule>& purge_rules() {
          "SELECT client_id || chr(31) || key FROM idempotency_keys"
          " WHERE created_at < now() - make_interval(days => $1)"
          " AND (state = 'finished' OR coalesce(leased_until, locked_at) < now())"
+         " AND $3::timestamptz IS NOT NULL"
          " ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-         "DELETE FROM idempotency_keys WHERE client_id || chr(31) || key = ANY($1::text[])",
+         "DELETE FROM idempotency_keys WHERE client_id || chr(31) || key = ANY($1::text[])", "",
          &purge_counts::idempotency_keys_deleted, &retention_policy::idempotency_key_days},
         // A message still to be sent keeps its body; a delivered or dead one loses it.
         {"receipt_bodies",
          "SELECT id FROM outbox_messages WHERE status IN ('delivered', 'dead')"
-         " AND body IS NOT NULL AND created_at < now() - make_interval(days => $1)"
+         " AND body IS NOT NULL"
+         " AND created_at >= $3::timestamptz AND created_at < now() - make_interval(days => $1)"
          " ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED",
          "UPDATE outbox_messages SET body = NULL, body_purged_at = now()"
          " WHERE id = ANY($1::text[])",
+         "SELECT min(created_at) FROM outbox_messages WHERE body IS NOT NULL"
+         " AND created_at >= $1::timestamptz AND created_at < now() - make_interval(days => $2)",
          &purge_counts::receipt_bodies_deleted, &retention_policy::receipt_body_days},
         // Deleted saved cards lose token, expiry and fingerprint when deleted; these are ones
         // deleted before that (days: none).
         {"payment_methods",
          "SELECT id FROM payment_methods WHERE deleted_at IS NOT NULL"
          " AND (processor_token IS NOT NULL OR card_fingerprint IS NOT NULL"
-         "      OR card_exp_month IS NOT NULL) AND $1 >= 0"
+         "      OR card_exp_month IS NOT NULL) AND $1 >= 0 AND $3::timestamptz IS NOT NULL"
          " ORDER BY deleted_at LIMIT $2 FOR UPDATE SKIP LOCKED",
          "UPDATE payment_methods SET processor_token = NULL, card_exp_month = NULL,"
          " card_exp_year = NULL, card_fingerprint = NULL WHERE id = ANY($1::text[])",
-         &purge_counts::payment_methods_reduced, nullptr},
+         "", &purge_counts::payment_methods_reduced, nullptr},
         // A correction older than the period, of an account with no payment newer than it.
         {"account_contacts",
          "SELECT c.account_number FROM account_contacts c"
          " WHERE c.updated_at < now() - make_interval(days => $1)"
          " AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.account_number = c.account_number"
          "                 AND p.created_at >= now() - make_interval(days => $1))"
+         " AND $3::timestamptz IS NOT NULL"
          " ORDER BY c.updated_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-         "DELETE FROM account_contacts WHERE account_number = ANY($1::text[])",
+         "DELETE FROM account_contacts WHERE account_number = ANY($1::text[])", "",
          &purge_counts::account_contacts_deleted, &retention_policy::payment_days},
     };
     return rules;
@@ -91,6 +108,15 @@ const std::vector<purge_rule>& purge_rules() {
 
 int days_of(const purge_rule& rule, const retention_policy& policy) {
     return rule.days == nullptr ? 0 : policy.*rule.days;
+}
+
+/// The kind's watermark ("-infinity" before its first complete purge).
+std::string watermark_of(pqxx::transaction_base& tx, const purge_rule& rule) {
+    auto row = tx.exec_params(
+        "SELECT coalesce((SELECT reduced_through::text FROM retention_watermarks"
+        "                 WHERE kind = $1), '-infinity')",
+        std::string(rule.name));
+    return row[0][0].as<std::string>();
 }
 
 }  // namespace
@@ -103,7 +129,8 @@ purge_counts count_purgeable(pqxx::connection& conn, const retention_policy& pol
         std::string query = rule.candidates;
         query.erase(query.find(" LIMIT $2"));
         counts.*rule.count =
-            tx.exec_params("SELECT count(*) FROM (" + query + ") AS c", days_of(rule, policy))[0][0]
+            tx.exec_params("SELECT count(*) FROM (" + query + ") AS c WHERE $2::int IS NOT NULL",
+                           days_of(rule, policy), policy.batch_size, watermark_of(tx, rule))[0][0]
                 .as<std::int64_t>();
     }
     return counts;
@@ -114,12 +141,24 @@ purge_counts purge_batch(pqxx::connection& conn, const retention_policy& policy)
     for (const auto& rule : purge_rules()) {
         pqxx::work tx(conn);
         std::vector<std::string> ids;
+        const auto watermark = watermark_of(tx, rule);
         for (const auto& row :
-             tx.exec_params(rule.candidates, days_of(rule, policy), policy.batch_size)) {
+             tx.exec_params(rule.candidates, days_of(rule, policy), policy.batch_size, watermark)) {
             ids.push_back(row[0].as<std::string>());
         }
         if (!ids.empty()) {
             tx.exec_params(rule.apply, statements::text_array(ids));
+        }
+        if (std::cmp_less(ids.size(), policy.batch_size) && !rule.remaining.empty()) {
+            // Done for now: what is older than the oldest row still not done is all done.
+            tx.exec_params(
+                "INSERT INTO retention_watermarks (kind, reduced_through)"
+                " SELECT $3, coalesce((" +
+                    rule.remaining +
+                    "), now() - make_interval(days => $2))"
+                    " ON CONFLICT (kind) DO UPDATE SET reduced_through ="
+                    "   greatest(retention_watermarks.reduced_through, EXCLUDED.reduced_through)",
+                watermark, days_of(rule, policy), std::string(rule.name));
         }
         tx.commit();
         counts.*rule.count = static_cast<std::int64_t>(ids.size());

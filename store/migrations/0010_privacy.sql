@@ -18,6 +18,14 @@ ALTER TABLE payments ADD CONSTRAINT payments_reduced_or_whole CHECK (
         AND card_exp_month IS NOT NULL AND card_exp_year IS NOT NULL
         AND card_fingerprint IS NOT NULL));
 
+-- How far each kind of record is purged: every row older than `reduced_through` is done, so a
+-- nightly purge reads only the rows since (without it, each batch read every row reduced in
+-- earlier years again). It stays at the oldest row still not done (a payment still pending).
+CREATE TABLE retention_watermarks (
+    kind            text PRIMARY KEY,
+    reduced_through timestamptz NOT NULL
+);
+
 -- A refund's free-text reason is cleared when it is reduced.
 ALTER TABLE refunds ADD COLUMN reduced_at timestamptz;
 

@@ -127,7 +127,9 @@ TEST_F(Privacy, RetentionReducesOldPaymentsAndKeepsWhatFinanceNeeds) {
 
     // A dry run counts and changes nothing.
     auto dry = capture_command(ctl() + " purge --dry-run");
-    EXPECT_THAT(dry, HasSubstr("payments_reduced"));
+    EXPECT_THAT(dry, ::testing::ContainsRegex("payments_reduced +1\n"));
+    EXPECT_THAT(dry, ::testing::ContainsRegex("refunds_reduced +1\n"));
+    EXPECT_THAT(dry, ::testing::ContainsRegex("idempotency_keys_deleted +2\n"));
     EXPECT_THAT(dry, HasSubstr("dry run: nothing was changed"));
     EXPECT_EQ(count("SELECT count(*) FROM payments WHERE reduced_at IS NULL"), 2);
     ASSERT_THAT(dump(), HasSubstr("oldena@example.org"));
@@ -178,7 +180,7 @@ TEST_F(Privacy, RetentionReducesOldPaymentsAndKeepsWhatFinanceNeeds) {
     EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'retention.purged'"), 2);
 }
 
-TEST_F(Privacy, APendingPaymentIsNeverReducedHoweverOld) {
+TEST_F(Privacy, APendingPaymentIsReducedOnlyOnceItIsFinal) {
     start();
     auto c = client();
     const auto id = pay_as(c, "2001-0003", "2025-02", "Pendra Waitwell", "pendra@example.org");
@@ -186,10 +188,20 @@ TEST_F(Privacy, APendingPaymentIsNeverReducedHoweverOld) {
     exec("UPDATE payments SET status = 'pending' WHERE id = '" + id + "'");
     exec("ALTER TABLE payments ENABLE TRIGGER payments_status_transition");
     backdate(id, 900);
-    daemon.reset();  // its recovery worker would look the payment up
+    const auto older = pay_as(c, "2001-0004", "2025-03", "Olive Older", "olive@example.org");
+    const auto newer = pay_as(c, "2001-0005", "2025-03", "Nora Newer", "nora@example.org");
+    backdate(older, 950);
+    backdate(newer, 600);
+    daemon.reset();  // its recovery worker would look the pending payment up
     ASSERT_EQ(run_command(ctl() + " purge >/dev/null"), 0);
     EXPECT_EQ(text("SELECT customer_email FROM payments WHERE id = '" + id + "'"),
               "pendra@example.org");
+    EXPECT_EQ(count("SELECT count(*) FROM payments WHERE reduced_at IS NOT NULL"), 2);
+    // Once the processor's answer is learned, the next purge reduces it: the purge's watermark
+    // stayed behind the payment still pending.
+    exec("UPDATE payments SET status = 'succeeded' WHERE id = '" + id + "'");
+    ASSERT_EQ(run_command(ctl() + " purge >/dev/null"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM payments WHERE customer_email IS NOT NULL"), 0);
 }
 
 TEST_F(Privacy, AnExportHoldsAllOfOneAccountAndNothingOfAnother) {
