@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "config/settings.hpp"
 #include "store/audit.hpp"
@@ -53,8 +54,10 @@ store::audit_entry by_operator(std::string action, std::string records, std::str
                                boost::json::object details);
 
 /// Whether this command holds the configured processor's credentials (billpayctl's units load
-/// only the database's unless a drop-in adds them).
-bool has_processor_credentials(const config::settings& settings);
+/// only the database's unless a drop-in adds them); when not, says so for `command` and that
+/// `nothing_done` ("nothing was refunded").
+bool has_processor_credentials(const config::settings& settings, std::string_view command,
+                               std::string_view nothing_done);
 
 /// A file's whole content; nullopt when it cannot be read.
 std::optional<std::string> read_file(const std::string& path);

@@ -118,8 +118,16 @@ bool has_credentials(const config::authorizenet_settings& s) {
 
 }  // namespace
 
-bool has_processor_credentials(const config::settings& settings) {
-    return std::visit([](const auto& p) { return has_credentials(p); }, settings.gateway.processor);
+bool has_processor_credentials(const config::settings& settings, std::string_view command,
+                               std::string_view nothing_done) {
+    if (std::visit([](const auto& p) { return has_credentials(p); }, settings.gateway.processor)) {
+        return true;
+    }
+    std::cerr << "billpayctl " << command
+              << ": the processor's credentials are not available here: load them into this "
+                 "command's credentials, as billpayd.service does (docs/operations.md); "
+              << nothing_done << '\n';
+    return false;
 }
 
 int refund(const config::settings& settings, const refund_options& options) {
@@ -132,10 +140,7 @@ int refund(const config::settings& settings, const refund_options& options) {
                      "characters\n";
         return 2;
     }
-    if (!has_processor_credentials(settings)) {
-        std::cerr << "billpayctl refund: the processor's credentials are not available here: "
-                     "load them into this command's credentials, as billpayd.service does "
-                     "(docs/operations.md); nothing was refunded\n";
+    if (!has_processor_credentials(settings, "refund", "nothing was refunded")) {
         return 2;
     }
     command_session session(settings);

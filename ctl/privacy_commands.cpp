@@ -29,11 +29,6 @@ int unavailable(const char* command, store::error e) {
     return 1;
 }
 
-store::retention_policy policy_of(const config::retention_settings& r) {
-    return store::retention_policy{r.payment_days, r.idempotency_key_days, r.receipt_body_days,
-                                   r.batch_size};
-}
-
 json::object counts_json(const store::purge_counts& c) {
     return json::object{{"payments_reduced", c.payments_reduced},
                         {"refunds_reduced", c.refunds_reduced},
@@ -100,7 +95,7 @@ bool valid_incident(const std::string& id) {
 int purge(const config::settings& settings, bool dry_run) {
     command_session session(settings);
     store::privacy_records records(session.database());
-    const auto policy = policy_of(settings.retention);
+    const store::retention_policy& policy = settings.retention;
     if (dry_run) {
         auto counts = session.wait(records.count_purgeable(policy));
         if (!counts) {
@@ -231,10 +226,7 @@ int breach_notify(const config::settings& settings, const std::string& incident_
 }
 
 int purge_profiles(const config::settings& settings, bool dry_run) {
-    if (!has_processor_credentials(settings)) {
-        std::cerr << "billpayctl processor purge-profiles: the processor's credentials are not "
-                     "available here: load them into this command's credentials "
-                     "(docs/operations.md); nothing was deleted\n";
+    if (!has_processor_credentials(settings, "processor purge-profiles", "nothing was deleted")) {
         return 2;
     }
     command_session session(settings);

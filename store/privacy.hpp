@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/settings.hpp"
 #include "store/audit.hpp"
 #include "store/errors.hpp"
 #include "store/payment_methods.hpp"
@@ -20,13 +21,8 @@ class database;
 // What the privacy policy asks of the records (docs/privacy.md): retention, a customer's own
 // data, corrections of the email notices go to, and the accounts a breach touched.
 
-/// How long each kind of record is kept whole (config::retention_settings).
-struct retention_policy {
-    int payment_days = 540;
-    int idempotency_key_days = 7;
-    int receipt_body_days = 30;
-    int batch_size = 1'000;
-};
+/// How long each kind of record is kept whole (the config's `retention:` section).
+using retention_policy = config::retention_settings;
 
 /// What a purge changed (or, for a dry run, would change), by kind of record.
 struct purge_counts {

@@ -701,15 +701,7 @@ asio::awaitable<delete_result> authorizenet_gateway::delete_token(const std::str
         w.field("customerProfileId", token->customer_profile_id)
             .field("customerPaymentProfileId", token->payment_profile_id);
     };
-    auto e = co_await call("deleteCustomerPaymentProfileRequest", write, by);
-    if (e.stage != https::send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
-        co_return delete_result{incomplete(e.stage), e.error};
-    }
-    if (e.answer.result_ok) {
-        co_return delete_result{outcome::approved, ""};
-    }
-    co_return delete_result{e.answer.code == "E00040" ? outcome::declined : outcome::failed,
-                            e.answer.code + " " + e.answer.text};
+    co_return co_await delete_request("deleteCustomerPaymentProfileRequest", write, by);
 }
 
 asio::awaitable<delete_result> authorizenet_gateway::discard_token(const std::string& token_text,
@@ -727,7 +719,13 @@ asio::awaitable<delete_result> authorizenet_gateway::discard_token(const std::st
     const write_fn write = [&token](request_writer& w) {
         w.field("customerProfileId", token->customer_profile_id);
     };
-    auto e = co_await call("deleteCustomerProfileRequest", write, by);
+    co_return co_await delete_request("deleteCustomerProfileRequest", write, by);
+}
+
+asio::awaitable<delete_result> authorizenet_gateway::delete_request(std::string_view request_name,
+                                                                    const write_fn& write,
+                                                                    deadline by) {
+    auto e = co_await call(request_name, write, by);
     if (e.stage != https::send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
         co_return delete_result{incomplete(e.stage), e.error};
     }
@@ -787,15 +785,7 @@ asio::awaitable<delete_result> authorizenet_gateway::forget_customer(const std::
     if (!description.starts_with("billpayd ")) {
         co_return delete_result{outcome::declined, "not a profile billpayd made"};
     }
-    auto e = co_await call("deleteCustomerProfileRequest", name_it, by);
-    if (e.stage != https::send_stage::completed || e.http_status != 200 || !e.answer.parsed) {
-        co_return delete_result{incomplete(e.stage), e.error};
-    }
-    if (e.answer.result_ok) {
-        co_return delete_result{outcome::approved, ""};
-    }
-    co_return delete_result{e.answer.code == "E00040" ? outcome::declined : outcome::failed,
-                            e.answer.code + " " + e.answer.text};
+    co_return co_await delete_request("deleteCustomerProfileRequest", name_it, by);
 }
 
 asio::awaitable<batch_list> authorizenet_gateway::settled_batches(

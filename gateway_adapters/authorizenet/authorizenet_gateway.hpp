@@ -119,6 +119,10 @@ class authorizenet_gateway final : public gateway {
     /// and the configured timeout.
     boost::asio::awaitable<exchange> call(std::string_view request_name, const write_fn& write,
                                           deadline by);
+    /// A delete…Request: approved when done, declined when Authorize.Net has no such record
+    /// (E00040: what was asked is true), failed or unknown otherwise.
+    boost::asio::awaitable<delete_result> delete_request(std::string_view request_name,
+                                                         const write_fn& write, deadline by);
     /// Makes (or finds) the customer's profile and a payment profile in it for what
     /// `write_payment` writes (a card or opaqueData): a saved card's. For one payment, a customer
     /// profile of its own instead, deleted with the payment (discard_token): one-payment cards

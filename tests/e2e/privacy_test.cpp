@@ -121,6 +121,14 @@ TEST_F(Privacy, RetentionReducesOldPaymentsAndKeepsWhatFinanceNeeds) {
         "SELECT to_char((created_at AT TIME ZONE 'America/Chicago')::date,"
         " 'YYYY-MM-DD') FROM payments WHERE id = '" +
         old_id + "'");
+    // Reconciliation's findings, without the run's own id (each run has a new one).
+    const auto reconcile = [&] {
+        auto out = capture_command(ctl() + " reconcile --from " + old_day + " --to " + old_day +
+                                   "; echo exit=$?");
+        return out.substr(out.find(','));
+    };
+    const auto reconciled_before = reconcile();
+    ASSERT_THAT(reconciled_before, HasSubstr("2 exceptions"));  // never settled (no file given)
     const auto report_before =
         capture_command(ctl() + " report daily --from " + old_day + " --to " + old_day);
     ASSERT_THAT(report_before, HasSubstr("50.00"));
@@ -163,6 +171,7 @@ TEST_F(Privacy, RetentionReducesOldPaymentsAndKeepsWhatFinanceNeeds) {
     EXPECT_EQ(reduced.at("status"), "partially_refunded");
     EXPECT_EQ(capture_command(ctl() + " report daily --from " + old_day + " --to " + old_day),
               report_before);
+    EXPECT_EQ(reconcile(), reconciled_before);
     EXPECT_EQ(run_command(ctl() + " audit verify >/dev/null"), 0);
     EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'retention.purged'"
                     " AND details LIKE '%\"payments_reduced\":1%'"),

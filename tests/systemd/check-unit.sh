@@ -10,13 +10,19 @@ binary=$2
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-exposure_line=$(systemd-analyze security --offline=yes "$unit_dir/billpayd.service" 2>&1 | tail -n 1)
-exposure=$(echo "$exposure_line" | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
-echo "systemd-analyze security: $exposure_line"
-if [[ -z "$exposure" ]] || ! awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }'; then
-    echo "FAIL: exposure ${exposure:-unknown} is above 2.0" >&2
-    exit 1
-fi
+# check_exposure UNIT_FILE: fails unless systemd rates the unit's exposure 2.0 or lower.
+check_exposure() {
+    local line exposure
+    line=$(systemd-analyze security --offline=yes "$1" 2>&1 | tail -n 1)
+    exposure=$(echo "$line" | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
+    echo "systemd-analyze security ($(basename "$1")): $line"
+    if [[ -z "$exposure" ]] || ! awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }'; then
+        echo "FAIL: $(basename "$1") exposure ${exposure:-unknown} is above 2.0" >&2
+        exit 1
+    fi
+}
+
+check_exposure "$unit_dir/billpayd.service"
 
 sed "s#/usr/bin/billpayd#$binary#g" "$unit_dir/billpayd.service" >"$scratch/billpayd.service"
 verify_output=$(systemd-analyze verify "$scratch/billpayd.service" 2>&1 || echo "exit status $?")
@@ -41,13 +47,7 @@ for job in reconcile purge; do
         echo "$verify_output" >&2
         exit 1
     fi
-    exposure_line=$(systemd-analyze security --offline=yes "$unit_dir/billpayd-$job.service" 2>&1 | tail -n 1)
-    exposure=$(echo "$exposure_line" | grep -oE '[0-9]+\.[0-9]+' | head -n 1)
-    echo "systemd-analyze security ($job): $exposure_line"
-    if [[ -z "$exposure" ]] || ! awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }'; then
-        echo "FAIL: $job exposure ${exposure:-unknown} is above 2.0" >&2
-        exit 1
-    fi
+    check_exposure "$unit_dir/billpayd-$job.service"
     echo "systemd-analyze verify ($job service and timer): clean"
 done
 
