@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "logging/log.hpp"
+#include "metrics/metrics.hpp"
 
 namespace billpay::correspondence {
 namespace {
@@ -138,6 +139,7 @@ store::delivery_attempt dispatcher::judge(const store::outbox_message& message,
             }
             break;
     }
+    metrics::process().receipts.add({std::string(store::to_string(attempt.outcome))});
     return attempt;
 }
 

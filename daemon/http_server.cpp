@@ -23,6 +23,7 @@
 
 #include "daemon/request_checks.hpp"
 #include "logging/log.hpp"
+#include "metrics/metrics.hpp"
 #include "model/ids.hpp"
 
 namespace billpay::daemon {
@@ -368,6 +369,10 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, asio::ip::address p
             const std::string_view verb(method.data(), method.size());
             const auto status = static_cast<int>(res.result_int());
             const auto duration_us = static_cast<std::int64_t>(elapsed.count());
+            metrics::process().http_request_duration.observe(
+                {ctx.route.empty() ? std::string("none") : ctx.route, std::string(verb),
+                 std::to_string(status)},
+                static_cast<double>(duration_us) / 1e6);
             if (ctx.payment_id.empty() && ctx.outcome.empty()) {
                 logging::write(level, "request",
                                {{"request_id", ctx.request_id},

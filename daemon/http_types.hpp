@@ -28,7 +28,8 @@ struct request_context {
     boost::asio::ip::tcp::endpoint remote;
     std::string path;  // decoded, without the query; a route naming an account: its pattern
     std::map<std::string, std::string> path_params;  // from {name} segments of the route
-    std::multimap<std::string, std::string> query;   // decoded query parameters
+    std::string route;  // the matched route's pattern (/v1/payments/{id}); "" before one matched
+    std::multimap<std::string, std::string> query;  // decoded query parameters
     // A verified client certificate (listen.tls.client_ca): whether one was presented, and
     // its subject's CN when it has exactly one, free of NULs (empty otherwise).
     bool client_certificate = false;

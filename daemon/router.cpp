@@ -120,12 +120,12 @@ boost::asio::awaitable<response> router::dispatch(request_context& ctx, request&
         }
         if (r.method == req.method()) {
             matches(r.segments, segments, &ctx.path_params);
+            for (const auto& segment : r.segments) {
+                ctx.route += "/" + segment;
+            }
             if (ctx.path_params.contains("account_number")) {
                 // The access log names the route, not the customer's account (docs/privacy.md).
-                ctx.path.clear();
-                for (const auto& segment : r.segments) {
-                    ctx.path += "/" + segment;
-                }
+                ctx.path = ctx.route;
             }
             auto answer = co_await r.h(ctx, req);
             if (!answer) {

@@ -15,7 +15,9 @@
 
 #include "correspondence/make_transport.hpp"
 #include "gateway_adapters/make_gateway.hpp"
+#include "gateway_adapters/metered_gateway.hpp"
 #include "logging/log.hpp"
+#include "metrics/metrics.hpp"
 
 namespace billpay::daemon {
 namespace {
@@ -84,9 +86,11 @@ service::service(config::settings settings)
       audit_(database_),
       privacy_records_(database_),
       outbox_(database_),
+      figures_(database_),
       clients_(settings_.clients),
       fingerprints_(settings_.tokenizer.fingerprint_key.reveal()),
-      processor_(gateway::make_gateway(settings_.gateway.processor, ioc_.get_executor())),
+      processor_(gateway::metered(
+          gateway::make_gateway(settings_.gateway.processor, ioc_.get_executor()))),
       payment_service_(settings_, payment_store_, *processor_, fingerprints_, answers_),
       recovery_(settings_, payment_store_, *processor_, fingerprints_, answers_),
       refunds_(refund_store_, *processor_, settings_.gateway),
@@ -153,28 +157,50 @@ void service::add_routes() {
 }
 
 asio::awaitable<api_result> service::metrics(request_context& ctx) {
-    // Prometheus text exposition format, version 0.0.4.
-    std::string text;
-    auto gauge = [&text](std::string_view name, std::string_view help, auto value) {
-        text += "# HELP " + std::string(name) + " " + std::string(help) + "\n";
-        text += "# TYPE " + std::string(name) + " gauge\n";
-        text += std::string(name) + " " + std::to_string(value) + "\n";
+    // Prometheus text exposition format, version 0.0.4: what the process counted and timed,
+    // then gauges read now. docs/operations.md lists every series and what to do about it.
+    std::string text = metrics::process().render();
+    auto gauge = [&text](std::string_view name, std::string_view help, double value) {
+        metrics::render_gauge(text, name, help, value);
     };
     gauge("billpay_up", "1 while billpayd serves.", 1);
     gauge("billpay_ready", "1 when the database answers and the schema is current.",
           readiness_.database_reachable.load() ? 1 : 0);
     gauge("billpay_open_connections", "Client connections open now.",
-          static_cast<std::int64_t>(server_.open_connections()));
-    if (auto stats = co_await outbox_.statistics()) {
+          static_cast<double>(server_.open_connections()));
+    gauge("billpay_store_connections_in_use", "The store's database connections running a job.",
+          database_.connections_in_use());
+    gauge("billpay_store_connections", "The store's database connections (database.pool_size).",
+          database_.options().pool_size);
+    if (auto expiry = certificate_expiry(*tls_.current())) {
+        gauge("billpay_tls_certificate_expiry_timestamp_seconds",
+              "When the server certificate in use expires (Unix time).",
+              static_cast<double>(*expiry));
+    }
+    if (auto f = co_await figures_.read()) {
+        gauge("billpay_payments_pending", "Payments whose processor answer is not known yet.",
+              static_cast<double>(f->payments_pending));
+        gauge("billpay_payments_pending_oldest_age_seconds",
+              "Age of the oldest payment still pending (0: none).",
+              f->oldest_pending_payment_age_seconds);
+        gauge("billpay_payments_requiring_review",
+              "Pending payments recovery gave up asking about: finance resolves them.",
+              static_cast<double>(f->payments_requiring_review));
+        gauge("billpay_refunds_pending", "Refunds whose processor answer is not known yet.",
+              static_cast<double>(f->refunds_pending));
+        gauge("billpay_refunds_requiring_review",
+              "Pending refunds recovery gave up asking about: finance resolves them.",
+              static_cast<double>(f->refunds_requiring_review));
         gauge("billpay_outbox_backlog", "Correspondence messages not delivered yet.",
-              stats->backlog);
+              static_cast<double>(f->outbox.backlog));
         gauge("billpay_outbox_oldest_pending_age_seconds",
               "Age of the oldest undelivered correspondence message.",
-              static_cast<std::int64_t>(stats->oldest_pending_age_seconds));
-        gauge("billpay_outbox_dead", "Dead-lettered correspondence messages.", stats->dead);
+              f->outbox.oldest_pending_age_seconds);
+        gauge("billpay_outbox_dead", "Dead-lettered correspondence messages.",
+              static_cast<double>(f->outbox.dead));
     } else {
         logging::warn("metrics: database figures unavailable",
-                      {{"request_id", ctx.request_id}, {"error", store::to_string(stats.error())}});
+                      {{"request_id", ctx.request_id}, {"error", store::to_string(f.error())}});
     }
     response res{http::status::ok, 11};
     res.set(http::field::content_type, "text/plain; version=0.0.4");

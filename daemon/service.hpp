@@ -25,6 +25,7 @@
 #include "payments/recovery_worker.hpp"
 #include "store/audit.hpp"
 #include "store/database.hpp"
+#include "store/figures.hpp"
 #include "store/idempotency_keys.hpp"
 #include "store/migrations.hpp"
 #include "store/outbox.hpp"
@@ -83,6 +84,7 @@ class service {
     store::audit_trail audit_;
     store::privacy_records privacy_records_;
     store::outbox outbox_;
+    store::operating_figures figures_;
     api_clients clients_;
     tokenizer::fingerprinter fingerprints_;
     std::unique_ptr<gateway::gateway> processor_;

@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <boost/system/system_error.hpp>
 #include <cstring>
@@ -209,6 +210,20 @@ std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(
     set_session_id_context(native, settings);
     tickets->install(native, tickets);
     return ctx;
+}
+
+std::optional<std::int64_t> certificate_expiry(const boost::asio::ssl::context& context) {
+    // SSL_CTX_get0_certificate takes a non-const context but only reads it.
+    X509* certificate =
+        SSL_CTX_get0_certificate(const_cast<boost::asio::ssl::context&>(context).native_handle());
+    if (certificate == nullptr) {
+        return std::nullopt;
+    }
+    std::tm not_after{};
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(certificate), &not_after) != 1) {
+        return std::nullopt;
+    }
+    return static_cast<std::int64_t>(timegm(&not_after));
 }
 
 }  // namespace billpay::daemon

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 #include "config/settings.hpp"
@@ -64,6 +65,10 @@ class ticket_key_ring {
 /// would verify it).
 std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(
     const config::tls_settings& settings, const std::shared_ptr<ticket_key_ring>& tickets);
+
+/// When the context's server certificate expires (Unix seconds), for /metrics; nullopt when
+/// it has none.
+std::optional<std::int64_t> certificate_expiry(const boost::asio::ssl::context& context);
 
 /// The context new connections use. SIGHUP swaps it; a connection keeps the context it started
 /// with (it holds a shared_ptr), so open connections are not dropped by a reload.

@@ -7,6 +7,7 @@
 
 #include "correspondence/messages.hpp"
 #include "logging/log.hpp"
+#include "metrics/metrics.hpp"
 
 namespace billpay::finance {
 namespace {
@@ -148,6 +149,7 @@ asio::awaitable<refund_answer> refunds::send(const store::refund_record& refund,
     }
     answer.refund = finished->first;
     answer.payment = finished->second;
+    metrics::process().refunds.add({answer.refund->status});
     if (answer.refund->status == "succeeded") {
         answer.status = refund_status::succeeded;
     } else if (answer.refund->status == "pending") {

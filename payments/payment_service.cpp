@@ -5,6 +5,7 @@
 
 #include "correspondence/messages.hpp"
 #include "logging/log.hpp"
+#include "metrics/metrics.hpp"
 #include "model/ids.hpp"
 #include "model/time.hpp"
 #include "payments/outcomes.hpp"
@@ -285,6 +286,7 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
         co_return out;
     }
     out.payment = *written;
+    metrics::process().payments.add({std::string(model::to_string(written->status)), "request"});
     co_await discard_if_spare(*written);
     switch (written->status) {
         case model::payment_status::pending:

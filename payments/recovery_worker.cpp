@@ -2,6 +2,7 @@
 
 #include "correspondence/messages.hpp"
 #include "logging/log.hpp"
+#include "metrics/metrics.hpp"
 #include "model/ids.hpp"
 #include "model/time.hpp"
 #include "payments/outcomes.hpp"
@@ -78,6 +79,8 @@ asio::awaitable<int> recovery_worker::recover_due() {
         }
         co_await discard_spare_token(processor_, *record,
                                      std::chrono::steady_clock::now() + settings_.gateway.timeout);
+        metrics::process().payments.add(
+            {std::string(model::to_string(record->status)), "recovery"});
         logging::info("pending payment finished by recovery",
                       {{"payment_id", p.id},
                        {"status", model::to_string(record->status)},

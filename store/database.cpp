@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "logging/log.hpp"
+#include "metrics/metrics.hpp"
 
 namespace billpay::store {
 
@@ -206,6 +207,10 @@ void database::worker_loop() {
             next->execute(nullptr, std::make_exception_ptr(failure(error::busy)));
             continue;
         }
+        metrics::process().store_queue_wait.observe(
+            {}, std::chrono::duration<double>(std::chrono::steady_clock::now() - next->enqueued_at)
+                    .count());
+        in_use_.fetch_add(1, std::memory_order_relaxed);
         std::exception_ptr failure;
         if (conn && !conn->is_open()) {
             conn.reset();
@@ -219,6 +224,7 @@ void database::worker_loop() {
             }
         }
         bool healthy = next->execute(failure ? nullptr : conn.get(), failure);
+        in_use_.fetch_sub(1, std::memory_order_relaxed);
         // Drop a broken connection so that the next job opens a fresh one.
         if (conn && (!healthy || !conn->is_open())) {
             conn.reset();

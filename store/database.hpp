@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -143,6 +144,11 @@ class database {
     /// Raised by the repositories after a commit that may have added an outbox message.
     [[nodiscard]] outbox_signal& messages_added() noexcept { return messages_added_; }
 
+    /// How many of the store's connections run a job now (for /metrics; of options().pool_size).
+    [[nodiscard]] int connections_in_use() const noexcept {
+        return in_use_.load(std::memory_order_relaxed);
+    }
+
   private:
     struct job {
         virtual ~job() = default;
@@ -234,6 +240,7 @@ class database {
     std::condition_variable wake_;
     std::deque<std::unique_ptr<job>> queue_;
     bool stopping_ = false;
+    std::atomic<int> in_use_{0};
     std::vector<std::thread> threads_;
 };
 
