@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace billpay::logging {
 
@@ -45,6 +46,21 @@ bool enabled(spdlog::level::level_enum lvl);
 /// that looks like a card number (see scrubber.hpp). Exposed for tests.
 std::string format_line(std::chrono::system_clock::time_point time, spdlog::level::level_enum lvl,
                         std::string_view message, std::initializer_list<field> fields);
+
+/// One line as journal fields, for journald's native protocol: MESSAGE= (the JSON line, as on
+/// stderr, so `journalctl -o cat` reads the same), PRIORITY= (syslog: debug 7, info 6, warn 4,
+/// error 3, critical 2), SYSLOG_IDENTIFIER=billpayd, and each field as its upper-cased name
+/// (REQUEST_ID=, PAYMENT_ID=, STATUS=, …; strings as they are, other values as JSON), each
+/// value scrubbed of card numbers. Names journald would refuse (not [A-Z0-9_], a leading
+/// underscore or digit, over 64 bytes) are left to the JSON line. Exposed for tests.
+std::vector<std::string> journal_fields(std::chrono::system_clock::time_point time,
+                                        spdlog::level::level_enum lvl, std::string_view message,
+                                        std::initializer_list<field> fields);
+
+/// Whether this process's stderr is the journal's stream (systemd's JOURNAL_STREAM names the
+/// device and inode of the stream it connected; `journal_stream` is that variable's value).
+/// Then lines go to the journal with their fields instead of to stderr.
+bool stderr_is_journal(const char* journal_stream) noexcept;
 
 /// Writes one line if the level is enabled. Never throws: a log line must not fail a payment.
 void write(spdlog::level::level_enum lvl, std::string_view message,

@@ -190,4 +190,27 @@ TEST_F(Lifecycle, ABadCertificateAtStartIsFatalAndNamesTheFile) {
     EXPECT_THAT(daemon->log(), HasSubstr("cannot use private key " + server_cert.key.string()));
 }
 
+TEST_F(Lifecycle, UnderTheJournalLinesCarryTheirFieldsOrFallBackToStderr) {
+    // billpayd's stderr announced as the journal's stream, as systemd does (JOURNAL_STREAM).
+    start({{"JOURNAL_STREAM", "=stderr"}});
+    auto c = client();
+    auto res = c.request(http::verb::get, "/healthz");
+    ASSERT_EQ(res.result(), http::status::ok);
+    const std::string request_id(res["Request-Id"]);
+    daemon->send_signal(SIGTERM);
+    ASSERT_EQ(daemon->wait_exit(), 0);
+    if (std::filesystem::exists("/run/systemd/journal/socket")) {
+        // A journal to send to: the request is found by its field.
+        auto found = capture_command(
+            "journalctl -o cat --no-pager SYSLOG_IDENTIFIER=billpayd "
+            "REQUEST_ID=" +
+            request_id);
+        EXPECT_THAT(found, HasSubstr(request_id));
+    } else {
+        // No journal here: no line is lost, each goes to stderr as it would have.
+        EXPECT_THAT(daemon->log(), HasSubstr("\"request_id\":\"" + request_id + "\""));
+        EXPECT_THAT(daemon->log(), HasSubstr("\"message\":\"ready\""));
+    }
+}
+
 }  // namespace

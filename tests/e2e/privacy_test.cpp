@@ -193,15 +193,15 @@ TEST_F(Privacy, APendingPaymentIsReducedOnlyOnceItIsFinal) {
     start();
     auto c = client();
     const auto id = pay_as(c, "2001-0003", "2025-02", "Pendra Waitwell", "pendra@example.org");
+    const auto older = pay_as(c, "2001-0004", "2025-03", "Olive Older", "olive@example.org");
+    const auto newer = pay_as(c, "2001-0005", "2025-03", "Nora Newer", "nora@example.org");
+    daemon.reset();  // its recovery worker would look the pending payment up and finish it
     exec("ALTER TABLE payments DISABLE TRIGGER payments_status_transition");
     exec("UPDATE payments SET status = 'pending' WHERE id = '" + id + "'");
     exec("ALTER TABLE payments ENABLE TRIGGER payments_status_transition");
     backdate(id, 900);
-    const auto older = pay_as(c, "2001-0004", "2025-03", "Olive Older", "olive@example.org");
-    const auto newer = pay_as(c, "2001-0005", "2025-03", "Nora Newer", "nora@example.org");
     backdate(older, 950);
     backdate(newer, 600);
-    daemon.reset();  // its recovery worker would look the pending payment up
     ASSERT_EQ(run_command(ctl() + " purge >/dev/null"), 0);
     EXPECT_EQ(text("SELECT customer_email FROM payments WHERE id = '" + id + "'"),
               "pendra@example.org");

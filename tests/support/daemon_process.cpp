@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,7 +88,14 @@ daemon_process::daemon_process(const std::filesystem::path& config_file,
         // would keep its port bound (and its connections unanswered) after the fake stops.
         ::close_range(3, ~0U, 0);
         for (const auto& [key, value] : extra_env) {
-            ::setenv(key.c_str(), value.c_str(), 1);
+            std::string v = value;
+            if (key == "JOURNAL_STREAM" && v == "=stderr") {
+                // As systemd says when it connects stderr to the journal: its device and inode.
+                struct stat st {};
+                ::fstat(STDERR_FILENO, &st);
+                v = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+            }
+            ::setenv(key.c_str(), v.c_str(), 1);
         }
         std::vector<char*> argv;
         for (auto& a : args) {

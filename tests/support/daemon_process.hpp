@@ -43,6 +43,8 @@ std::filesystem::path built_program(const std::string& name);
 /// a file. Killed (SIGKILL) when the object goes, if it still runs.
 class daemon_process {
   public:
+    /// `extra_env` is set in billpayd's environment; JOURNAL_STREAM "=stderr" names billpayd's
+    /// stderr as systemd would when it is the journal's stream.
     daemon_process(const std::filesystem::path& config_file,
                    std::map<std::string, std::string> extra_env = {},
                    std::vector<std::string> extra_args = {});

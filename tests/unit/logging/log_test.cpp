@@ -1,6 +1,8 @@
 #include "logging/log.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/json/parse.hpp>
 
@@ -128,6 +130,40 @@ TEST(CardNumberSearch, FindsNumbersPeopleTypeIntoFreeText) {
     EXPECT_FALSE(contains_card_number("1001-2002"));
     EXPECT_FALSE(contains_card_number("+1 (312) 555-0199"));
     EXPECT_FALSE(contains_card_number("order 7992739871300000"));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(JournalEntry, CarriesEachFieldAsAJournalFieldAndTheJsonLineAsItsMessage) {
+    using billpay::logging::field;
+    const auto at = std::chrono::system_clock::from_time_t(1'795'714'756);
+    auto entry = billpay::logging::journal_fields(
+        at, spdlog::level::warn, "charge",
+        {field("payment_id", "pay_abc"), field("request_id", "req_1"), field("status", 402),
+         field("error", "card 4242424242424242 refused"), field("bad-key", "x"),
+         field("_SYSTEMD_UNIT", "forged"), field("message", "forged")});
+    ASSERT_GE(entry.size(), 3u);
+    EXPECT_EQ(entry[0].rfind("MESSAGE={", 0), 0u);  // the same JSON line as on stderr
+    EXPECT_EQ(entry[1], "PRIORITY=4");
+    EXPECT_EQ(entry[2], "SYSLOG_IDENTIFIER=billpayd");
+    const std::vector<std::string> fields(entry.begin() + 3, entry.end());
+    // Names journald refuses, or that would forge its own, stay in the JSON line only.
+    EXPECT_EQ(fields,
+              (std::vector<std::string>{"PAYMENT_ID=pay_abc", "REQUEST_ID=req_1", "STATUS=402",
+                                        "ERROR=card ************4242 refused"}));
+}
+
+TEST(JournalEntry, OnlyAStderrThatIsTheJournalsStreamCounts) {
+    struct stat st {};
+    ASSERT_EQ(::fstat(STDERR_FILENO, &st), 0);
+    const auto mine = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+    EXPECT_TRUE(billpay::logging::stderr_is_journal(mine.c_str()));
+    const auto other = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + 1);
+    EXPECT_FALSE(billpay::logging::stderr_is_journal(other.c_str()));
+    EXPECT_FALSE(billpay::logging::stderr_is_journal(nullptr));
+    EXPECT_FALSE(billpay::logging::stderr_is_journal("not a stream"));
 }
 
 }  // namespace
