@@ -1,6 +1,11 @@
 -- The privacy policy (docs/privacy.md): records reduced once retention ends, the email a
 -- customer's later notices go to, breach notices through the outbox, and signed checkpoints of
--- the audit chain. No new index on the payment's path: purge finds old rows through the
+-- the audit chain. Safe to apply while billpayd serves: dropping NOT NULL and adding columns
+-- without defaults change the catalog only, and the CHECKs are NOT VALID (every existing row
+-- already meets them: the columns were NOT NULL, the types the old list), so PostgreSQL checks
+-- new rows without scanning old ones under a lock. The one index on outbox_messages is built
+-- under a SHARE lock: writes of new messages wait for it (seconds per ten million messages).
+-- No new index on the payment's path: purge finds old rows through the
 -- time indexes there are (payments_by_time, refunds_by_time, idempotency_keys_by_age,
 -- outbox_messages_by_status).
 
@@ -16,7 +21,7 @@ ALTER TABLE payments ALTER COLUMN customer_name DROP NOT NULL,
 ALTER TABLE payments ADD CONSTRAINT payments_reduced_or_whole CHECK (
     reduced_at IS NOT NULL OR (customer_name IS NOT NULL AND customer_email IS NOT NULL
         AND card_exp_month IS NOT NULL AND card_exp_year IS NOT NULL
-        AND card_fingerprint IS NOT NULL));
+        AND card_fingerprint IS NOT NULL)) NOT VALID;
 
 -- How far each kind of record is purged: every row older than `reduced_through` is done, so a
 -- nightly purge reads only the rows since (without it, each batch read every row reduced in
@@ -37,7 +42,7 @@ ALTER TABLE payment_methods ALTER COLUMN card_exp_month DROP NOT NULL,
                             ALTER COLUMN processor_token DROP NOT NULL;
 ALTER TABLE payment_methods ADD CONSTRAINT payment_methods_deleted_or_whole CHECK (
     deleted_at IS NOT NULL OR (card_exp_month IS NOT NULL AND card_exp_year IS NOT NULL
-        AND card_fingerprint IS NOT NULL AND processor_token IS NOT NULL));
+        AND card_fingerprint IS NOT NULL AND processor_token IS NOT NULL)) NOT VALID;
 
 -- The email an account's later notices go to, as the portal corrected it
 -- (PATCH /v1/accounts/{account_number}). A payment keeps the address it was sent to; a
@@ -62,13 +67,13 @@ ALTER TABLE outbox_messages ALTER COLUMN payment_id DROP NOT NULL,
                             ADD COLUMN body_purged_at timestamptz;
 ALTER TABLE outbox_messages DROP CONSTRAINT outbox_messages_type_check;
 ALTER TABLE outbox_messages ADD CONSTRAINT outbox_messages_type_check CHECK (type IN
-    ('payment_receipt', 'payment_declined', 'payment_pending', 'refund_receipt', 'breach_notice'));
+    ('payment_receipt', 'payment_declined', 'payment_pending', 'refund_receipt', 'breach_notice')) NOT VALID;
 ALTER TABLE outbox_messages ADD CONSTRAINT outbox_messages_addressed CHECK (
     CASE WHEN type = 'breach_notice'
          THEN incident_id IS NOT NULL AND recipient_key IS NOT NULL AND payment_id IS NULL
-         ELSE payment_id IS NOT NULL END);
+         ELSE payment_id IS NOT NULL END) NOT VALID;
 ALTER TABLE outbox_messages ADD CONSTRAINT outbox_messages_body_kept CHECK (
-    body IS NOT NULL OR body_purged_at IS NOT NULL);
+    body IS NOT NULL OR body_purged_at IS NOT NULL) NOT VALID;
 CREATE UNIQUE INDEX outbox_messages_one_per_incident_recipient
     ON outbox_messages (incident_id, recipient_key) WHERE type = 'breach_notice';
 
