@@ -179,9 +179,10 @@ bool account_known(pqxx::connection& conn, const std::string& account_number) {
 
 account_data export_account(pqxx::connection& conn, const std::string& account_number,
                             const audit_entry& audit) {
-    // One snapshot for the whole export, and its audit row in the same transaction.
+    // The export and its audit row in one transaction. Read committed, not a repeatable-read
+    // snapshot: the audit append must see the chain's latest row once it holds the chain's
+    // lock, or two rows would name the same predecessor (a fork `audit verify` calls broken).
     pqxx::work tx(conn);
-    tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
     account_data out;
     out.account_number = account_number;
     auto contact = tx.exec_params(
@@ -266,8 +267,7 @@ account_contact correct_email(pqxx::connection& conn, const std::string& account
 std::vector<affected_account> breach_scope(pqxx::connection& conn, const std::string& from,
                                            const std::string& to, bool from_audit,
                                            const audit_entry& audit) {
-    pqxx::work tx(conn);
-    tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+    pqxx::work tx(conn);  // read committed: see export_account on the audit append
     // Records created or changed in the window; with from_audit, those the audit trail names
     // (reads, exports, refunds, replays) in it too. An account's current email is the newer of
     // its correction and its latest payment's address (a reduced payment has none).

@@ -7,6 +7,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <future>
 #include <set>
 
 #include "store/audit.hpp"
@@ -285,6 +286,28 @@ TEST_F(Privacy, AnExportHoldsAllOfOneAccountAndNothingOfAnother) {
                     " AND records = '3001-000A'"),
               4);
     EXPECT_EQ(run_command(ctl() + " customer export --account 9999-0000 2>/dev/null"), 1);
+}
+
+TEST_F(Privacy, ExportsAmongOtherAuditedActionsKeepTheChainWhole) {
+    start();
+    auto c = client();
+    const auto id = pay_as(c, "3002-0001", "2026-11", "Chain Keeper", "chain@example.org");
+    // Exports and audited reads at once: each appends to the one hash chain.
+    std::vector<std::future<http::status>> calls;
+    for (int i = 0; i < 16; ++i) {
+        calls.push_back(std::async(std::launch::async, [&, i] {
+            https_client own(daemon->port());
+            return i % 2 == 0 ? get(own, "/v1/accounts/3002-0001/export", finance_key).result()
+                              : get(own, "/v1/payments/" + id, finance_key).result();
+        }));
+    }
+    for (auto& call : calls) {
+        EXPECT_EQ(call.get(), http::status::ok);
+    }
+    EXPECT_EQ(count("SELECT count(*) FROM audit_log"), 16);
+    auto verdict = capture_command(ctl() + " audit verify; echo exit=$?");
+    EXPECT_THAT(verdict, HasSubstr("16 rows"));
+    EXPECT_THAT(verdict, HasSubstr("exit=0"));
 }
 
 TEST_F(Privacy, ACorrectedEmailReceivesLaterNoticesWhilePaymentsKeepTheirs) {
