@@ -4,12 +4,17 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
 #include <vector>
 
 namespace billpay::test {
@@ -68,6 +73,31 @@ boost::system::error_code https_client::connect() {
     return ec;
 }
 
+namespace {
+
+/// With BILLPAY_CONTRACT_LOG set (CTest sets it for the e2e tests), every response billpayd
+/// gives is written there as a JSON line, which tests/openapi/check-responses.mjs checks
+/// against docs/openapi.yaml once the tests have run (CTest openapi_responses).
+void record_for_contract(http::verb method, const std::string& target, const http_response& res) {
+    const char* dir = std::getenv("BILLPAY_CONTRACT_LOG");
+    if (dir == nullptr || *dir == '\0') {
+        return;
+    }
+    static std::mutex mutex;
+    const boost::json::object line{{"method", std::string(http::to_string(method))},
+                                   {"target", target},
+                                   {"status", res.result_int()},
+                                   {"content_type", std::string(res[http::field::content_type])},
+                                   {"request_id", std::string(res["Request-Id"])},
+                                   {"body", res.body()}};
+    std::lock_guard lock(mutex);
+    std::ofstream out(std::string(dir) + "/responses-" + std::to_string(::getpid()) + ".jsonl",
+                      std::ios::app);
+    out << boost::json::serialize(line) << '\n';
+}
+
+}  // namespace
+
 http_response https_client::request(http::verb method, const std::string& target,
                                     const std::string& body,
                                     const std::map<std::string, std::string>& headers) {
@@ -96,6 +126,7 @@ http_response https_client::request(http::verb method, const std::string& target
     // The server said it closes: the next request connects anew (the old stream stays, so a
     // test can still watch the server hang up).
     reconnect_ = !res.keep_alive();
+    record_for_contract(method, target, res);
     return res;
 }
 
