@@ -31,6 +31,17 @@ namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+
+/// A request's method as a metrics label: a client may send any token as its method, and each
+/// new label value is a new series kept for the process's life.
+std::string method_label(std::string_view verb) {
+    for (std::string_view known : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
+        if (verb == known) {
+            return std::string(verb);
+        }
+    }
+    return "other";
+}
 using tcp = asio::ip::tcp;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
@@ -370,7 +381,7 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, asio::ip::address p
             const auto status = static_cast<int>(res.result_int());
             const auto duration_us = static_cast<std::int64_t>(elapsed.count());
             metrics::process().http_request_duration.observe(
-                {ctx.route.empty() ? std::string("none") : ctx.route, std::string(verb),
+                {ctx.route.empty() ? std::string("none") : ctx.route, method_label(verb),
                  std::to_string(status)},
                 static_cast<double>(duration_us) / 1e6);
             if (ctx.payment_id.empty() && ctx.outcome.empty()) {
