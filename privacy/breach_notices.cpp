@@ -101,7 +101,9 @@ std::optional<std::vector<recipient>> read_recipients(const std::string& csv,
 }
 
 std::optional<notice_template> read_template(const std::string& text, std::string& problem) {
-    if (!model::is_plain_text(replace_all(replace_all(text, "\n", " "), "\r", ""))) {
+    // Line ends become spaces, not nothing: removing a \r could join the halves of a broken
+    // UTF-8 sequence into a valid one (the fuzzer found it), and the JSON would carry the break.
+    if (!model::is_plain_text(replace_all(replace_all(text, "\n", " "), "\r", " "))) {
         problem = "the template must be plain UTF-8 text";
         return std::nullopt;
     }

@@ -41,6 +41,10 @@ TEST(BreachTemplate, FirstLineIsTheSubjectAndOnlyKnownPlaceholdersAreAllowed) {
     EXPECT_THAT(problem, HasSubstr("placeholder"));
     EXPECT_FALSE(privacy::read_template("Only a subject\n", problem));
     EXPECT_FALSE(privacy::read_template("Subject\n\xe2\x80\xaeReversed text\n", problem));
+    // A line end inside a broken UTF-8 sequence does not make it whole (the fuzzer's find).
+    EXPECT_FALSE(privacy::read_template("Subject\nBroken \xea\r\x9e\xb5 text\n", problem));
+    EXPECT_THAT(problem, HasSubstr("UTF-8"));
+    EXPECT_TRUE(privacy::read_template("Subject\r\nWindows line ends\r\n", problem));
 }
 
 TEST(BreachNotices, OneNoticePerAddressNamingEveryAccountOfIt) {
