@@ -42,7 +42,12 @@ class payments_fixture : public daemon_fixture {
     void SetUp() override {
         daemon_fixture::SetUp();
         config.extra_root = clients_yaml() + gateway_yaml() + payments_yaml();
+        records_dsn = database.dsn();
     }
+
+    /// Where the helpers below read billpayd's records: the test's database, unless the test
+    /// runs billpayd against a PostgreSQL of its own.
+    std::string records_dsn;
 
     std::string clients_yaml() const {
         return "clients:\n"
@@ -124,7 +129,7 @@ class payments_fixture : public daemon_fixture {
 
     /// A number from one SQL query against the test database.
     std::int64_t count(const std::string& sql) {
-        pqxx::connection conn(database.dsn());
+        pqxx::connection conn(records_dsn);
         pqxx::read_transaction tx(conn);
         return tx.exec(sql)[0][0].as<std::int64_t>();
     }
@@ -159,7 +164,7 @@ class payments_fixture : public daemon_fixture {
     /// did not succeed, a charge for no payment at all. Empty when they agree one to one.
     std::vector<std::string> ledger_disagreements() {
         auto ledger = processor_ledger();
-        pqxx::connection conn(database.dsn());
+        pqxx::connection conn(records_dsn);
         pqxx::read_transaction tx(conn);
         std::vector<std::string> problems;
         std::set<std::string> ours;
@@ -222,7 +227,7 @@ class payments_fixture : public daemon_fixture {
 
     /// The text of the first column of the first row of one SQL query.
     std::string text(const std::string& sql) {
-        pqxx::connection conn(database.dsn());
+        pqxx::connection conn(records_dsn);
         pqxx::read_transaction tx(conn);
         return tx.exec(sql)[0][0].as<std::string>();
     }
@@ -235,7 +240,7 @@ class payments_fixture : public daemon_fixture {
 
     /// A day (YYYY-MM-DD) in the fixture's time zone, America/Chicago, `offset` days from today.
     std::string local_day(int offset = 0) {
-        pqxx::connection conn(database.dsn());
+        pqxx::connection conn(records_dsn);
         pqxx::read_transaction tx(conn);
         return tx
             .exec_params(

@@ -1,10 +1,5 @@
 #include "tests/support/daemon_process.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <stdexcept>
@@ -27,7 +22,7 @@ std::filesystem::path write_config(const std::filesystem::path& dir, const daemo
     std::string yaml;
     yaml += "listen:\n";
     yaml += "  address: 127.0.0.1\n";
-    yaml += "  port: 0\n";
+    yaml += "  port: " + std::to_string(c.port) + "\n";
     yaml += "  threads: " + std::to_string(c.threads) + "\n";
     yaml += "  read_timeout_ms: " + std::to_string(c.read_timeout_ms) + "\n";
     yaml += "  idle_timeout_ms: " + std::to_string(c.idle_timeout_ms) + "\n";
@@ -64,58 +59,18 @@ std::filesystem::path write_config(const std::filesystem::path& dir, const daemo
 daemon_process::daemon_process(const std::filesystem::path& config_file,
                                std::map<std::string, std::string> extra_env,
                                std::vector<std::string> extra_args) {
-    log_file_ = config_file.parent_path() /
-                ("billpayd-" + std::to_string(::getpid()) + "-" +
-                 std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".log");
-    std::string binary = built_program("billpayd").string();
-    std::vector<std::string> args{binary, "--config", config_file.string()};
+    auto log_file = config_file.parent_path() /
+                    ("billpayd-" + std::to_string(::getpid()) + "-" +
+                     std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".log");
+    std::vector<std::string> args{built_program("billpayd").string(), "--config",
+                                  config_file.string()};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
-
-    pid_ = ::fork();
-    if (pid_ < 0) {
-        throw std::runtime_error("fork failed");
-    }
-    if (pid_ == 0) {
-        // If the test process dies without its destructors (a crash, ctest's timeout), take
-        // billpayd with it: a test must not leave servers behind.
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            ::dup2(fd, STDERR_FILENO);
-            ::dup2(fd, STDOUT_FILENO);
-        }
-        // Nothing else of the test process goes along: an inherited listening socket of a fake
-        // would keep its port bound (and its connections unanswered) after the fake stops.
-        ::close_range(3, ~0U, 0);
-        for (const auto& [key, value] : extra_env) {
-            std::string v = value;
-            if (key == "JOURNAL_STREAM" && v == "=stderr") {
-                // As systemd says when it connects stderr to the journal: its device and inode.
-                struct stat st {};
-                ::fstat(STDERR_FILENO, &st);
-                v = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
-            }
-            ::setenv(key.c_str(), v.c_str(), 1);
-        }
-        std::vector<char*> argv;
-        for (auto& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        ::execv(binary.c_str(), argv.data());
-        ::_exit(127);
-    }
+    process_ = std::make_unique<child_process>(std::move(args), log_file, std::move(extra_env));
 }
 
-daemon_process::~daemon_process() {
-    if (pid_ > 0 && !exit_code_) {
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-    }
-}
+daemon_process::~daemon_process() = default;
 
-std::string daemon_process::log() const { return read_file(log_file_); }
+std::string daemon_process::log() const { return read_file(process_->output()); }
 
 std::optional<std::string> daemon_process::wait_for_log(const std::string& text,
                                                         std::chrono::milliseconds timeout) {
@@ -128,7 +83,7 @@ std::optional<std::string> daemon_process::wait_for_log(const std::string& text,
             auto end = content.find('\n', at);
             return content.substr(start, end == std::string::npos ? end : end - start);
         }
-        if (exit_code_ || (pid_ > 0 && wait_exit(std::chrono::milliseconds(0)))) {
+        if (wait_exit(std::chrono::milliseconds(0))) {
             return std::nullopt;  // it ended without saying it
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -155,25 +110,10 @@ void daemon_process::wait_ready() {
     }
 }
 
-void daemon_process::send_signal(int signal) { ::kill(pid_, signal); }
+void daemon_process::send_signal(int signal) { process_->send_signal(signal); }
 
 std::optional<int> daemon_process::wait_exit(std::chrono::milliseconds timeout) {
-    if (exit_code_) {
-        return exit_code_;
-    }
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        int status = 0;
-        pid_t r = ::waitpid(pid_, &status, WNOHANG);
-        if (r == pid_) {
-            exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            return exit_code_;
-        }
-        if (std::chrono::steady_clock::now() >= deadline) {
-            return std::nullopt;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    return process_->wait_exit(timeout);
 }
 
 }  // namespace billpay::test

@@ -5,10 +5,12 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "tests/support/child_process.hpp"
 #include "tests/support/tls_files.hpp"
 
 namespace billpay::test {
@@ -20,6 +22,7 @@ struct daemon_config {
     std::string dsn;
     tls_files server;
     std::optional<std::filesystem::path> client_ca;
+    unsigned short port = 0;  // 0: the kernel picks one, named in the "listening" log line
     int threads = 2;
     int read_timeout_ms = 2000;
     int idle_timeout_ms = 5000;
@@ -68,12 +71,10 @@ class daemon_process {
     std::optional<int> wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
     [[nodiscard]] std::string log() const;
-    [[nodiscard]] pid_t pid() const { return pid_; }
+    [[nodiscard]] pid_t pid() const { return process_->pid(); }
 
   private:
-    std::filesystem::path log_file_;
-    pid_t pid_ = -1;
-    std::optional<int> exit_code_;
+    std::unique_ptr<child_process> process_;
     std::optional<unsigned short> port_;
 };
 
