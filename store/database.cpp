@@ -90,19 +90,67 @@ error error_of(std::exception_ptr e) noexcept {
 
 namespace {
 
-/// A connection for `dsn`. libpqxx 6.4 takes a std::string: the copy made for it is wiped
-/// once the connection is open (libpq and libpqxx keep their own, for reconnecting, as long
-/// as the connection lives: docs/operations.md says why a DSN should carry no password).
-std::unique_ptr<pqxx::connection> connect(const config::secret& dsn) {
-    std::string text(dsn.reveal());
-    struct wipe_after {
-        std::string& text;
-        ~wipe_after() { OPENSSL_cleanse(text.data(), text.size()); }
-    } wipe{text};
-    return std::make_unique<pqxx::connection>(text);
-}
+/// Set by a connection's notice_watch on the thread that runs the connection's job.
+thread_local bool commit_not_confirmed = false;
+
+/// What PostgreSQL says besides results. One warning matters: a commit whose wait for the
+/// synchronous standby was cancelled (a cancel request, pg_cancel_backend) or cut short by the
+/// server's shutdown "has already committed locally, but might not have been replicated to the
+/// standby" — the durability synchronous_commit promised is not there. The message is matched
+/// in English: the server's lc_messages must be C or English (docs/operations.md). Other
+/// notices go to the debug log, their first line only.
+class notice_watch final : public pqxx::errorhandler {
+  public:
+    explicit notice_watch(pqxx::connection_base& conn) : pqxx::errorhandler(conn) {}
+
+    bool operator()(const char message[]) noexcept override {
+        const std::string_view text(message);
+        if (text.find("wait for synchronous replication") != std::string_view::npos) {
+            commit_not_confirmed = true;
+        } else {
+            logging::debug("database notice", {{"notice", text.substr(0, text.find('\n'))}});
+        }
+        return false;
+    }
+};
 
 }  // namespace
+
+/// One worker's connection, with its notice watch (unregistered first, as it goes).
+struct database::session {
+    std::unique_ptr<pqxx::connection> conn;
+    std::unique_ptr<notice_watch> notices;
+
+    /// A connection for `dsn`. libpqxx 6.4 takes a std::string: the copy made for it is wiped
+    /// once the connection is open (libpq and libpqxx keep their own, for reconnecting, as
+    /// long as the connection lives: docs/operations.md says why a DSN should carry no
+    /// password).
+    explicit session(const config::secret& dsn) {
+        std::string text(dsn.reveal());
+        struct wipe_after {
+            std::string& text;
+            ~wipe_after() { OPENSSL_cleanse(text.data(), text.size()); }
+        } wipe{text};
+        conn = std::make_unique<pqxx::connection>(text);
+        notices = std::make_unique<notice_watch>(*conn);
+    }
+    ~session() { notices.reset(); }
+    session(const session&) = delete;
+    session& operator=(const session&) = delete;
+};
+
+std::exception_ptr database::unconfirmed_commit() {
+    if (!std::exchange(commit_not_confirmed, false)) {
+        return nullptr;
+    }
+    logging::error(
+        "a commit was not confirmed by the synchronous standby: its outcome is unknown here (it "
+        "stands on this server alone); the connection is dropped");
+    return std::make_exception_ptr(
+        unavailable("a commit was not confirmed by the synchronous standby"));
+}
+
+void database::forget_unconfirmed_commit() noexcept { commit_not_confirmed = false; }
 
 config::secret connection_string(std::string_view dsn, std::chrono::milliseconds connect_timeout,
                                  std::chrono::milliseconds statement_timeout) {
@@ -182,7 +230,7 @@ std::exception_ptr database::translate_current_exception(bool& healthy) {
 }
 
 void database::worker_loop() {
-    std::unique_ptr<pqxx::connection> conn;
+    std::unique_ptr<session> conn;
     for (;;) {
         std::unique_ptr<job> next;
         bool stopping = false;
@@ -212,21 +260,21 @@ void database::worker_loop() {
                     .count());
         in_use_.fetch_add(1, std::memory_order_relaxed);
         std::exception_ptr failure;
-        if (conn && !conn->is_open()) {
+        if (conn && !conn->conn->is_open()) {
             conn.reset();
         }
         if (!conn) {
             try {
-                conn = connect(options_.dsn);
+                conn = std::make_unique<session>(options_.dsn);
             } catch (const std::exception& e) {
                 // libpq's message names host and port, never the password.
                 failure = std::make_exception_ptr(unavailable(e.what()));
             }
         }
-        bool healthy = next->execute(failure ? nullptr : conn.get(), failure);
+        bool healthy = next->execute(failure ? nullptr : conn->conn.get(), failure);
         in_use_.fetch_sub(1, std::memory_order_relaxed);
         // Drop a broken connection so that the next job opens a fresh one.
-        if (conn && (!healthy || !conn->is_open())) {
+        if (conn && (!healthy || !conn->conn->is_open())) {
             conn.reset();
         }
     }

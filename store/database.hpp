@@ -170,11 +170,7 @@ class database {
             std::optional<result_type> value;
             bool healthy = true;
             if (conn) {
-                try {
-                    value.emplace(fn(*conn));
-                } catch (...) {
-                    failure = translate_current_exception(healthy);
-                }
+                value = run_on(fn, *conn, failure, healthy);
             }
             auto executor = work.get_executor();
             boost::asio::post(executor,
@@ -204,11 +200,7 @@ class database {
             std::optional<Result> result;
             bool healthy = true;
             if (conn) {
-                try {
-                    result.emplace(fn(*conn));
-                } catch (...) {
-                    failure = translate_current_exception(healthy);
-                }
+                result = run_on(fn, *conn, failure, healthy);
             }
             std::lock_guard lock(mutex);
             value = std::move(result);
@@ -226,11 +218,39 @@ class database {
         bool& done;
     };
 
+    /// Runs one job's `fn` on `conn`: its result, or nullopt with `failure` set (and `healthy`
+    /// false when the connection must be dropped).
+    template <class Fn>
+    static auto run_on(Fn& fn, pqxx::connection& conn, std::exception_ptr& failure, bool& healthy)
+        -> std::optional<std::invoke_result_t<Fn&, pqxx::connection&>> {
+        forget_unconfirmed_commit();
+        try {
+            auto value = fn(conn);
+            if (auto unconfirmed = unconfirmed_commit()) {
+                failure = unconfirmed;
+                healthy = false;
+                return std::nullopt;
+            }
+            return value;
+        } catch (...) {
+            failure = translate_current_exception(healthy);
+            return std::nullopt;
+        }
+    }
+
     /// Turns libpqxx's broken_connection into store::unavailable; other exceptions pass as
     /// they are (repositories map SQLSTATEs to their own error codes at their edge). Sets
     /// `healthy` to false when the connection must be dropped.
     static std::exception_ptr translate_current_exception(bool& healthy);
 
+    /// Whether a commit of the job this thread runs ended its wait for the synchronous standby
+    /// without the standby's word (PostgreSQL's warning "canceling wait for synchronous
+    /// replication": the commit stands on this server alone, and a failover would lose it):
+    /// then store::unavailable, for the job's outcome is unknown, not done.
+    static std::exception_ptr unconfirmed_commit();
+    static void forget_unconfirmed_commit() noexcept;
+
+    struct session;
     void submit(std::unique_ptr<job> j);
     void worker_loop();
 

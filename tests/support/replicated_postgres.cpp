@@ -68,6 +68,8 @@ void replicated_postgres::crash_primary() {
     run("stop " + primary_.path().string() + " --immediate");
 }
 
+void replicated_postgres::stop_primary() { run("stop " + primary_.path().string()); }
+
 void replicated_postgres::promote_standby() { run("promote " + standby_.path().string()); }
 
 }  // namespace billpay::test

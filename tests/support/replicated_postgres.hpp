@@ -28,6 +28,8 @@ class replicated_postgres {
     /// The primary's end, as a crash would (`pg_ctl stop -m immediate`: no checkpoint, every
     /// connection cut).
     void crash_primary();
+    /// The primary's end as an operator fences it (`pg_ctl stop -m fast`).
+    void stop_primary();
     /// `pg_ctl promote` on the standby; returns once it takes writes.
     void promote_standby();
 
