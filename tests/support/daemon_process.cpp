@@ -38,9 +38,6 @@ std::filesystem::path write_config(const std::filesystem::path& dir, const daemo
     yaml += "database:\n";
     yaml += "  dsn: \"" + c.dsn + "\"\n";
     yaml += "  pool_size: 2\n";
-    if (c.statement_timeout_ms > 0) {
-        yaml += "  statement_timeout_ms: " + std::to_string(c.statement_timeout_ms) + "\n";
-    }
     yaml += "  connect_timeout_ms: 2000\n";
     yaml += "tokenizer:\n";
     yaml += "  fingerprint_key_file: fingerprint-key\n";

@@ -20,7 +20,6 @@ namespace billpay::test {
 /// top level.
 struct daemon_config {
     std::string dsn;
-    int statement_timeout_ms = 0;  // 0: billpayd's default
     tls_files server;
     std::optional<std::filesystem::path> client_ca;
     unsigned short port = 0;  // 0: the kernel picks one, named in the "listening" log line
