@@ -30,4 +30,21 @@ TEST(ConnectionString, KeepsWhatTheOperatorSet) {
               "host=db connect_timeout=30 application_name=x options=-cfoo=1");
 }
 
+TEST(ConnectionString, KeepsEveryHostOfAFailoverPair) {
+    // docs/operations.md: both servers, and libpq takes the one that accepts writes.
+    EXPECT_EQ(connection_string("host=db-a,db-b port=5432,5432 dbname=billpay"
+                                " target_session_attrs=read-write",
+                                2000ms, 10000ms)
+                  .reveal(),
+              "host=db-a,db-b port=5432,5432 dbname=billpay target_session_attrs=read-write"
+              " connect_timeout=2 application_name=billpayd options='-c statement_timeout=10000'");
+    EXPECT_EQ(connection_string("postgresql://db-a:5432,db-b:5432/billpay"
+                                "?target_session_attrs=read-write",
+                                2000ms, 10000ms)
+                  .reveal(),
+              "postgresql://db-a:5432,db-b:5432/billpay?target_session_attrs=read-write"
+              "&connect_timeout=2&application_name=billpayd"
+              "&options=-c%20statement_timeout%3D10000");
+}
+
 }  // namespace
