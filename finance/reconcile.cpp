@@ -176,7 +176,8 @@ store::reconciliation_run reconcile(const reconcile_input& in, const std::string
     }
 
     for (const auto& p : in.payments) {
-        std::string day = p.created_at.substr(0, 10);
+        // Its day where the utility is, as it was selected: the UTC date differs every evening.
+        const std::string& day = p.day;
         if (day < in.from || day > in.to || settled_charges.contains(p.reference)) {
             continue;
         }
@@ -193,7 +194,7 @@ store::reconciliation_run reconcile(const reconcile_input& in, const std::string
                      : "succeeded " + std::to_string(age) + " days ago; settlement expected"});
     }
     for (const auto& r : in.refunds) {
-        std::string day = r.created_at.substr(0, 10);
+        const std::string& day = r.day;
         if (r.kind == "void" || day < in.from || day > in.to ||
             settled_refunds.contains(r.reference)) {
             continue;

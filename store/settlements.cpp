@@ -160,7 +160,8 @@ std::vector<ledger_payment> ledger_payments(pqxx::connection& conn, const std::s
                          "   AND f.status = 'succeeded' AND f.kind = 'void'), 0),"
                          " to_char(p.created_at AT TIME ZONE 'UTC', ") +
                  rfc3339_utc_ms +
-                 ") FROM payments p"
+                 "), to_char((p.created_at AT TIME ZONE $3)::date, 'YYYY-MM-DD')"
+                 " FROM payments p"
                  " WHERE p.status IN ('succeeded', 'partially_refunded', 'refunded')"
                  " AND ((p.created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date"
                  "      OR p.processor_reference = ANY($4::text[]))"
@@ -169,7 +170,7 @@ std::vector<ledger_payment> ledger_payments(pqxx::connection& conn, const std::s
         out.push_back(ledger_payment{r[0].as<std::string>(), r[1].as<std::string>(),
                                      r[2].as<std::string>(), r[3].as<std::string>(),
                                      r[4].as<std::int64_t>(), r[5].as<std::int64_t>(),
-                                     r[6].as<std::string>()});
+                                     r[6].as<std::string>(), r[7].as<std::string>()});
     }
     return out;
 }
@@ -185,16 +186,18 @@ std::vector<ledger_refund> ledger_refunds(pqxx::connection& conn, const std::str
                          " coalesce(p.processor_reference, ''), f.currency, f.amount,"
                          " coalesce(f.kind, 'refund'), to_char(f.created_at AT TIME ZONE 'UTC', ") +
                  rfc3339_utc_ms +
-                 ") FROM refunds f JOIN payments p ON p.id = f.payment_id"
+                 "), to_char((f.created_at AT TIME ZONE $3)::date, 'YYYY-MM-DD')"
+                 " FROM refunds f JOIN payments p ON p.id = f.payment_id"
                  " WHERE f.status = 'succeeded'"
                  " AND ((f.created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date"
                  "      OR f.processor_reference = ANY($4::text[]))"
                  " ORDER BY f.created_at, f.id",
              from, to, time_zone, array_literal(references))) {
-        out.push_back(
-            ledger_refund{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
-                          r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
-                          r[6].as<std::int64_t>(), r[7].as<std::string>(), r[8].as<std::string>()});
+        out.push_back(ledger_refund{r[0].as<std::string>(), r[1].as<std::string>(),
+                                    r[2].as<std::string>(), r[3].as<std::string>(),
+                                    r[4].as<std::string>(), r[5].as<std::string>(),
+                                    r[6].as<std::int64_t>(), r[7].as<std::string>(),
+                                    r[8].as<std::string>(), r[9].as<std::string>()});
     }
     return out;
 }

@@ -73,6 +73,7 @@ struct ledger_payment {
     std::int64_t amount = 0;
     std::int64_t voided = 0;  // of which voided (never settles)
     std::string created_at;   // RFC 3339
+    std::string day;          // the day it was made, YYYY-MM-DD in payments.time_zone
 };
 struct ledger_refund {
     std::string id;
@@ -84,6 +85,7 @@ struct ledger_refund {
     std::int64_t amount = 0;
     std::string kind;  // refund or void
     std::string created_at;
+    std::string day;  // the day it was made, YYYY-MM-DD in payments.time_zone
 };
 /// Payments that took money (succeeded, partially_refunded, refunded) created on the given days,
 /// or whose processor reference is in `references`.

@@ -350,6 +350,40 @@ TEST_F(Finance, EachExceptionClassIsFoundAndTheRunIsStoredAndReported) {
               http::status::forbidden);
 }
 
+TEST_F(Finance, AnEveningPaymentIsReconciledOnItsOwnDayWhereTheUtilityIs) {
+    // The utility's day (America/Chicago here) and UTC's part every evening: a payment at
+    // 21:30 in Chicago is made the next day in UTC. Reconciliation selects by the local day and
+    // must judge by it too, whatever the hour the run (or this test) happens at.
+    start();
+    auto c = client();
+    auto morning = paid(c, 2100, "morning");
+    auto evening = paid(c, 2200, "evening");
+    {
+        pqxx::connection conn(database.dsn());
+        pqxx::work tx(conn);
+        tx.exec_params("UPDATE payments SET created_at = '2026-11-09 15:00:00+00' WHERE id = $1",
+                       morning);  // 09:00 CST
+        tx.exec_params("UPDATE payments SET created_at = '2026-11-10 03:30:00+00' WHERE id = $1",
+                       evening);  // 21:30 CST, Nov 9
+        tx.commit();
+    }
+    auto out = capture_command(ctl() +
+                               " reconcile --from 2026-11-09 --to 2026-11-09 --today 2026-11-20;"
+                               " echo exit=$?");
+    EXPECT_THAT(out, HasSubstr("exit=3")) << out;
+    for (const auto& id : {morning, evening}) {
+        EXPECT_EQ(count("SELECT count(*) FROM reconciliation_items WHERE class = 'not_settled'"
+                        " AND day = '2026-11-09' AND payment_id = '" +
+                        id + "'"),
+                  1)
+            << id << "\n"
+            << out;
+    }
+    // The next local day holds neither.
+    capture_command(ctl() + " reconcile --from 2026-11-10 --to 2026-11-10 --today 2026-11-20");
+    EXPECT_EQ(count("SELECT count(*) FROM reconciliation_items WHERE day = '2026-11-10'"), 0);
+}
+
 TEST_F(Finance, AMalformedFileImportsNothingAndTheSameFileTwiceIsANoOp) {
     start();
     auto c = client();
