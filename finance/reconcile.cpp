@@ -107,7 +107,7 @@ store::reconciliation_run reconcile(const reconcile_input& in, const std::string
     std::map<std::string, payout_total> payouts;
 
     for (const auto& l : in.lines) {
-        std::string day = l.settled_at.substr(0, 10);
+        const std::string& day = l.day;  // where the utility is, as lines were selected
         if (l.kind != "payout") {
             auto& t = payouts[l.payout_id.empty() ? "(no payout)" : l.payout_id];
             t.currency = l.currency;

@@ -9,17 +9,28 @@
 namespace billpay::store {
 namespace {
 
-constexpr const char* line_columns =
-    "line_id, to_char(settled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), kind,"
-    " coalesce(reference, ''), coalesce(refund_reference, ''), currency, gross, fee, net,"
-    " coalesce(payout_id, '')";
+/// A line as reconciliation reads it, with its day where the utility is (the time zone is the
+/// query's parameter `time_zone_param`, e.g. "$3").
+std::string line_columns(const std::string& time_zone_param) {
+    return "line_id, to_char(settled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+           " kind, coalesce(reference, ''), coalesce(refund_reference, ''), currency, gross, fee,"
+           " net, coalesce(payout_id, ''), to_char((settled_at AT TIME ZONE " +
+           time_zone_param + ")::date, 'YYYY-MM-DD')";
+}
 
 settlement_line read_line(const pqxx::row& r) {
-    return settlement_line{r[0].as<std::string>(),  r[1].as<std::string>(),
-                           r[2].as<std::string>(),  r[3].as<std::string>(),
-                           r[4].as<std::string>(),  r[5].as<std::string>(),
-                           r[6].as<std::int64_t>(), r[7].as<std::int64_t>(),
-                           r[8].as<std::int64_t>(), r[9].as<std::string>()};
+    return settlement_line{r[0].as<std::string>(),
+                           r[1].as<std::string>(),
+                           r[2].as<std::string>(),
+                           r[3].as<std::string>(),
+                           r[4].as<std::string>(),
+                           r[5].as<std::string>(),
+                           r[6].as<std::int64_t>(),
+                           r[7].as<std::int64_t>(),
+                           r[8].as<std::int64_t>(),
+                           r[9].as<std::string>(),
+                           0,
+                           r[10].as<std::string>()};
 }
 
 std::optional<std::string> or_null(const std::string& text) {
@@ -124,7 +135,7 @@ std::vector<settlement_line> lines_settled_between(pqxx::connection& conn, const
     pqxx::read_transaction tx(conn);
     std::vector<settlement_line> out;
     for (const auto& r :
-         tx.exec_params(std::string("SELECT ") + line_columns +
+         tx.exec_params("SELECT " + line_columns("$3") +
                             " FROM settlement_lines WHERE (settled_at AT TIME ZONE $3)::date"
                             " BETWEEN $1::date AND $2::date ORDER BY settled_at, id",
                         from, to, time_zone)) {
@@ -134,15 +145,16 @@ std::vector<settlement_line> lines_settled_between(pqxx::connection& conn, const
 }
 
 std::vector<settlement_line> lines_for_references(pqxx::connection& conn,
-                                                  const std::vector<std::string>& references) {
+                                                  const std::vector<std::string>& references,
+                                                  const std::string& time_zone) {
     pqxx::read_transaction tx(conn);
     std::vector<settlement_line> out;
     for (const auto& r :
-         tx.exec_params(std::string("SELECT ") + line_columns +
+         tx.exec_params("SELECT " + line_columns("$2") +
                             " FROM settlement_lines WHERE reference = ANY($1::text[])"
                             " OR refund_reference = ANY($1::text[])"
                             " ORDER BY settled_at, id",
-                        array_literal(references))) {
+                        array_literal(references), time_zone)) {
         out.push_back(read_line(r));
     }
     return out;
@@ -381,7 +393,7 @@ boost::asio::awaitable<result<reconciliation_sources>> settlement_records::recon
         for (const auto& r : in.refunds) {
             ours.push_back(r.reference);
         }
-        in.other_lines = lines_for_references(conn, ours);
+        in.other_lines = lines_for_references(conn, ours, time_zone);
         return in;
     });
 }

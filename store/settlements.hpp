@@ -27,6 +27,7 @@ struct settlement_line {
     std::int64_t net = 0;
     std::string payout_id;
     int source_line = 0;  // where the file had it (1-based; 0: not from a file). Not stored
+    std::string day;      // read for reconciliation: settled_at's day in payments.time_zone
 };
 
 /// A line the processor reported before with other content: a restatement nobody may skip.
@@ -62,7 +63,8 @@ std::vector<settlement_line> lines_settled_between(pqxx::connection& conn, const
                                                    const std::string& time_zone);
 /// Every line (any date) naming one of these charge references.
 std::vector<settlement_line> lines_for_references(pqxx::connection& conn,
-                                                  const std::vector<std::string>& references);
+                                                  const std::vector<std::string>& references,
+                                                  const std::string& time_zone);
 
 /// What reconciliation compares against: a succeeded (or refunded) payment or a refund.
 struct ledger_payment {

@@ -353,7 +353,7 @@ TEST_F(Finance, EachExceptionClassIsFoundAndTheRunIsStoredAndReported) {
 TEST_F(Finance, AnEveningPaymentIsReconciledOnItsOwnDayWhereTheUtilityIs) {
     // The utility's day (America/Chicago here) and UTC's part every evening: a payment at
     // 21:30 in Chicago is made the next day in UTC. Reconciliation selects by the local day and
-    // must judge by it too, whatever the hour the run (or this test) happens at.
+    // must judge (and label) by it too, whatever the hour the run, or this test, happens at.
     start();
     auto c = client();
     auto morning = paid(c, 2100, "morning");
@@ -367,18 +367,29 @@ TEST_F(Finance, AnEveningPaymentIsReconciledOnItsOwnDayWhereTheUtilityIs) {
                        evening);  // 21:30 CST, Nov 9
         tx.commit();
     }
+    // The morning payment settled at 20:00 CST on Nov 9 (02:00 UTC on the 10th).
+    auto file = dir / "evening.csv";
+    write_file(file,
+               generic_header + "l-evening,2026-11-10T02:00:00Z,charge," +
+                   text("SELECT processor_reference FROM payments WHERE id = '" + morning + "'") +
+                   ",,usd,21.00,0.00,21.00,po_1\n");
+    ASSERT_EQ(run_command(ctl() + " settlements import --processor simulator --format generic " +
+                          file.string() + " >/dev/null"),
+              0);
     auto out = capture_command(ctl() +
                                " reconcile --from 2026-11-09 --to 2026-11-09 --today 2026-11-20;"
                                " echo exit=$?");
     EXPECT_THAT(out, HasSubstr("exit=3")) << out;
-    for (const auto& id : {morning, evening}) {
-        EXPECT_EQ(count("SELECT count(*) FROM reconciliation_items WHERE class = 'not_settled'"
-                        " AND day = '2026-11-09' AND payment_id = '" +
-                        id + "'"),
-                  1)
-            << id << "\n"
-            << out;
-    }
+    EXPECT_EQ(count("SELECT count(*) FROM reconciliation_items WHERE class = 'matched'"
+                    " AND day = '2026-11-09' AND payment_id = '" +
+                    morning + "'"),
+              1)
+        << out;
+    EXPECT_EQ(count("SELECT count(*) FROM reconciliation_items WHERE class = 'not_settled'"
+                    " AND day = '2026-11-09' AND payment_id = '" +
+                    evening + "'"),
+              1)
+        << out;
     // The next local day holds neither.
     capture_command(ctl() + " reconcile --from 2026-11-10 --to 2026-11-10 --today 2026-11-20");
     EXPECT_EQ(count("SELECT count(*) FROM reconciliation_items WHERE day = '2026-11-10'"), 0);

@@ -97,7 +97,9 @@ store::settlement_line line(std::string id, std::string kind, std::string refere
             gross,
             0,
             gross,
-            "po_1"};
+            "po_1",
+            0,
+            "2026-11-20"};
 }
 
 TEST(Reconcile, ClassifiesEveryDifference) {
@@ -106,14 +108,15 @@ TEST(Reconcile, ClassifiesEveryDifference) {
     in.to = "2026-11-20";
     in.today = "2026-11-26";
     in.settlement_days = 3;
-    in.payments = {{"pay_a", "stripe", "pi_a", "USD", 1000, 0, "2026-11-20T10:00:00.000Z"},
-                   {"pay_b", "stripe", "pi_b", "USD", 2000, 0, "2026-11-20T10:00:00.000Z"},
-                   {"pay_c", "stripe", "pi_c", "USD", 3000, 0, "2026-11-20T10:00:00.000Z"},
-                   {"pay_v", "stripe", "pi_v", "USD", 4000, 4000, "2026-11-20T10:00:00.000Z"}};
+    in.payments = {
+        {"pay_a", "stripe", "pi_a", "USD", 1000, 0, "2026-11-20T10:00:00.000Z", "2026-11-20"},
+        {"pay_b", "stripe", "pi_b", "USD", 2000, 0, "2026-11-20T10:00:00.000Z", "2026-11-20"},
+        {"pay_c", "stripe", "pi_c", "USD", 3000, 0, "2026-11-20T10:00:00.000Z", "2026-11-20"},
+        {"pay_v", "stripe", "pi_v", "USD", 4000, 4000, "2026-11-20T10:00:00.000Z", "2026-11-20"}};
     in.refunds = {{"ref_1", "pay_a", "stripe", "re_1", "pi_a", "USD", 300, "refund",
-                   "2026-11-20T11:00:00.000Z"},
+                   "2026-11-20T11:00:00.000Z", "2026-11-20"},
                   {"ref_2", "pay_b", "stripe", "re_2", "pi_b", "USD", 100, "refund",
-                   "2026-11-20T11:00:00.000Z"}};
+                   "2026-11-20T11:00:00.000Z", "2026-11-20"}};
     in.lines = {
         line("t1", "charge", "pi_a", 1000),         line("t2", "charge", "pi_b", 1999),
         line("t3", "charge", "pi_zz", 500),         line("t4", "charge", "pi_a", 1000),
