@@ -8,6 +8,15 @@ namespace billpay::test {
 
 replicated_postgres::replicated_postgres(const std::string& dbname)
     : dbname_(dbname), script_((source_dir() / "scripts" / "pg-cluster").string()) {
+    try {
+        build();
+    } catch (...) {
+        stop_both();  // the destructor does not run for a constructor that throws
+        throw;
+    }
+}
+
+void replicated_postgres::build() {
     // Not --fast: a synchronous standby is the point, and --fast turns synchronous_commit off.
     run("init " + primary_.path().string());
     run("start " + primary_.path().string());
@@ -36,12 +45,15 @@ replicated_postgres::replicated_postgres(const std::string& dbname)
     }
 }
 
-replicated_postgres::~replicated_postgres() {
-    try {
-        run("stop " + standby_.path().string());
-        run("stop " + primary_.path().string());
-    } catch (...) {
-        // Stopping is best effort: the folders go with their temp_dir either way.
+replicated_postgres::~replicated_postgres() { stop_both(); }
+
+void replicated_postgres::stop_both() noexcept {
+    // Best effort, each on its own: the folders go with their temp_dir either way.
+    for (const auto* cluster : {&standby_, &primary_}) {
+        try {
+            run("stop " + cluster->path().string());
+        } catch (...) {
+        }
     }
 }
 

@@ -34,6 +34,8 @@ class replicated_postgres {
     void promote_standby();
 
   private:
+    void build();
+    void stop_both() noexcept;
     void run(const std::string& arguments) const;
 
     std::string dbname_;
