@@ -9,22 +9,18 @@ namespace {
 
 namespace asio = boost::asio;
 
-/// Times one call; `result` is what the call answered (its outcome labels the observation).
-class call_timer {
-  public:
-    explicit call_timer(const char* operation)
-        : operation_(operation), started_(std::chrono::steady_clock::now()) {}
-
-    void done(outcome result) const {
-        metrics::process().processor_call_duration.observe(
-            {operation_, std::string(to_string(result))},
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
-    }
-
-  private:
-    const char* operation_;
-    std::chrono::steady_clock::time_point started_;
-};
+/// Awaits one processor call and observes how long it took, labelled with the operation and
+/// the outcome it answered. `call` is lazy: it starts when awaited here, and the arguments it
+/// refers to are the caller's, who awaits this at once.
+template <class Result>
+asio::awaitable<Result> timed(const char* operation, asio::awaitable<Result> call) {
+    const auto started = std::chrono::steady_clock::now();
+    auto r = co_await std::move(call);
+    metrics::process().processor_call_duration.observe(
+        {operation, std::string(to_string(r.result))},
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    co_return r;
+}
 
 class metered_gateway final : public gateway {
   public:
@@ -35,60 +31,36 @@ class metered_gateway final : public gateway {
     asio::awaitable<tokenize_result> tokenize(const tokenizer::card_data& card,
                                               const std::string& customer_reference, token_use use,
                                               deadline by) override {
-        const call_timer timer("tokenize");
-        auto r = co_await inner_->tokenize(card, customer_reference, use, by);
-        timer.done(r.result);
-        co_return r;
+        return timed("tokenize", inner_->tokenize(card, customer_reference, use, by));
     }
 
     asio::awaitable<charge_result> charge(const charge_request& request, deadline by) override {
-        const call_timer timer("charge");
-        auto r = co_await inner_->charge(request, by);
-        timer.done(r.result);
-        co_return r;
+        return timed("charge", inner_->charge(request, by));
     }
 
     asio::awaitable<charge_result> lookup(const charge_request& request, deadline by) override {
-        const call_timer timer("lookup");
-        auto r = co_await inner_->lookup(request, by);
-        timer.done(r.result);
-        co_return r;
+        return timed("lookup", inner_->lookup(request, by));
     }
 
     asio::awaitable<refund_result> refund(const refund_request& request, deadline by) override {
-        const call_timer timer("refund");
-        auto r = co_await inner_->refund(request, by);
-        timer.done(r.result);
-        co_return r;
+        return timed("refund", inner_->refund(request, by));
     }
 
     asio::awaitable<refund_result> void_charge(const refund_request& request,
                                                deadline by) override {
-        const call_timer timer("void");
-        auto r = co_await inner_->void_charge(request, by);
-        timer.done(r.result);
-        co_return r;
+        return timed("void", inner_->void_charge(request, by));
     }
 
     asio::awaitable<delete_result> delete_token(const std::string& token, deadline by) override {
-        const call_timer timer("delete_token");
-        auto r = co_await inner_->delete_token(token, by);
-        timer.done(r.result);
-        co_return r;
+        return timed("delete_token", inner_->delete_token(token, by));
     }
 
     asio::awaitable<delete_result> discard_token(const std::string& token, deadline by) override {
-        const call_timer timer("discard_token");
-        auto r = co_await inner_->discard_token(token, by);
-        timer.done(r.result);
-        co_return r;
+        return timed("discard_token", inner_->discard_token(token, by));
     }
 
     asio::awaitable<customer_list> list_customers(deadline by) override {
-        const call_timer timer("list_customers");
-        auto r = co_await inner_->list_customers(by);
-        timer.done(r.result);
-        co_return r;
+        return timed("list_customers", inner_->list_customers(by));
     }
 
     [[nodiscard]] std::optional<std::string> customer_of(const std::string& token) const override {
@@ -96,19 +68,13 @@ class metered_gateway final : public gateway {
     }
 
     asio::awaitable<delete_result> forget_customer(const std::string& id, deadline by) override {
-        const call_timer timer("forget_customer");
-        auto r = co_await inner_->forget_customer(id, by);
-        timer.done(r.result);
-        co_return r;
+        return timed("forget_customer", inner_->forget_customer(id, by));
     }
 
     asio::awaitable<token_description> adopt_token(const browser_token& token,
                                                    const std::string& customer_reference,
                                                    token_use use, deadline by) override {
-        const call_timer timer("adopt_token");
-        auto r = co_await inner_->adopt_token(token, customer_reference, use, by);
-        timer.done(r.result);
-        co_return r;
+        return timed("adopt_token", inner_->adopt_token(token, customer_reference, use, by));
     }
 
   private:
