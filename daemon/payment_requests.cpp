@@ -60,10 +60,22 @@ std::optional<api_error> check_keys(const json::object& object, std::string_view
     return std::nullopt;
 }
 
+/// What a string field holds, which decides whether it is searched for card numbers.
+enum class text_kind {
+    /// Anything a person may type (a name, an email address, a metadata value): a card number
+    /// pasted into it is refused (card_number_in_text).
+    free_text,
+    /// A value with a grammar of its own (an account number, a bill id, a saved card's or a
+    /// processor's id), checked against that grammar by the caller. Not searched: a bill id is
+    /// often a long run of digits, and about one 16-digit number in ten passes the Luhn check.
+    /// No card field is read from it, and the log's scrubber still masks it in log lines.
+    identifier,
+};
+
 /// A string field: required or not, at most `max_length` bytes, no control characters.
 boost::system::result<std::optional<std::string>, api_error> string_field(
     const json::object& object, std::string_view key, std::string param, bool required,
-    std::size_t max_length) {
+    std::size_t max_length, text_kind kind) {
     auto it = object.find(key);
     if (it == object.end() || it->value().is_null()) {
         if (required) {
@@ -84,7 +96,7 @@ boost::system::result<std::optional<std::string>, api_error> string_field(
                                   " must not contain control, direction-changing or "
                                   "line-separating characters.");
     }
-    if (tokenizer::contains_card_number(text)) {
+    if (kind == text_kind::free_text && tokenizer::contains_card_number(text)) {
         return card_number_in(std::move(param));
     }
     return std::optional<std::string>(std::string(text));
@@ -100,7 +112,8 @@ boost::system::result<std::optional<gateway::browser_token>, api_error> browser_
     }
     gateway::browser_token token;
     if (it->value().is_string()) {
-        auto id = string_field(object, "processor_token", "processor_token", true, 255);
+        auto id = string_field(object, "processor_token", "processor_token", true, 255,
+                               text_kind::identifier);
         if (!id) {
             return id.error();
         }
@@ -116,12 +129,13 @@ boost::system::result<std::optional<gateway::browser_token>, api_error> browser_
     if (auto e = check_keys(opaque, "processor_token.", {"data_descriptor", "data_value"})) {
         return *e;
     }
-    auto descriptor =
-        string_field(opaque, "data_descriptor", "processor_token.data_descriptor", true, 128);
+    auto descriptor = string_field(opaque, "data_descriptor", "processor_token.data_descriptor",
+                                   true, 128, text_kind::identifier);
     if (!descriptor) {
         return descriptor.error();
     }
-    auto value = string_field(opaque, "data_value", "processor_token.data_value", true, 8192);
+    auto value = string_field(opaque, "data_value", "processor_token.data_value", true, 8192,
+                              text_kind::identifier);
     if (!value) {
         return value.error();
     }
@@ -283,7 +297,8 @@ boost::system::result<json::value, api_error> parse_object(std::string_view body
 }
 
 std::optional<api_error> read_account(const json::object& object, std::string& out) {
-    auto field = string_field(object, "account_number", "account_number", true, 32);
+    auto field =
+        string_field(object, "account_number", "account_number", true, 32, text_kind::identifier);
     if (!field) {
         return field.error();
     }
@@ -310,7 +325,7 @@ boost::system::result<account_update, api_error> parse_account_update(std::strin
     if (auto e = check_keys(object, "", {"email"})) {
         return *e;
     }
-    BILLPAY_TAKE(email, string_field(object, "email", "email", true, 254));
+    BILLPAY_TAKE(email, string_field(object, "email", "email", true, 254, text_kind::free_text));
     if (!valid_email(*email)) {
         return invalid("email", "The email address is not valid.");
     }
@@ -330,7 +345,8 @@ boost::system::result<payment_request, api_error> parse_payment_request(std::str
     if (auto e = read_account(object, request.account_number)) {
         return *e;
     }
-    BILLPAY_TAKE(bill_id, string_field(object, "bill_id", "bill_id", false, 64));
+    BILLPAY_TAKE(bill_id,
+                 string_field(object, "bill_id", "bill_id", false, 64, text_kind::identifier));
     if (bill_id && !valid_bill_id(*bill_id)) {
         return invalid("bill_id", "The bill id must be 1 to 64 letters, digits or - _ . /");
     }
@@ -342,7 +358,8 @@ boost::system::result<payment_request, api_error> parse_payment_request(std::str
     }
     request.amount = *amount;
 
-    BILLPAY_TAKE(currency, string_field(object, "currency", "currency", true, 3));
+    BILLPAY_TAKE(currency,
+                 string_field(object, "currency", "currency", true, 3, text_kind::identifier));
     std::string upper = *currency;
     std::transform(upper.begin(), upper.end(), upper.begin(),
                    [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; });
@@ -350,7 +367,8 @@ boost::system::result<payment_request, api_error> parse_payment_request(std::str
 
     auto card = object.find("card");
     bool has_card = card != object.end() && !card->value().is_null();
-    BILLPAY_TAKE(method, string_field(object, "payment_method", "payment_method", false, 64));
+    BILLPAY_TAKE(method, string_field(object, "payment_method", "payment_method", false, 64,
+                                      text_kind::identifier));
     BILLPAY_TAKE(token, browser_token_field(object));
     int sources = int{has_card} + int{method.has_value()} + int{token.has_value()};
     if (sources != 1) {
@@ -381,8 +399,9 @@ boost::system::result<payment_request, api_error> parse_payment_request(std::str
     if (auto e = check_keys(c, "customer.", {"name", "email"})) {
         return *e;
     }
-    BILLPAY_TAKE(name, string_field(c, "name", "customer.name", true, 200));
-    BILLPAY_TAKE(email, string_field(c, "email", "customer.email", true, 254));
+    BILLPAY_TAKE(name, string_field(c, "name", "customer.name", true, 200, text_kind::free_text));
+    BILLPAY_TAKE(email,
+                 string_field(c, "email", "customer.email", true, 254, text_kind::free_text));
     if (!valid_email(*email)) {
         return invalid("customer.email", "The customer's email address is not valid.");
     }

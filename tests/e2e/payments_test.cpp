@@ -307,6 +307,42 @@ TEST_F(Payments, ThePortalSeesOnlyTheAccountItNames) {
         json_of(get(c, "/v1/payments?account_number=2002-3003")).at("data").as_array().empty());
 }
 
+TEST_F(Payments, BillIdsAndAccountNumbersOfLongDigitRunsPayLikeAnyOther) {
+    // A utility's bill and account numbers are often long digit strings; some pass the Luhn
+    // check. They are identifiers: stored and echoed as they are. (Bodies are not printed:
+    // these digits are a published test card number.)
+    start();
+    auto c = client();
+    const std::string digits = "4111111111111111";
+    auto res = pay(c, payment_body("4242424242424242", digits, 12500, digits), "digits-1");
+    ASSERT_EQ(res.result(), http::status::created);
+    auto p = json_of(res);
+    EXPECT_EQ(p.at("bill_id"), boost::json::value(digits));
+    EXPECT_EQ(p.at("account_number"), boost::json::value(digits));
+    auto dashed = pay(c, payment_body("4242424242424242", "4111-1111-1111-1111", 100, "1001-2002"),
+                      "digits-2");
+    EXPECT_EQ(dashed.result(), http::status::created);
+
+    auto listed = get(c, "/v1/payments?account_number=" + digits);
+    ASSERT_EQ(listed.result(), http::status::ok);
+    EXPECT_EQ(json_of(listed).at("data").as_array().size(), 1u);
+    const std::string id(p.at("id").as_string());
+    EXPECT_EQ(get(c, "/v1/payments/" + id + "?account_number=" + digits).result(),
+              http::status::ok);
+    EXPECT_EQ(text("SELECT bill_id FROM payments WHERE id = '" + id + "'"), digits);
+
+    boost::json::object card{{"account_number", digits},
+                             {"card", payment_body("5555555555554444").at("card")}};
+    EXPECT_EQ(post(c, "/v1/payment_methods", card, portal_key, "digits-3").result(),
+              http::status::created);
+    // Free text is still guarded.
+    auto named = payment_body("4242424242424242", "2026-12");
+    named["customer"].as_object()["name"] = "Ada " + digits;
+    auto refused = pay(c, named, "digits-4");
+    EXPECT_EQ(refused.result(), http::status::bad_request);
+    EXPECT_EQ(json_of(refused).at("error").at("code"), "card_number_in_text");
+}
+
 TEST_F(Payments, FinanceReadsEverythingOpsNothingAndStrangersAreRefused) {
     start();
     auto c = client();
