@@ -208,9 +208,9 @@ std::string fingerprinter::of_number(const card_data& card) const {
 std::string fingerprinter::of_request_fields(const card_data& card) const {
     char expiry[8];
     std::snprintf(expiry, sizeof expiry, "%02d/%04d", card.exp_month(), card.exp_year());
-    std::string out = hmac_hex(
-        "billpay-card-request-v1",
-        {card.number(), std::string_view(expiry), card.cvc(), card.name(), card.postal_code()});
+    // v2: the CVC left out (v1 hashed it; migration 0011 withdrew every v1 fingerprint).
+    std::string out = hmac_hex("billpay-card-request-v2", {card.number(), std::string_view(expiry),
+                                                           card.name(), card.postal_code()});
     OPENSSL_cleanse(expiry, sizeof expiry);
     return out;
 }

@@ -67,8 +67,11 @@ class fingerprinter {
     /// is the same card).
     [[nodiscard]] std::string of_number(const card_data& card) const;
 
-    /// A fingerprint of every field the customer typed (number, expiry, CVC, name, postal
-    /// code), for telling an idempotent replay from a different request under the same key.
+    /// A fingerprint of the card fields the customer typed (number, expiry, name, postal code),
+    /// for telling an idempotent replay from a different request under the same key. Never the
+    /// CVC: the fingerprint is kept with the key after authorisation, and PCI DSS 3.3.1.2 forbids
+    /// keeping the card verification code in any form (with the key, all 1,000 values could be
+    /// tried against it). A retry that changes only the CVC is the same request.
     [[nodiscard]] std::string of_request_fields(const card_data& card) const;
 
     /// A fingerprint for a card billpayd never saw, from the processor's own fingerprint of it

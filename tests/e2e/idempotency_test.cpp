@@ -48,6 +48,38 @@ TEST_F(Idempotency, TheSameKeyWithADifferentBodyIs422) {
     EXPECT_EQ(count("SELECT count(*) FROM payments"), 1);
 }
 
+TEST_F(Idempotency, ARetryThatChangesOnlyTheCvcIsTheSameRequestAndNothingKeptDependsOnIt) {
+    // PCI DSS 4.0.1, 3.3.1.2: the card verification code is not kept in any form after
+    // authorisation. A request fingerprint that hashed it (with the fingerprint key beside the
+    // card's own fingerprint) would let it be confirmed by trying all 1,000 values.
+    start();
+    auto c = client();
+    auto body = payment_body("4242424242424242", "cvc-bill");
+    auto first = pay(c, body, "cvc-key");
+    ASSERT_EQ(first.result(), http::status::created);
+    const auto kept = text("SELECT request_fingerprint FROM idempotency_keys");
+
+    body["card"].as_object()["cvc"] = "456";
+    auto retry = pay(c, body, "cvc-key");
+    EXPECT_EQ(retry.result(), http::status::created);
+    EXPECT_EQ(retry["Idempotent-Replayed"], "true");
+    EXPECT_EQ(retry.body(), first.body());
+    EXPECT_EQ(processor_charges(), 1);
+
+    // The same request under a new key, with three different codes: one fingerprint for all.
+    auto other = payment_body("4242424242424242", "cvc-bill-2");
+    std::set<std::string> fingerprints;
+    for (const char* cvc : {"000", "123", "999"}) {
+        other["card"].as_object()["cvc"] = cvc;
+        auto res = pay(c, other, "cvc-key-2");
+        EXPECT_TRUE(res.result() == http::status::created) << "cvc case " << cvc;
+        fingerprints.insert(
+            text("SELECT request_fingerprint FROM idempotency_keys WHERE key = 'cvc-key-2'"));
+    }
+    EXPECT_EQ(fingerprints.size(), 1u);
+    EXPECT_EQ(text("SELECT request_fingerprint FROM idempotency_keys WHERE key = 'cvc-key'"), kept);
+}
+
 TEST_F(Idempotency, KeysAreScopedToTheClient) {
     start();
     auto c = client();

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <pqxx/pqxx>
+#include <span>
 #include <thread>
 
 #include "tests/support/test_database.hpp"
@@ -87,6 +89,52 @@ TEST(Migrations, TwoProcessesMigratingAtOnceApplyEachMigrationOnce) {
     EXPECT_EQ(applied_a.size() + applied_b.size(), 2u);
     pqxx::connection conn(db.dsn());
     EXPECT_EQ(count_rows(conn, "SELECT count(*) FROM schema_migrations"), 2);
+}
+
+TEST(Migrations, FingerprintsThatHashedTheCvcAreWithdrawnAndTheirKeysStillReplay) {
+    // Migration 11: a fingerprint kept before it may derive from a card's CVC (PCI DSS 3.3.1.2).
+    test::test_database db;
+    pqxx::connection conn(db.dsn());
+    auto all = store::built_in_migrations();
+    auto before = std::find_if(all.begin(), all.end(), [](auto& m) { return m.version == 11; });
+    ASSERT_NE(before, all.end());
+    store::migrate(conn, std::span(all.begin(), before));
+    {
+        pqxx::work tx(conn);
+        tx.exec(
+            "INSERT INTO idempotency_keys (client_id, key, request_method, request_path,"
+            "  request_fingerprint, state, response_status, response_body, finished_at)"
+            " VALUES ('portal', 'k-card', 'POST', '/v1/payments', 'v1-with-cvc', 'finished', 201,"
+            "         '{\"id\":\"pay_1\"}', now()),"
+            "        ('portal', 'k-saved', 'POST', '/v1/payment_methods', 'v1-with-cvc-2',"
+            "         'finished', 201, '{\"id\":\"pm_1\"}', now()),"
+            "        ('finance', 'k-refund', 'POST', '/v1/payments/pay_1/refunds', 'refund-fp',"
+            "         'finished', 201, '{\"id\":\"re_1\"}', now())");
+        tx.commit();
+    }
+    store::migrate(conn);
+    EXPECT_EQ(count_rows(conn,
+                         "SELECT count(*) FROM idempotency_keys"
+                         " WHERE request_fingerprint LIKE 'v1-with-cvc%'"),
+              0);
+    EXPECT_EQ(count_rows(conn,
+                         "SELECT count(*) FROM idempotency_keys"
+                         " WHERE request_fingerprint = 'refund-fp'"),
+              1);  // a refund's request never held a card
+
+    // The customer's retry (fingerprinted without the CVC now) replays the answer it was given.
+    pqxx::nontransaction tx(conn);
+    auto row = tx.exec1(
+        "SELECT status, response_status, response_body FROM billpay_claim_key("
+        " 'portal', 'k-card', 'POST', '/v1/payments', 'v2-fingerprint', 30000, 'lease_x')");
+    EXPECT_EQ(row[0].as<std::string>(), "replay");
+    EXPECT_EQ(row[1].as<int>(), 201);
+    EXPECT_EQ(row[2].as<std::string>(), "{\"id\":\"pay_1\"}");
+    // A refund key's fingerprint still tells a different request from a retry.
+    EXPECT_EQ(tx.exec1("SELECT status FROM billpay_claim_key('finance', 'k-refund', 'POST',"
+                       " '/v1/payments/pay_1/refunds', 'other', 30000, 'lease_y')")[0]
+                  .as<std::string>(),
+              "mismatch");
 }
 
 }  // namespace

@@ -98,6 +98,16 @@ TEST_F(CardChecks, FingerprintsAreKeyedAndIgnoreTheExpiry) {
     EXPECT_EQ(described.exp_year, 2031);
 }
 
+TEST_F(CardChecks, TheRequestFingerprintDoesNotDependOnTheCvc) {
+    // PCI DSS 3.3.1.2: it is kept after authorisation, so the CVC is no part of it.
+    fingerprinter a(std::string(32, 'a'));
+    const auto with_123 = a.of_request_fields(card("4242424242424242", 12, 2031, "123"));
+    for (const char* cvc : {"000", "456", "999", "1234"}) {
+        EXPECT_EQ(a.of_request_fields(card("4242424242424242", 12, 2031, cvc)), with_123) << cvc;
+    }
+    EXPECT_NE(a.of_request_fields(card("5555555555554444", 12, 2031, "123")), with_123);
+}
+
 TEST_F(CardChecks, AnExpiryMonthOutOfRangeIsNeverTruncatedIntoAValidOne) {
     // 268 is 12 in one byte; 65548 is 12 in two.
     EXPECT_EQ(check_card(card("4242424242424242", 268), november_2026)->code,
