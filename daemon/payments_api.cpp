@@ -147,6 +147,19 @@ post_outcome payments_api::answer(const payments::pay_result& r, const request_c
             return {store_failure(store::error::unavailable), key_outcome::release};
         case pay_status::store_busy:
             return {store_failure(store::error::busy), key_outcome::release};
+        case pay_status::open_not_written:
+            // The store gave the key back itself, in the statement that learned nothing was
+            // written.
+            return {store_failure(store::error::unavailable), key_outcome::settled};
+        case pay_status::outcome_unknown:
+            return {api_error{http::status::service_unavailable, error_type::api_error,
+                              "payment_outcome_unknown",
+                              "The database failed while recording this payment, and whether it "
+                              "was recorded is not known: it may still be charged. Retry with the "
+                              "same Idempotency-Key: the retry finds this payment if it was "
+                              "recorded (409 while it is finished, then its answer), and "
+                              "never makes a second one."},
+                    key_outcome::settled};
     }
     return {store_failure(store::error::internal), key_outcome::release};
 }

@@ -54,6 +54,10 @@ std::string_view to_string(pay_status status) noexcept {
             return "store_unavailable";
         case pay_status::store_busy:
             return "store_busy";
+        case pay_status::open_not_written:
+            return "open_not_written";
+        case pay_status::outcome_unknown:
+            return "outcome_unknown";
     }
     return "store_unavailable";
 }
@@ -199,23 +203,49 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
             store::bill_guard{*request.bill_id, settings_.payments.duplicate_window_minutes};
     }
     auto opened = co_await store_.open(open);
-    if (!opened) {
-        logging::error(
-            "could not record a new payment: nothing was charged",
-            {{"request_id", request.request_id}, {"error", store::to_string(opened.error())}});
-        out.status = pay_status_of(opened.error());
+    if (!opened && opened.error() == store::error::busy) {
+        // It waited in the store's queue and never ran.
+        logging::error("could not record a new payment: nothing was charged",
+                       {{"request_id", request.request_id}, {"error", "busy"}});
+        out.status = pay_status::store_busy;
         co_return out;
     }
-    if (opened->status != store::open_status::opened && p.token_owned) {
-        // Refused before any payment was written: a token made for it is nobody's. Left at
-        // the processor it would count against the customer (Authorize.Net: ten profiles).
-        auto discarded = co_await processor_.discard_token(p.processor_token, processor_deadline());
-        if (discarded.result != gateway::outcome::approved &&
-            discarded.result != gateway::outcome::declined) {
-            logging::warn(
-                "could not forget the card of a payment refused before it began",
-                {{"request_id", request.request_id}, {"processor_message", discarded.message}});
+    if (!opened) {
+        // Its commit may stand (the connection broke after it, or the synchronous standby did
+        // not confirm it): ask the key what it holds before saying anything.
+        auto settled = co_await store_.settle_lost_open(open);
+        if (!settled) {
+            logging::error(
+                "could not learn whether a new payment was recorded: its outcome is "
+                "unknown (recovery charges it if it was)",
+                {{"request_id", request.request_id},
+                 {"payment_id", p.id},
+                 {"error", store::to_string(opened.error())}});
+            out.status = pay_status::outcome_unknown;
+            co_return out;
         }
+        logging::warn("recording a new payment failed; learned afterwards what it did",
+                      {{"request_id", request.request_id},
+                       {"payment_id", p.id},
+                       {"error", store::to_string(opened.error())},
+                       {"recorded", *settled == store::lost_open::opened}});
+        switch (*settled) {
+            case store::lost_open::opened:
+                opened = store::open_result{store::open_status::opened, store::as_opened(p), {}};
+                break;
+            case store::lost_open::lease_lost:
+                opened = store::open_result{store::open_status::lease_lost, {}, {}};
+                break;
+            case store::lost_open::not_opened:
+                if (p.token_owned) {
+                    co_await discard_unused_token(p, request.request_id);
+                }
+                out.status = pay_status::open_not_written;
+                co_return out;
+        }
+    }
+    if (opened->status != store::open_status::opened && p.token_owned) {
+        co_await discard_unused_token(p, request.request_id);
     }
     switch (opened->status) {
         case store::open_status::opened:
@@ -303,6 +333,18 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
             break;
     }
     co_return out;
+}
+
+asio::awaitable<void> payment_service::discard_unused_token(const store::payment_record& p,
+                                                            const std::string& request_id) {
+    // Refused before any payment was written: a token made for it is nobody's. Left at the
+    // processor it would count against the customer (Authorize.Net: ten profiles).
+    auto discarded = co_await processor_.discard_token(p.processor_token, processor_deadline());
+    if (discarded.result != gateway::outcome::approved &&
+        discarded.result != gateway::outcome::declined) {
+        logging::warn("could not forget the card of a payment refused before it began",
+                      {{"request_id", request_id}, {"processor_message", discarded.message}});
+    }
 }
 
 asio::awaitable<save_result> payment_service::save_card(save_card_request& request) {

@@ -40,6 +40,12 @@ enum class pay_status {
     key_lost,                 // the Idempotency-Key is no longer this request's: nothing done
     store_unavailable,        // nothing was charged
     store_busy,               // nothing was charged; try again shortly
+    open_not_written,         // OPEN failed and wrote nothing: nothing charged, key given back
+    // OPEN's answer was lost and what it did could not be learned: the pending payment may
+    // stand (recovery then charges it). The key is left as it is, so a retry with it finds the
+    // payment (409 while it runs, then its answer), or, if none was written, runs afresh once
+    // the key's lease is over. Never "nothing was charged".
+    outcome_unknown,
 };
 
 /// The status's name, for the access log line ("succeeded", "card_declined", ...).
@@ -108,6 +114,9 @@ class payment_service {
     /// Forgets, at the processor, a token that was made for a payment that is now final and
     /// did not keep its card (best effort: logged when it fails).
     boost::asio::awaitable<void> discard_if_spare(const store::payment_record& payment);
+    /// Forgets the token made for a payment that was never written (best effort: logged).
+    boost::asio::awaitable<void> discard_unused_token(const store::payment_record& payment,
+                                                      const std::string& request_id);
     /// What billpayd keeps of a card tokenized in the browser, from the processor's account.
     [[nodiscard]] store::card_record card_from_token(
         const gateway::token_description& described) const;

@@ -34,21 +34,41 @@ open_result open_payment(pqxx::connection& conn, const open_request& request) {
         out.status = open_status::lease_lost;
         return out;
     }
-    // Recorded as sent: nothing the database adds differs from what the request gave.
     out.status = open_status::opened;
-    out.payment = p;
-    out.payment.status = model::payment_status::pending;
-    out.payment.updated_at = p.created_at;
-    out.payment.amount_refunded = 0;
-    out.payment.recovery_attempts = 0;
-    out.payment.needs_review = false;
+    out.payment = as_opened(p);
     return out;
+}
+
+payment_record as_opened(const payment_record& payment) {
+    // Recorded as sent: nothing the database adds differs from what the request gave.
+    payment_record p = payment;
+    p.status = model::payment_status::pending;
+    p.updated_at = p.created_at;
+    p.amount_refunded = 0;
+    p.recovery_attempts = 0;
+    p.needs_review = false;
+    return p;
 }
 
 boost::asio::awaitable<result<open_result>> postgres_payment_store::open(
     const open_request& request) {
     co_return co_await db_.call(
         [&request](pqxx::connection& conn) { return open_payment(conn, request); });
+}
+
+boost::asio::awaitable<result<lost_open>> postgres_payment_store::settle_lost_open(
+    const open_request& request) {
+    co_return co_await db_.call([&request](pqxx::connection& conn) {
+        pqxx::nontransaction tx(conn);  // one statement; its commit waits for the standby
+        const auto status =
+            tx.exec_params1("SELECT status FROM billpay_settle_lost_open($1, $2, $3, $4, $5)",
+                            request.key.client_id, request.key.key, request.key.lease_id,
+                            request.payment.id, static_cast<std::int64_t>(request.lease.count()))[0]
+                .as<std::string>();
+        return status == "opened"       ? lost_open::opened
+               : status == "not_opened" ? lost_open::not_opened
+                                        : lost_open::lease_lost;
+    });
 }
 
 boost::asio::awaitable<result<payment_record>> postgres_payment_store::finish(

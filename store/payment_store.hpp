@@ -44,6 +44,17 @@ struct open_result {
     std::optional<std::string> existing_payment;  // for possible_duplicate
 };
 
+/// The payment as OPEN stores it: pending, nothing refunded, never yet recovered.
+[[nodiscard]] payment_record as_opened(const payment_record& payment);
+
+/// What an OPEN whose answer was lost (the connection broke, the synchronous standby did not
+/// confirm its commit) had done, learned afterwards under the key's row lock.
+enum class lost_open {
+    opened,      // it was written, and is durable now: the key holds the payment; charge it
+    not_opened,  // nothing was written, nor ever will be: the key is given back already
+    lease_lost,  // nothing of this request was written: the key is another request's
+};
+
 /// FINISH: the outcome, the answer the key replays and the message, in one transaction.
 struct finish_request {
     payment_record payment;   // as OPEN (or recovery's claim) gave it: pending
@@ -67,6 +78,10 @@ class payment_store {
     virtual ~payment_store() = default;
 
     virtual boost::asio::awaitable<result<open_result>> open(const open_request& request) = 0;
+    /// After open() failed other than busy: whether it wrote the payment. An error here leaves
+    /// it unknown (and the key as it is).
+    virtual boost::asio::awaitable<result<lost_open>> settle_lost_open(
+        const open_request& request) = 0;
     /// The payment as it now stands (ours, or what a peer wrote first).
     virtual boost::asio::awaitable<result<payment_record>> finish(
         const finish_request& request) = 0;
@@ -97,6 +112,8 @@ class postgres_payment_store final : public payment_store {
     explicit postgres_payment_store(database& db) : db_(db) {}
 
     boost::asio::awaitable<result<open_result>> open(const open_request& request) override;
+    boost::asio::awaitable<result<lost_open>> settle_lost_open(
+        const open_request& request) override;
     boost::asio::awaitable<result<payment_record>> finish(const finish_request& request) override;
     boost::asio::awaitable<result<std::optional<payment_record>>> find_payment(
         const std::string& id) override;

@@ -33,6 +33,10 @@ class faulty_store final : public store::payment_store {
     explicit faulty_store(store::payment_store& real) : real_(real) {}
 
     std::optional<store::error> open_fails;
+    /// OPEN is written (committed), and then its answer is lost on the way back.
+    std::optional<store::error> open_answer_lost;
+    /// The look at the key after a lost OPEN fails too.
+    std::optional<store::error> settle_fails;
     std::optional<store::error> finish_fails;
 
     boost::asio::awaitable<store::result<store::open_result>> open(
@@ -40,7 +44,18 @@ class faulty_store final : public store::payment_store {
         if (open_fails) {
             co_return *open_fails;
         }
-        co_return co_await real_.open(r);
+        auto opened = co_await real_.open(r);
+        if (open_answer_lost) {
+            co_return *open_answer_lost;
+        }
+        co_return opened;
+    }
+    boost::asio::awaitable<store::result<store::lost_open>> settle_lost_open(
+        const store::open_request& r) override {
+        if (settle_fails) {
+            co_return *settle_fails;
+        }
+        co_return co_await real_.settle_lost_open(r);
     }
     boost::asio::awaitable<store::result<store::payment_record>> finish(
         const store::finish_request& r) override {
@@ -257,17 +272,77 @@ TEST_F(PaymentService, TheStoreDownBeforeTheIntentChargesNothingAndTheKeyCanBeGi
     };
     payments_store.open_fails = store::error::unavailable;
     auto request = card_payment("k1");
-    EXPECT_EQ(pay(request).status, pay_status::store_unavailable);
+    // Not written, as the key says afterwards: the key is given back in the same statement.
+    EXPECT_EQ(pay(request).status, pay_status::open_not_written);
     EXPECT_EQ(processor.charges, 0);
     EXPECT_EQ(one("SELECT count(*) FROM payments"), "0");
-    // What the API then does: the key is still this request's, and goes back for a retry.
-    EXPECT_TRUE(run(keys.release(request.key)).has_value());
     EXPECT_EQ(one("SELECT count(*) FROM idempotency_keys"), "0");
+    auto retry = card_payment("k1");  // claims the key afresh
+    payments_store.open_fails.reset();
+    EXPECT_EQ(pay(retry).status, pay_status::succeeded);
+    EXPECT_EQ(processor.charges, 1);
+    exec("DELETE FROM outbox_messages; DELETE FROM idempotency_keys; DELETE FROM payments");
 
     payments_store.open_fails = store::error::busy;
     auto again = card_payment("k1");
-    EXPECT_EQ(pay(again).status, pay_status::store_busy);
+    EXPECT_EQ(pay(again).status, pay_status::store_busy);  // it never ran
+    EXPECT_EQ(processor.charges, 1);                        // only the retry's above
+    EXPECT_EQ(one("SELECT count(*) FROM payments"), "0");
+}
+
+TEST_F(PaymentService, AnOpenWrittenButWhoseAnswerWasLostIsChargedOnceAndNeverCalledNothing) {
+    // OPEN committed; its answer did not come back (the connection broke after the commit, or
+    // the synchronous standby's confirmation was cut short). Saying "nothing was charged"
+    // would be wrong: recovery would charge the pending payment later.
+    processor.on_charge = [](const gateway::charge_request&) {
+        return gateway::charge_result{outcome::approved, "ch_1", "", ""};
+    };
+    payments_store.open_answer_lost = store::error::unavailable;
+    auto request = card_payment("k1");
+    auto result = pay(request);
+    ASSERT_EQ(result.status, pay_status::succeeded);
+    EXPECT_EQ(processor.charges, 1);
+    EXPECT_EQ(one("SELECT count(*) FROM payments"), "1");
+    EXPECT_EQ(one("SELECT status FROM payments"), "succeeded");
+    EXPECT_EQ(one("SELECT response_status FROM idempotency_keys"), "201");
+    EXPECT_EQ(one("SELECT payment_id FROM idempotency_keys"), result.payment->id);
+    EXPECT_EQ(one("SELECT type FROM outbox_messages"), "payment_receipt");
+}
+
+TEST_F(PaymentService, AnOpenWhoseOutcomeCannotBeLearnedIsUnknownAndTheRetryFindsThePayment) {
+    processor.on_charge = [](const gateway::charge_request&) {
+        return gateway::charge_result{outcome::approved, "ch_1", "", ""};
+    };
+    processor.on_lookup = processor.on_charge;
+    payments_store.open_answer_lost = store::error::unavailable;
+    payments_store.settle_fails = store::error::unavailable;
+    auto request = card_payment("k1");
+    EXPECT_EQ(pay(request).status, pay_status::outcome_unknown);
     EXPECT_EQ(processor.charges, 0);
+    EXPECT_TRUE(processor.discarded.empty());  // the token may still be charged: kept
+    // The key is left as it is: the client's retry finds the payment's key in flight...
+    const store::key_claim retry{"portal", "k1", "POST", "/v1/payments", "fp-k1", 60s};
+    EXPECT_EQ(run(keys.claim(retry)).value().status, store::claim_status::in_flight);
+    // ...and recovery, once the request's lease is over, charges it once.
+    payments_store.open_answer_lost.reset();
+    payments_store.settle_fails.reset();
+    exec("UPDATE idempotency_keys SET leased_until = now() - interval '1 second'");
+    exec("UPDATE payments SET created_at = now() - interval '1 hour', next_recovery_at = NULL");
+    EXPECT_EQ(recover(), 1);
+    EXPECT_EQ(one("SELECT status FROM payments"), "succeeded");
+    auto replay = run(keys.claim(retry)).value();
+    EXPECT_EQ(replay.status, store::claim_status::replay);  // the retry's answer: that payment
+    EXPECT_EQ(replay.response.status, 201);
+    EXPECT_EQ(one("SELECT count(*) FROM payments"), "1");
+}
+
+TEST_F(PaymentService, AnOpenThatLostItsKeyAndItsAnswerChargesNothingAndLeavesTheKeyAlone) {
+    payments_store.open_fails = store::error::unavailable;
+    auto request = card_payment("k1");
+    exec("UPDATE idempotency_keys SET lease_id = 'lease_someone_else'");
+    EXPECT_EQ(pay(request).status, pay_status::key_lost);
+    EXPECT_EQ(processor.charges, 0);
+    EXPECT_EQ(one("SELECT lease_id FROM idempotency_keys"), "lease_someone_else");
 }
 
 TEST_F(PaymentService, TheStoreDownAfterTheChargeLeavesItPendingAndRecoveryFinishesIt) {
