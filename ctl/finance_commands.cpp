@@ -148,10 +148,14 @@ int refund(const config::settings& settings, const refund_options& options) {
     auto processor =
         gateway::make_gateway(settings.gateway.processor, session.io_context().get_executor());
     finance::refunds refunds(records, *processor, settings.gateway);
-    const finance::refund_order order{options.payment_id, options.amount, options.reason,
+    const finance::refund_order order{options.payment_id,
+                                      options.amount,
+                                      options.reason,
                                       options.idempotency_key.empty()
                                           ? model::new_id("ref")
-                                          : finance::refund_id_for_key(options.idempotency_key)};
+                                          : finance::refund_id_for_key(options.idempotency_key),
+                                      std::nullopt,
+                                      ""};
     if (!options.idempotency_key.empty()) {
         auto earlier = session.wait(records.find(order.refund_id));
         if (!earlier) {
@@ -204,8 +208,22 @@ int refund(const config::settings& settings, const refund_options& options) {
                       << ", counting refunds in progress)\n";
             return 1;
         case finance::refund_status::database_unavailable:
+        case finance::refund_status::not_held:
+        case finance::refund_status::key_lost:  // billpayctl holds no API key: not reached
             std::cerr << "billpayctl refund: the database is unavailable: nothing was refunded\n";
             return 1;
+        case finance::refund_status::outcome_unknown:
+            std::cerr << "billpayctl refund: the database failed while holding refund "
+                      << order.refund_id
+                      << ", and whether it was held is not known (if it was, billpayd sends it). "
+                      << (options.idempotency_key.empty()
+                              ? "See billpayctl audit list --record " + order.refund_id +
+                                    " before asking again"
+                              : std::string("Run the same command again with the same "
+                                            "--idempotency-key: it finds the refund if it was "
+                                            "held, and never makes a second one"))
+                      << '\n';
+            return 3;
     }
     return 1;
 }

@@ -93,14 +93,31 @@ bool valid_date(const std::string& text) {
 
 }  // namespace
 
+std::optional<store::stored_response> refund_answers::render(const store::refund_record& refund,
+                                                             const std::string& request_id) const {
+    if (refund.status == "succeeded") {
+        return to_stored(json_response(http::status::created, refund_json(refund)), request_id);
+    }
+    if (refund.status != "failed" || refund.failure_code == "processor_unavailable") {
+        return std::nullopt;
+    }
+    const std::string code = refund.failure_code.value_or("");
+    api_error refusal{http::status::conflict, error_type::invalid_request_error, "refund_declined",
+                      "The processor refused the refund: " + code + ". Nothing was refunded."};
+    refusal.decline_code = code;
+    refusal.details["refund"] = refund_json(refund);
+    return to_stored(refusal, request_id);
+}
+
 finance_api::finance_api(const config::settings& settings, const api_clients& clients,
                          const idempotent_posts& posts, finance::refunds& refunds,
-                         store::refund_store& refund_records,
+                         const refund_answers& answers, store::refund_store& refund_records,
                          store::settlement_records& settlements, store::audit_trail& audit)
     : settings_(settings),
       clients_(clients),
       posts_(posts),
       refunds_(refunds),
+      answers_(answers),
       refund_records_(refund_records),
       settlements_(settlements),
       audit_(audit) {}
@@ -135,31 +152,26 @@ asio::awaitable<api_result> finance_api::create_refund(request_context& ctx, req
                                    {"reason", body->reason}};
             return model::sha256_hex(json::serialize(canonical));
         },
-        [&](const api_client& client, const store::key_lease&) -> asio::awaitable<post_outcome> {
-            const finance::refund_order order{payment_id, body->amount, body->reason,
-                                              model::new_id("ref")};
+        [&](const api_client& client,
+            const store::key_lease& lease) -> asio::awaitable<post_outcome> {
+            const finance::refund_order order{payment_id,           body->amount, body->reason,
+                                              model::new_id("ref"), lease,        ctx.request_id};
             const finance::actor actor{client.id, source_of(ctx)};
             auto answer = co_await refunds_.create(order, actor);
             switch (answer.status) {
                 case finance::refund_status::succeeded:
-                    co_return post_outcome{
-                        json_response(http::status::created, refund_json(*answer.refund)),
-                        key_outcome::record};
+                case finance::refund_status::declined:
+                    // Finished: its answer was written to the key with the outcome.
+                    if (auto stored = answers_.render(*answer.refund, ctx.request_id)) {
+                        co_return post_outcome{from_stored(*stored), key_outcome::settled};
+                    }
+                    break;
                 case finance::refund_status::pending:
                     // The processor's answer was lost: it is asked again; GET the refunds to
                     // follow it.
                     co_return post_outcome{
                         json_response(http::status::accepted, refund_json(*answer.refund)),
                         key_outcome::record};
-                case finance::refund_status::declined: {
-                    api_error refusal{http::status::conflict, error_type::invalid_request_error,
-                                      "refund_declined",
-                                      "The processor refused the refund: " + answer.decline_code +
-                                          ". Nothing was refunded."};
-                    refusal.decline_code = answer.decline_code;
-                    refusal.details["refund"] = refund_json(*answer.refund);
-                    co_return post_outcome{refusal, key_outcome::record};
-                }
                 case finance::refund_status::processor_unavailable:
                     co_return post_outcome{
                         processor_unavailable("The payment processor could not be reached; "
@@ -183,6 +195,28 @@ asio::awaitable<api_result> finance_api::create_refund(request_context& ctx, req
                                             std::to_string(answer.remaining) +
                                             " minor units, counting refunds in progress)."),
                         key_outcome::record};
+                case finance::refund_status::not_held:
+                    // The store gave the key back in the statement that learned nothing was held.
+                    co_return post_outcome{
+                        store_failure(store::error::unavailable, "nothing was refunded"),
+                        key_outcome::settled};
+                case finance::refund_status::key_lost:
+                    co_return post_outcome{
+                        api_error{http::status::conflict, error_type::idempotency_error,
+                                  "idempotency_key_in_use",
+                                  "A request with this Idempotency-Key is still being processed. "
+                                  "Try again shortly."},
+                        key_outcome::settled};
+                case finance::refund_status::outcome_unknown:
+                    co_return post_outcome{
+                        api_error{http::status::service_unavailable, error_type::api_error,
+                                  "refund_outcome_unknown",
+                                  "The database failed while recording this refund, and whether "
+                                  "it was recorded is not known: it may still be paid out. Retry "
+                                  "with the same Idempotency-Key: the retry finds this refund if "
+                                  "it was recorded (409 while it is finished, then its answer), "
+                                  "and never makes a second one."},
+                        key_outcome::settled};
                 case finance::refund_status::database_unavailable:
                     break;
             }

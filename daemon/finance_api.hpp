@@ -13,6 +13,15 @@
 
 namespace billpay::daemon {
 
+/// The answers a refund's Idempotency-Key replays, as the API renders them: 201 with the refund
+/// (succeeded), 409 refund_declined naming it (the processor refused it), none for one that
+/// nothing reached the processor for (502: its key is given back).
+class refund_answers final : public finance::refund_answer_renderer {
+  public:
+    [[nodiscard]] std::optional<store::stored_response> render(
+        const store::refund_record& refund, const std::string& request_id) const override;
+};
+
 /// The finance role's API (docs/api.md, docs/finance.md):
 ///   POST /v1/payments/{id}/refunds   refund all or part of a payment (Idempotency-Key)
 ///   GET  /v1/payments/{id}/refunds   the payment's refunds
@@ -23,8 +32,8 @@ class finance_api {
   public:
     finance_api(const config::settings& settings, const api_clients& clients,
                 const idempotent_posts& posts, finance::refunds& refunds,
-                store::refund_store& refund_records, store::settlement_records& settlements,
-                store::audit_trail& audit);
+                const refund_answers& answers, store::refund_store& refund_records,
+                store::settlement_records& settlements, store::audit_trail& audit);
 
     void add_routes(router& routes);
 
@@ -38,6 +47,7 @@ class finance_api {
     const api_clients& clients_;
     const idempotent_posts& posts_;
     finance::refunds& refunds_;
+    const refund_answers& answers_;
     store::refund_store& refund_records_;
     store::settlement_records& settlements_;
     store::audit_trail& audit_;

@@ -89,6 +89,7 @@ class service {
     tokenizer::fingerprinter fingerprints_;
     std::unique_ptr<gateway::gateway> processor_;
     payment_answers answers_;
+    refund_answers refund_answers_;
     payments::payment_service payment_service_;
     payments::recovery_worker recovery_;
     finance::refunds refunds_;

@@ -29,8 +29,8 @@ store::audit_entry audit_of(const actor& who, std::string action, const std::str
 }  // namespace
 
 refunds::refunds(store::refund_store& store, gateway::gateway& processor,
-                 const config::gateway_settings& gateway)
-    : store_(store), processor_(processor), gateway_(gateway) {}
+                 const config::gateway_settings& gateway, const refund_answer_renderer* answers)
+    : store_(store), processor_(processor), gateway_(gateway), answers_(answers) {}
 
 asio::awaitable<refund_answer> refunds::create(const refund_order& order, const actor& who) {
     refund_answer answer;
@@ -38,11 +38,18 @@ asio::awaitable<refund_answer> refunds::create(const refund_order& order, const 
         {"amount", order.amount ? json::value(*order.amount) : json::value("all that remains")}};
     const auto audit =
         audit_of(who, "refund.requested", order.payment_id, order.refund_id, order.reason, details);
-    auto held = co_await store_.reserve(order.refund_id, order.payment_id, order.amount,
-                                        order.reason, audit, config::charge_window(gateway_));
-    if (!held) {
-        logging::error("could not hold a refund", {{"payment_id", order.payment_id},
-                                                   {"error", store::to_string(held.error())}});
+    const store::refund_hold hold{order.refund_id, order.payment_id,
+                                  order.amount,    order.reason,
+                                  order.key,       config::charge_window(gateway_)};
+    auto held = co_await store_.reserve(hold, audit);
+    if (!held && held.error() != store::error::busy) {
+        // Its commit may stand (the connection broke after it, or the synchronous standby did
+        // not confirm it): learn what it did before saying anything.
+        co_return co_await settle_lost_hold(hold, held.error(), who, order.request_id);
+    }
+    if (!held) {  // it waited in the store's queue and never ran
+        logging::error("could not hold a refund: nothing was refunded",
+                       {{"payment_id", order.payment_id}, {"error", "busy"}});
         answer.status = refund_status::database_unavailable;
         co_return answer;
     }
@@ -59,15 +66,87 @@ asio::awaitable<refund_answer> refunds::create(const refund_order& order, const 
         case store::reserve_status::too_much:
             answer.status = refund_status::too_much;
             co_return answer;
+        case store::reserve_status::lease_lost:
+            logging::warn("the request lost its idempotency key before refunding: nothing done",
+                          {{"payment_id", order.payment_id}, {"refund_id", order.refund_id}});
+            answer.status = refund_status::key_lost;
+            co_return answer;
+        case store::reserve_status::exists:
+            // Asked before under this id (billpayctl run again at once): that refund, as it
+            // stands; whoever reserved it sends it.
+            answer.refund = reserved.refund;
+            answer.status = !reserved.refund                       ? refund_status::outcome_unknown
+                            : reserved.refund->status == "pending" ? refund_status::pending
+                            : reserved.refund->status == "succeeded" ? refund_status::succeeded
+                                                                     : refund_status::declined;
+            if (reserved.refund) {
+                answer.decline_code = reserved.refund->failure_code.value_or("");
+                answer.message = reserved.refund->failure_message.value_or("");
+            }
+            co_return answer;
         case store::reserve_status::reserved:
             break;
     }
-    co_return co_await send(*reserved.refund, *reserved.payment, who, true);
+    co_return co_await send(*reserved.refund, *reserved.payment, who, true, order.request_id);
+}
+
+asio::awaitable<refund_answer> refunds::settle_lost_hold(const store::refund_hold& hold,
+                                                         store::error error, const actor& who,
+                                                         const std::string& request_id) {
+    refund_answer answer;
+    const logging::field failed{"error", store::to_string(error)};
+    if (!hold.key) {
+        // No key to ask: billpayctl says the outcome is unknown, and that running it again
+        // with the same --idempotency-key finds the refund if it was held.
+        logging::error("could not learn whether a refund was held: its outcome is unknown",
+                       {{"payment_id", hold.payment_id}, {"refund_id", hold.refund_id}, failed});
+        answer.status = refund_status::outcome_unknown;
+        co_return answer;
+    }
+    auto settled = co_await store_.settle_lost_reserve(hold);
+    if (!settled) {
+        logging::error(
+            "could not learn whether a refund was held: its outcome is unknown (the retry "
+            "worker sends it if it was)",
+            {{"payment_id", hold.payment_id}, {"refund_id", hold.refund_id}, failed});
+        answer.status = refund_status::outcome_unknown;
+        co_return answer;
+    }
+    logging::warn("holding a refund failed; learned afterwards what it did",
+                  {{"payment_id", hold.payment_id},
+                   {"refund_id", hold.refund_id},
+                   failed,
+                   {"held", *settled == store::lost_reserve::reserved}});
+    switch (*settled) {
+        case store::lost_reserve::not_reserved:
+            answer.status = refund_status::not_held;
+            co_return answer;
+        case store::lost_reserve::lease_lost:
+            answer.status = refund_status::key_lost;
+            co_return answer;
+        case store::lost_reserve::reserved:
+            break;
+    }
+    // Held, and durable now: send it, as if the hold had answered.
+    auto refund = co_await store_.find(hold.refund_id);
+    std::optional<store::payment_record> payment;
+    if (refund && *refund) {
+        auto found = co_await store_.payment_of(**refund);
+        if (found && *found) {
+            payment = **found;
+        }
+    }
+    if (!payment) {
+        // It stands, pending: the retry worker sends it once its request's window is over.
+        answer.status = refund_status::outcome_unknown;
+        co_return answer;
+    }
+    co_return co_await send(**refund, *payment, who, true, request_id);
 }
 
 asio::awaitable<refund_answer> refunds::send(const store::refund_record& refund,
                                              const store::payment_record& payment, const actor& who,
-                                             bool first) {
+                                             bool first, const std::string& request_id) {
     refund_answer answer;
     answer.refund = refund;
     answer.payment = payment;
@@ -138,7 +217,10 @@ asio::awaitable<refund_answer> refunds::send(const store::refund_record& refund,
                                                       const store::refund_record& r) {
         return std::optional<store::outbox_entry>(correspondence::render_refund_message(p, r));
     };
-    auto finished = co_await store_.finish(refund.id, *outcome, message, audit);
+    const store::refund_key_answer key_answer = [&](const store::refund_record& r) {
+        return answers_ ? answers_->render(r, request_id) : std::nullopt;
+    };
+    auto finished = co_await store_.finish(refund.id, *outcome, message, key_answer, audit);
     if (!finished) {
         // The processor did it; recording failed. The refund stays pending and the retry, under
         // the same key, learns the same answer again and records it.

@@ -17,6 +17,21 @@ struct refund_order {
     std::optional<std::int64_t> amount;  // minor units; nullopt: all that remains
     std::string reason;
     std::string refund_id;  // ref_…; the processor's idempotency key for this refund
+    /// The request's hold on its Idempotency-Key (the API's): the refund is tied to it when it
+    /// is reserved, and it replays the refund's answer.
+    std::optional<store::key_lease> key;
+    std::string request_id;  // the API request's, for the answer its key replays
+};
+
+/// Renders the answer a refund's Idempotency-Key replays (the API's: status and body), written
+/// with the refund's outcome by whichever process finishes it; nullopt for a refund that
+/// refunded nothing because nothing reached the processor (its key is given back instead). The
+/// API implements it, as it does payments::answer_renderer.
+class refund_answer_renderer {
+  public:
+    virtual ~refund_answer_renderer() = default;
+    [[nodiscard]] virtual std::optional<store::stored_response> render(
+        const store::refund_record& refund, const std::string& request_id) const = 0;
 };
 
 enum class refund_status {
@@ -25,9 +40,15 @@ enum class refund_status {
     declined,               // the processor refused it; `decline_code` says why
     processor_unavailable,  // nothing reached the processor (or it failed): nothing refunded
     no_payment,
-    not_refundable,  // the payment did not take money, or is refunded in full
-    too_much,        // more than what remains (refunds succeeded or pending included)
-    database_unavailable,
+    not_refundable,        // the payment did not take money, or is refunded in full
+    too_much,              // more than what remains (refunds succeeded or pending included)
+    database_unavailable,  // nothing was held (the key is the caller's to give back)
+    not_held,              // the hold failed and wrote nothing; its key is given back already
+    key_lost,              // the Idempotency-Key is no longer this request's: nothing done
+    // The hold's answer was lost and what it did could not be learned: a pending refund may
+    // stand (the retry worker then sends it). The key is left as it is: a retry with it finds
+    // the refund. Never "nothing was refunded".
+    outcome_unknown,
 };
 
 struct refund_answer {
@@ -48,8 +69,10 @@ class refunds {
   public:
     /// `gateway` is the config section: its timeout bounds every processor call, and its charge
     /// window how long a refund's request holds it before a retry may ask about it.
+    /// `answers`: the API's (billpayd); billpayctl's refunds have no key and pass none.
     refunds(store::refund_store& store, gateway::gateway& processor,
-            const config::gateway_settings& gateway);
+            const config::gateway_settings& gateway,
+            const refund_answer_renderer* answers = nullptr);
 
     boost::asio::awaitable<refund_answer> create(const refund_order& order, const actor& who);
 
@@ -67,11 +90,18 @@ class refunds {
     /// failure frees the held amount (nothing reached the processor); on a retry it does not.
     boost::asio::awaitable<refund_answer> send(const store::refund_record& refund,
                                                const store::payment_record& payment,
-                                               const actor& who, bool first);
+                                               const actor& who, bool first,
+                                               const std::string& request_id = "");
+
+    /// After a hold whose answer was lost: what it did, and the answer that follows.
+    boost::asio::awaitable<refund_answer> settle_lost_hold(const store::refund_hold& hold,
+                                                           store::error error, const actor& who,
+                                                           const std::string& request_id);
 
     store::refund_store& store_;
     gateway::gateway& processor_;
     const config::gateway_settings& gateway_;
+    const refund_answer_renderer* answers_;
 };
 
 /// A refund id from an operator's idempotency key (billpayctl refund --idempotency-key): the

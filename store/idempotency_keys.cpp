@@ -45,8 +45,11 @@ bool record_key_answer(pqxx::connection& conn, const key_lease& lease,
 bool release_key(pqxx::connection& conn, const key_lease& lease) {
     pqxx::work tx(conn);
     auto r = tx.exec_params(
-        "DELETE FROM idempotency_keys WHERE client_id = $1 AND key = $2 AND lease_id = $3"
-        "   AND state = 'in_flight' AND payment_id IS NULL",
+        "DELETE FROM idempotency_keys k WHERE client_id = $1 AND key = $2 AND lease_id = $3"
+        "   AND state = 'in_flight' AND payment_id IS NULL"
+        // A key that holds a refund goes back only when that refund refunded nothing.
+        "   AND (refund_id IS NULL OR EXISTS (SELECT 1 FROM refunds r"
+        "                                      WHERE r.id = k.refund_id AND r.status = 'failed'))",
         lease.client_id, lease.key, lease.lease_id);
     tx.commit();
     return r.affected_rows() == 1;

@@ -51,16 +51,28 @@ std::optional<refund_record> find_in(pqxx::transaction_base& tx, const std::stri
 
 }  // namespace
 
-reserve_result reserve_refund(pqxx::connection& conn, const std::string& refund_id,
-                              const std::string& payment_id, std::optional<std::int64_t> amount,
-                              const std::string& reason, const audit_entry& audit,
-                              std::chrono::milliseconds lease) {
+reserve_result reserve_refund(pqxx::connection& conn, const refund_hold& hold,
+                              const audit_entry& audit) {
     pqxx::work tx(conn);
     reserve_result out;
-    out.payment = find_payment_in(tx, payment_id, true);
+    // The payment's row first, then the key's: every transaction that locks both (finish_refund
+    // too) takes them in this order.
+    out.payment = find_payment_in(tx, hold.payment_id, true);
     if (!out.payment) {
         out.status = reserve_status::no_payment;
         return out;
+    }
+    if (hold.key) {
+        // The key must still be this request's and hold nothing yet: a request that lost it
+        // reserves nothing. Its row lock keeps a takeover out until this commits.
+        auto key = tx.exec_params(
+            "SELECT 1 FROM idempotency_keys WHERE client_id = $1 AND key = $2 AND lease_id = $3"
+            "   AND state = 'in_flight' AND payment_id IS NULL AND refund_id IS NULL FOR UPDATE",
+            hold.key->client_id, hold.key->key, hold.key->lease_id);
+        if (key.empty()) {
+            out.status = reserve_status::lease_lost;
+            return out;
+        }
     }
     const auto& p = *out.payment;
     using model::payment_status;
@@ -71,10 +83,10 @@ reserve_result reserve_refund(pqxx::connection& conn, const std::string& refund_
     auto held = tx.exec_params(
                       "SELECT coalesce(sum(amount), 0) FROM refunds"
                       " WHERE payment_id = $1 AND status = 'pending'",
-                      payment_id)[0][0]
+                      hold.payment_id)[0][0]
                     .as<std::int64_t>();
     out.remaining = p.amount.minor_units - p.amount_refunded - held;
-    std::int64_t wanted = amount.value_or(out.remaining);
+    std::int64_t wanted = hold.amount.value_or(out.remaining);
     if (out.remaining <= 0) {
         out.status = reserve_status::not_refundable;
         return out;
@@ -83,14 +95,28 @@ reserve_result reserve_refund(pqxx::connection& conn, const std::string& refund_
         out.status = reserve_status::too_much;
         return out;
     }
-    tx.exec_params(
+    auto inserted = tx.exec_params(
         "INSERT INTO refunds (id, payment_id, amount, currency, status, reason, requested_by,"
         " next_attempt_at) VALUES ($1, $2, $3, $4, 'pending', $5, $6,"
-        " now() + $7 * interval '1 millisecond')",
-        refund_id, payment_id, wanted, std::string(p.amount.unit.code()), reason, audit.actor,
-        lease.count());
+        " now() + $7 * interval '1 millisecond') ON CONFLICT (id) DO NOTHING",
+        hold.refund_id, hold.payment_id, wanted, std::string(p.amount.unit.code()), hold.reason,
+        audit.actor, hold.lease.count());
+    if (inserted.affected_rows() == 0) {
+        // billpayctl run twice at once with one key: the first one's refund.
+        out.status = reserve_status::exists;
+        out.refund = find_in(tx, hold.refund_id, false);
+        return out;
+    }
+    if (hold.key) {
+        tx.exec_params(
+            "UPDATE idempotency_keys SET refund_id = $4,"
+            "       leased_until = now() + $5 * interval '1 millisecond'"
+            " WHERE client_id = $1 AND key = $2 AND lease_id = $3",
+            hold.key->client_id, hold.key->key, hold.key->lease_id, hold.refund_id,
+            hold.lease.count());
+    }
     append_audit(tx, audit);
-    out.refund = find_in(tx, refund_id, false);
+    out.refund = find_in(tx, hold.refund_id, false);
     tx.commit();
     out.status = reserve_status::reserved;
     return out;
@@ -100,6 +126,7 @@ std::pair<refund_record, payment_record> finish_refund(pqxx::connection& conn,
                                                        const std::string& refund_id,
                                                        const refund_outcome& outcome,
                                                        const refund_message_renderer& message,
+                                                       const refund_key_answer& key_answer,
                                                        const audit_entry& audit) {
     pqxx::work tx(conn);
     auto refund = find_in(tx, refund_id, false).value();
@@ -127,6 +154,17 @@ std::pair<refund_record, payment_record> finish_refund(pqxx::connection& conn,
     if (outcome.status == "succeeded" && message) {
         if (auto m = message(payment, refund)) {
             enqueue_refund_message(tx, m->id, payment.id, refund.id, m->body);
+        }
+    }
+    if (key_answer) {
+        if (auto answer = key_answer(refund)) {
+            // The key this refund was reserved under, if it still waits for an answer (its
+            // request died, or this is it): a retry with it replays the refund's answer.
+            tx.exec_params(
+                "UPDATE idempotency_keys SET state = 'finished', response_status = $2,"
+                "       response_body = $3, finished_at = now(), leased_until = NULL"
+                " WHERE refund_id = $1 AND state = 'in_flight'",
+                refund_id, answer->status, answer->body);
         }
     }
     append_audit(tx, audit);
@@ -179,19 +217,34 @@ void mark_refund_needs_review(pqxx::connection& conn, const std::string& refund_
     tx.commit();
 }
 
-boost::asio::awaitable<result<reserve_result>> refund_store::reserve(
-    const std::string& refund_id, const std::string& payment_id, std::optional<std::int64_t> amount,
-    const std::string& reason, const audit_entry& audit, std::chrono::milliseconds lease) {
-    co_return co_await db_.call([&](pqxx::connection& conn) {
-        return reserve_refund(conn, refund_id, payment_id, amount, reason, audit, lease);
+boost::asio::awaitable<result<reserve_result>> refund_store::reserve(const refund_hold& hold,
+                                                                     const audit_entry& audit) {
+    co_return co_await db_.call(
+        [&](pqxx::connection& conn) { return reserve_refund(conn, hold, audit); });
+}
+
+boost::asio::awaitable<result<lost_reserve>> refund_store::settle_lost_reserve(
+    const refund_hold& hold) {
+    co_return co_await db_.call([&hold](pqxx::connection& conn) {
+        const key_lease& key = hold.key.value();
+        pqxx::nontransaction tx(conn);  // one statement; its commit waits for the standby
+        const auto status =
+            tx.exec_params1("SELECT status FROM billpay_settle_lost_reserve($1, $2, $3, $4, $5)",
+                            key.client_id, key.key, key.lease_id, hold.refund_id,
+                            static_cast<std::int64_t>(hold.lease.count()))[0]
+                .as<std::string>();
+        return status == "reserved"       ? lost_reserve::reserved
+               : status == "not_reserved" ? lost_reserve::not_reserved
+                                          : lost_reserve::lease_lost;
     });
 }
 
 boost::asio::awaitable<result<std::pair<refund_record, payment_record>>> refund_store::finish(
     const std::string& refund_id, const refund_outcome& outcome,
-    const refund_message_renderer& message, const audit_entry& audit) {
+    const refund_message_renderer& message, const refund_key_answer& key_answer,
+    const audit_entry& audit) {
     auto finished = co_await db_.call([&](pqxx::connection& conn) {
-        return finish_refund(conn, refund_id, outcome, message, audit);
+        return finish_refund(conn, refund_id, outcome, message, key_answer, audit);
     });
     if (finished) {
         db_.messages_added().raise();  // a refund receipt, when it ended
