@@ -73,6 +73,11 @@ struct charge_result {
     std::string processor_reference;  // the processor's id for the charge
     std::string decline_code;         // billpayd's codes: generic_decline, insufficient_funds, ...
     std::string message;
+    /// With `unknown` from lookup: the processor's record cannot settle it yet, but will in
+    /// this long (Authorize.Net: absence is its "no" only once the charge's settlement day has
+    /// closed). Recovery asks again then and does not count the wait toward review. 0: ask
+    /// again as usual.
+    std::chrono::milliseconds ask_again_after{0};
 };
 
 struct refund_request {
@@ -175,7 +180,8 @@ class gateway {
     /// margin have passed, so the first attempt can no longer arrive). `approved`: charged;
     /// `declined`: refused for good; `failed`: the processor's definitive word that it holds no
     /// charge under this key and never will (Stripe: its stored answer to our key;
-    /// Authorize.Net: both transaction lists read, no such invoice); `unknown`: not learned now
+    /// Authorize.Net: both transaction lists read, no such invoice, and its record for the
+    /// charge's time complete: docs/processors.md); `unknown`: not learned now
     /// (not reached, timed out, rate limited, an answer that does not settle it): ask again.
     virtual boost::asio::awaitable<charge_result> lookup(const charge_request& request,
                                                          deadline by) = 0;

@@ -22,4 +22,51 @@ std::string rfc3339_utc(std::chrono::system_clock::time_point time) {
     return buf;
 }
 
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339_utc(std::string_view text) {
+    using namespace std::chrono;
+    auto digits = [&](std::size_t at, std::size_t n) -> std::optional<int> {
+        if (at + n > text.size()) {
+            return std::nullopt;
+        }
+        int v = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (text[i] < '0' || text[i] > '9') {
+                return std::nullopt;
+            }
+            v = v * 10 + (text[i] - '0');
+        }
+        return v;
+    };
+    if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
+        text[13] != ':' || text[16] != ':' || text.back() != 'Z') {
+        return std::nullopt;
+    }
+    auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2);
+    auto h = digits(11, 2), mi = digits(14, 2), s = digits(17, 2);
+    if (!y || !mo || !d || !h || !mi || !s || *h > 23 || *mi > 59 || *s > 60) {
+        return std::nullopt;
+    }
+    const year_month_day day{year(*y), month(static_cast<unsigned>(*mo)),
+                             std::chrono::day(static_cast<unsigned>(*d))};
+    if (!day.ok()) {
+        return std::nullopt;
+    }
+    milliseconds fraction{0};
+    std::string_view rest = text.substr(19, text.size() - 20);
+    if (!rest.empty()) {
+        if (rest[0] != '.' || rest.size() < 2) {
+            return std::nullopt;
+        }
+        int scale = 100;
+        for (std::size_t i = 1; i < rest.size(); ++i) {
+            if (rest[i] < '0' || rest[i] > '9') {
+                return std::nullopt;
+            }
+            fraction += milliseconds((rest[i] - '0') * scale);
+            scale /= 10;
+        }
+    }
+    return sys_days(day) + hours(*h) + minutes(*mi) + seconds(*s) + fraction;
+}
+
 }  // namespace billpay::model

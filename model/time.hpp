@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace billpay::model {
 
@@ -9,5 +11,10 @@ namespace billpay::model {
 /// timestamp billpayd shows (API answers, receipts, logs), and the form the store reads its
 /// timestamps back in, so that a time written from here reads back identical.
 std::string rfc3339_utc(std::chrono::system_clock::time_point time);
+
+/// The instant an RFC 3339 UTC time names ("2026-11-26T17:39:16.922Z", fraction optional, "Z"
+/// required: billpayd's own times and Authorize.Net's *UTC fields), to the millisecond; nullopt
+/// for anything else.
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339_utc(std::string_view text);
 
 }  // namespace billpay::model

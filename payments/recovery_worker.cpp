@@ -52,6 +52,18 @@ asio::awaitable<int> recovery_worker::recover_due() {
         auto found = co_await processor_.lookup(
             charge, std::chrono::steady_clock::now() + settings_.gateway.timeout);
         store::payment_outcome outcome = outcome_of(found);
+        if (outcome.status == model::payment_status::pending &&
+            found.ask_again_after > std::chrono::milliseconds(0)) {
+            // The processor's record cannot settle it yet, but will: asked again then, and
+            // not flagged meanwhile (Authorize.Net, before the charge's settlement day closed).
+            auto deferred = co_await store_.defer_recovery(p.id, found.ask_again_after);
+            logging::info("pending payment not yet settled by the processor's record",
+                          {{"payment_id", p.id},
+                           {"ask_again_in_ms", found.ask_again_after.count()},
+                           {"deferred", deferred.has_value()},
+                           {"processor_message", found.message}});
+            continue;
+        }
         if (outcome.status == model::payment_status::pending) {
             logging::warn("pending payment still unknown at the processor",
                           {{"payment_id", p.id},

@@ -219,4 +219,13 @@ void mark_needs_review(pqxx::connection& conn, const std::string& payment_id) {
     tx.commit();
 }
 
+void defer_recovery(pqxx::connection& conn, const std::string& payment_id, std::int64_t after_ms) {
+    pqxx::work tx(conn);
+    tx.exec_params(
+        "UPDATE payments SET next_recovery_at = now() + make_interval(secs => $2::float8 / 1000)"
+        " WHERE id = $1 AND status = 'pending'",
+        payment_id, after_ms);
+    tx.commit();
+}
+
 }  // namespace billpay::store

@@ -138,4 +138,8 @@ std::vector<payment_record> claim_payments_to_recover(pqxx::connection& conn,
 /// Flags a payment whose outcome could not be learned for finance to resolve by hand.
 void mark_needs_review(pqxx::connection& conn, const std::string& payment_id);
 
+/// Puts a pending payment's next recovery `after_ms` from now (the processor said when its
+/// record can settle it).
+void defer_recovery(pqxx::connection& conn, const std::string& payment_id, std::int64_t after_ms);
+
 }  // namespace billpay::store

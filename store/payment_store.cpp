@@ -128,6 +128,13 @@ postgres_payment_store::claim_for_recovery(const recovery_claim& claim) {
     });
 }
 
+boost::asio::awaitable<result<void>> postgres_payment_store::defer_recovery(
+    const std::string& payment_id, std::chrono::milliseconds after) {
+    co_return co_await db_.call([&payment_id, after](pqxx::connection& conn) {
+        store::defer_recovery(conn, payment_id, after.count());
+    });
+}
+
 boost::asio::awaitable<result<void>> postgres_payment_store::flag_for_review(
     const std::string& payment_id) {
     co_return co_await db_.call(

@@ -104,6 +104,9 @@ class payment_store {
         const recovery_claim& claim) = 0;
     /// Flags a payment whose outcome could not be learned for finance to resolve by hand.
     virtual boost::asio::awaitable<result<void>> flag_for_review(const std::string& payment_id) = 0;
+    /// Asks about a pending payment again only `after` from now, not counted toward review.
+    virtual boost::asio::awaitable<result<void>> defer_recovery(
+        const std::string& payment_id, std::chrono::milliseconds after) = 0;
 };
 
 /// The payment store on PostgreSQL.
@@ -129,6 +132,8 @@ class postgres_payment_store final : public payment_store {
     boost::asio::awaitable<result<std::vector<payment_record>>> claim_for_recovery(
         const recovery_claim& claim) override;
     boost::asio::awaitable<result<void>> flag_for_review(const std::string& payment_id) override;
+    boost::asio::awaitable<result<void>> defer_recovery(const std::string& payment_id,
+                                                        std::chrono::milliseconds after) override;
 
   private:
     database& db_;

@@ -12,6 +12,7 @@
 #include "logging/log.hpp"
 #include "model/ids.hpp"
 #include "model/money.hpp"
+#include "model/time.hpp"
 
 namespace billpay::gateway::authorizenet {
 namespace {
@@ -525,9 +526,37 @@ asio::awaitable<charge_result> authorizenet_gateway::lookup(const charge_request
     if (auto r = decide(settled)) {
         co_return *r;
     }
-    // Both lists read, and neither has it: with the charge's window closed (lookup is asked only
-    // then), the request never reached Authorize.Net and never will.
-    co_return charge_result{outcome::failed, "", "", "no transaction with this invoice number"};
+    // Both lists read, and neither has it. Absence is Authorize.Net's "no" only once its record
+    // for the charge's time is complete: a transaction (declined and errored ones too) is
+    // listed unsettled, after a reporting delay, until the day's settlement cut-off, then in
+    // that day's batch, and batches settle once a day. So: once a batch that settled at least
+    // `settlement_day` after the charge has been read (the charge's own day has closed before
+    // it), or, with no batch since (no transaction settled at all), once two settlement days
+    // have passed.
+    co_return absence_after(request.created_at, settled.latest_settlement_utc,
+                            std::chrono::system_clock::now());
+}
+
+charge_result absence_after(std::string_view created_at, std::string_view latest_settlement,
+                            std::chrono::system_clock::time_point now) {
+    const auto created = model::parse_rfc3339_utc(created_at);
+    if (!created) {
+        return charge_result{outcome::unknown, "", "",
+                             "no invoice found, and no time to judge its absence by"};
+    }
+    const auto settled = model::parse_rfc3339_utc(latest_settlement);
+    if ((settled && *settled >= *created + settlement_day) ||
+        now >= *created + 2 * settlement_day) {
+        return charge_result{outcome::failed, "", "",
+                             "no transaction with this invoice number, settlement day closed"};
+    }
+    charge_result wait{outcome::unknown, "", "",
+                       "no transaction with this invoice number yet: Authorize.Net's record is "
+                       "not complete until the charge's settlement day has closed"};
+    wait.ask_again_after = std::min<std::chrono::milliseconds>(
+        std::chrono::hours(1),
+        std::chrono::duration_cast<std::chrono::milliseconds>(*created + 2 * settlement_day - now));
+    return wait;
 }
 
 asio::awaitable<transaction_list> authorizenet_gateway::settled_since(const std::string& since,
@@ -551,6 +580,11 @@ asio::awaitable<transaction_list> authorizenet_gateway::settled_since(const std:
         }
         out.transactions.insert(out.transactions.end(), list.transactions.begin(),
                                 list.transactions.end());
+        auto at = model::parse_rfc3339_utc(b.settlement_time_utc);
+        auto latest = model::parse_rfc3339_utc(out.latest_settlement_utc);
+        if (at && (!latest || *at > *latest)) {
+            out.latest_settlement_utc = b.settlement_time_utc;
+        }
     }
     out.result = outcome::approved;
     co_return out;
@@ -581,6 +615,13 @@ asio::awaitable<std::optional<refund_result>> authorizenet_gateway::earlier_refu
     }
     if (auto found = match(settled)) {
         co_return found;
+    }
+    // Absent: the first attempt never reached Authorize.Net only once its record for that
+    // time is complete (as for a charge); until then nothing is sent again.
+    auto absent =
+        absence_after(since, settled.latest_settlement_utc, std::chrono::system_clock::now());
+    if (absent.result != outcome::failed) {
+        co_return refund_result{outcome::unknown, "", "", absent.message};
     }
     co_return std::nullopt;
 }

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <chrono>
 #include <functional>
+#include <string_view>
 #include <vector>
 
 #include "config/settings.hpp"
@@ -28,7 +30,18 @@ struct transaction_list {
     outcome result = outcome::failed;  // approved: `transactions` is complete
     std::string message;
     std::vector<transaction_summary> transactions;
+    /// Of settled batches read: the latest settlementTimeUTC ("" when none was read).
+    std::string latest_settlement_utc{};
 };
+
+/// Authorize.Net settles once a day, at the merchant's cut-off.
+inline constexpr std::chrono::hours settlement_day{24};
+
+/// What it means that a charge made at `created_at` is in neither transaction list, both read
+/// in full, given the latest batch settlement read and the time now: `failed` once its
+/// settlement day has closed (docs/processors.md), else `unknown` with when to ask again.
+charge_result absence_after(std::string_view created_at, std::string_view latest_settlement,
+                            std::chrono::system_clock::time_point now);
 
 /// A settlement batch (getSettledBatchListRequest).
 struct batch {
@@ -140,8 +153,8 @@ class authorizenet_gateway final : public gateway {
     /// Every transaction of the batches settled from `since`'s day on (31 days at most).
     boost::asio::awaitable<transaction_list> settled_since(const std::string& since, deadline by);
     /// A refund under `invoice` among the unsettled transactions and those settled since
-    /// `since`: approved when found, nullopt when both lists were read and it is in neither,
-    /// unknown when a list could not be read.
+    /// `since`: approved when found, nullopt when both lists were read and it is in neither
+    /// with Authorize.Net's record for `since` complete (absence_after), unknown otherwise.
     boost::asio::awaitable<std::optional<refund_result>> earlier_refund(const std::string& invoice,
                                                                         const std::string& since,
                                                                         deadline by);

@@ -369,6 +369,22 @@ TEST_F(AuthorizeNetAdapter, AnUnsettledChargeIsVoidedAndASettledOneRefunded) {
     EXPECT_EQ(fake->rejected_requests(), 0);
 }
 
+TEST_F(AuthorizeNetAdapter, ARefundAskedAgainBeforeItIsReportedIsNotSentASecondTime) {
+    auto made = charge(4000, "pay_gggggggggggggggggggggggggg");
+    fake->settle(now_utc(3600s));
+    auto first =
+        run(adapter->refund(refund_of(made, 4000, "ref_1ggggggggggggggggggggggggg"), soon()));
+    ASSERT_EQ(first.result, billpay::gateway::outcome::approved) << first.message;
+    // Its answer was lost; Authorize.Net does not list it yet, and the duplicate window (which
+    // would have refused a second one) is over.
+    fake->set_reporting_lag(3600s);
+    fake->pass_time(180s);
+    auto again = run(
+        adapter->refund(refund_of(made, 4000, "ref_1ggggggggggggggggggggggggg", true), soon()));
+    EXPECT_EQ(again.result, billpay::gateway::outcome::unknown) << again.message;
+    EXPECT_EQ(fake->refunds_of_charges()[made.second], 1);
+}
+
 TEST_F(AuthorizeNetAdapter, SettledBatchesListTheirTransactionsWithExactAmounts) {
     auto first = charge(10, "pay_cccccccccccccccccccccccccc");       // $0.10
     auto second = charge(123456, "pay_dddddddddddddddddddddddddd");  // $1,234.56
@@ -426,10 +442,16 @@ TEST_F(AuthorizeNetAdapter, LookupFindsAChargeBeforeAndAfterSettlementAndKnowsWh
     EXPECT_EQ(settled.processor_reference, made.second);
 
     // A charge that never reached Authorize.Net: both lists read, nothing under its invoice
-    // number: Authorize.Net's definitive "not charged".
+    // number. Not yet a "no" while its settlement day is open (its transaction may not be
+    // reported yet)...
     billpay::gateway::charge_request never = charged;
     never.idempotency_key = "pay_ffffffffffffffffffffffffff";
     auto missing = run(adapter->lookup(never, soon()));
+    EXPECT_EQ(missing.result, billpay::gateway::outcome::unknown);
+    EXPECT_GT(missing.ask_again_after, 0ms);
+    // ...but once a batch settled a day after it was read: Authorize.Net's definitive "no".
+    never.created_at = now_utc(-86400s);
+    missing = run(adapter->lookup(never, soon()));
     EXPECT_EQ(missing.result, billpay::gateway::outcome::failed);
 
     // Authorize.Net unreachable: not "not charged", but unknown, to be asked again.
@@ -457,6 +479,58 @@ class SlowAuthorizeNet : public AuthorizeNet {
         fake->set_fault_plan([](const std::string&) { return authorizenet_server::fault::slow; });
     }
 };
+
+TEST_F(AuthorizeNet, AChargeAuthorizeNetHasNotReportedYetIsNeverCalledFailed) {
+    // The charge is made, its answer lost (connection reset), and Authorize.Net's transaction
+    // reporting lags: recovery's first lookups find it in neither list. That absence is not
+    // Authorize.Net's "no": the payment stays pending (not flagged), and is found once listed.
+    fake->set_fault_plan([](const std::string&) { return authorizenet_server::fault::reset; });
+    fake->set_reporting_lag(6s);
+    start();
+    auto c = client();
+    auto res = pay(c, payment_body("4111111111111111", "lagging"), "lagging");
+    ASSERT_EQ(res.result(), http::status::accepted) << res.body();
+    const auto id = std::string(json_of(res).at("id").as_string());
+    // Recovery looks after 1.5 s and finds nothing listed.
+    for (int i = 0; i < 50 && fake->list_requests() == 0; ++i) {
+        std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_GT(fake->list_requests(), 0) << "recovery never looked";
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(text("SELECT status FROM payments WHERE id = '" + id + "'"), "pending");
+    EXPECT_EQ(text("SELECT needs_review::text FROM payments WHERE id = '" + id + "'"), "false");
+    EXPECT_EQ(fake->charges().size(), 1u);  // charged all along
+    // Listed now: the next look (brought forward from an hour) finds it.
+    std::this_thread::sleep_for(5s);
+    exec("UPDATE payments SET next_recovery_at = now() WHERE id = '" + id + "'");
+    EXPECT_TRUE(status_becomes(id, "succeeded", 10s));
+    EXPECT_EQ(fake->charges().size(), 1u);
+    EXPECT_EQ(fake->rejected_requests(), 0);
+}
+
+TEST_F(AuthorizeNet, AChargeThatNeverReachedAuthorizeNetFailsOnlyOnceItsSettlementDayClosed) {
+    fake->set_fault_plan([](const std::string&) { return authorizenet_server::fault::lost; });
+    start();
+    auto c = client();
+    auto res = pay(c, payment_body("4111111111111111", "lost"), "lost");
+    ASSERT_EQ(res.result(), http::status::accepted) << res.body();
+    const auto id = std::string(json_of(res).at("id").as_string());
+    for (int i = 0; i < 50 && fake->list_requests() == 0; ++i) {
+        std::this_thread::sleep_for(100ms);
+    }
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(text("SELECT status FROM payments WHERE id = '" + id + "'"), "pending");
+    EXPECT_TRUE(fake->charges().empty());
+    // A day later: that night's batch has settled (its transactions listed in full), and the
+    // charge is in none of it: now Authorize.Net's record says it was never made.
+    exec(
+        "UPDATE payments SET created_at = now() - interval '25 hours',"
+        " next_recovery_at = now() WHERE id = '" +
+        id + "'");
+    fake->settle(now_utc());
+    EXPECT_TRUE(status_becomes(id, "failed", 10s));
+    EXPECT_TRUE(fake->charges().empty());
+}
 
 TEST_F(SlowAuthorizeNet, AChargeAnsweredSlowlyIsNotLookedUpWhileItsRequestRuns) {
     fake->set_late_by(2000ms);  // within billpayd's deadline, long after a 1 s recovery delay

@@ -232,6 +232,14 @@ class payments_fixture : public daemon_fixture {
         return tx.exec(sql)[0][0].as<std::string>();
     }
 
+    /// Runs one SQL statement on the records (to let time pass for a row, say).
+    void exec(const std::string& sql) {
+        pqxx::connection conn(records_dsn);
+        pqxx::work tx(conn);
+        tx.exec(sql);
+        tx.commit();
+    }
+
     /// billpayctl with this test's config, for a shell command line.
     std::string ctl() const {
         return built_program("billpayctl").string() + " --config " +

@@ -398,13 +398,12 @@ std::string authorizenet_server::settle(const std::string& settlement_time_utc) 
         if (!t.batch_id.empty()) {
             continue;
         }
+        // Every transaction of the day goes into the batch; declined, voided and errored ones
+        // keep their status (they count in the batch's declineCount, voidCount, errorCount).
         if (t.status == "capturedPendingSettlement") {
             t.status = "settledSuccessfully";
         } else if (t.status == "refundPendingSettlement") {
             t.status = "refundSettledSuccessfully";
-        } else {
-            t.batch_id = "-";  // voided or declined: in no batch, off the unsettled list
-            continue;
         }
         t.batch_id = batch_id;
         b.trans_ids.push_back(id);
@@ -562,8 +561,13 @@ fake_reply authorizenet_server::dispatch(const std::string& name, const json::ob
         }
     }
     std::vector<const transaction*> list;
+    const auto reported_before =
+        std::chrono::steady_clock::now() - std::chrono::milliseconds(reporting_lag_ms_.load());
     for (const auto& id : transaction_order_) {
         const auto& t = transactions_.at(id);
+        if (t.submitted > reported_before && t.batch_id.empty()) {
+            continue;  // made, but not reported yet
+        }
         if (name == "getUnsettledTransactionListRequest" && t.batch_id.empty()) {
             list.push_back(&t);
         } else if (name == "getTransactionListForCustomerRequest" &&
@@ -805,6 +809,10 @@ fake_reply authorizenet_server::charge(const json::object& tr, const std::string
     t.account_type = c.card_type;
     t.last4 = c.last4;
     const fault planned = response_code == "1" && plan_ ? plan_(invoice) : fault::none;
+    if (planned == fault::lost) {
+        // Never reached Authorize.Net: nothing made, the connection simply breaks.
+        return fake_reply{fake_reply::kind::reset, 0, "", "", {}};
+    }
     auto reply =
         transaction_answer(response_code, reason, t.trans_id, "", c.card_type, c.last4, ref_id);
     if (planned == fault::slow) {
@@ -837,6 +845,7 @@ fake_reply authorizenet_server::charge(const json::object& tr, const std::string
                               {}};
         case fault::none:
         case fault::slow:
+        case fault::lost:
             break;
     }
     return reply;

@@ -33,17 +33,24 @@ namespace billpay::test {
 /// charges, not its refunds.
 /// Faults on command, per charge (by invoice number): answer too late, reset the connection,
 /// or answer HTTP 500 — each after charging — or `slow`: take `late_by` to process the charge,
-/// which appears in the transaction lists only when it is done. A refund (by its invoice
-/// number) can be answered too late, after it was made.
+/// which appears in the transaction lists only when it is done, or `lost`: the request never
+/// reaches Authorize.Net (the connection is reset before anything is done). A refund (by its
+/// invoice number) can be answered too late, after it was made.
+/// Authorize.Net's reporting lags its processing (set_reporting_lag): a transaction made is
+/// listed only that long after it was submitted. Its nightly settlement puts every transaction
+/// of the day into the batch, declined and voided ones too (they count in the batch's
+/// statistics), and only the settled ones change status.
 class authorizenet_server {
   public:
-    enum class fault { none, late, reset, error_500, slow };
+    enum class fault { none, late, reset, error_500, slow, lost };
     using fault_plan = std::function<fault(const std::string& invoice_number)>;
 
     authorizenet_server(tls_files certificate, std::string login_id, std::string transaction_key);
 
     void set_fault_plan(fault_plan plan);
     void set_late_by(std::chrono::milliseconds d) { late_ms_ = d.count(); }
+    /// How long after it was submitted a transaction first appears in the transaction lists.
+    void set_reporting_lag(std::chrono::milliseconds d) { reporting_lag_ms_ = d.count(); }
     void stop() { server_->stop(); }
     void start() { server_->start(); }
     /// Closes kept-alive connections idle this long, as Authorize.Net's front ends may.
@@ -143,6 +150,7 @@ class authorizenet_server {
     std::string login_id_;
     std::string transaction_key_;
     std::atomic<long> late_ms_{1500};
+    std::atomic<long> reporting_lag_ms_{0};
     std::atomic<int> list_requests_{0};
     std::atomic<int> rejected_{0};
     mutable std::mutex mutex_;

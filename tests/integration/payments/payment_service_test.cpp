@@ -95,6 +95,10 @@ class faulty_store final : public store::payment_store {
     boost::asio::awaitable<store::result<void>> flag_for_review(const std::string& id) override {
         co_return co_await real_.flag_for_review(id);
     }
+    boost::asio::awaitable<store::result<void>> defer_recovery(
+        const std::string& id, std::chrono::milliseconds after) override {
+        co_return co_await real_.defer_recovery(id, after);
+    }
 
   private:
     store::payment_store& real_;
@@ -286,7 +290,7 @@ TEST_F(PaymentService, TheStoreDownBeforeTheIntentChargesNothingAndTheKeyCanBeGi
     payments_store.open_fails = store::error::busy;
     auto again = card_payment("k1");
     EXPECT_EQ(pay(again).status, pay_status::store_busy);  // it never ran
-    EXPECT_EQ(processor.charges, 1);                        // only the retry's above
+    EXPECT_EQ(processor.charges, 1);                       // only the retry's above
     EXPECT_EQ(one("SELECT count(*) FROM payments"), "0");
 }
 

@@ -2,7 +2,9 @@
 
 #include <boost/json/parse.hpp>
 
+#include "gateway_adapters/authorizenet/authorizenet_gateway.hpp"
 #include "gateway_adapters/authorizenet/authorizenet_protocol.hpp"
+#include "model/time.hpp"
 
 namespace {
 
@@ -193,6 +195,32 @@ TEST(AuthorizeNetProtocol, CardTypesBecomeBillpaydBrands) {
     EXPECT_EQ(brand_of_card_type("JCB"), "jcb");
     EXPECT_EQ(brand_of_card_type("DinersClub"), "diners");
     EXPECT_EQ(brand_of_card_type("eCheck"), "unknown");
+}
+
+TEST(AuthorizeNetLookup, AbsenceIsANoOnlyOnceTheChargesSettlementDayHasClosed) {
+    using namespace std::chrono;
+    const auto made = sys_days(year(2026) / 11 / 26) + hours(17);
+    const std::string created = billpay::model::rfc3339_utc(made);
+    auto at = [](system_clock::time_point t) { return billpay::model::rfc3339_utc(t); };
+
+    // Minutes later, nothing settled since: Authorize.Net may not list it yet.
+    auto soon = absence_after(created, "", made + minutes(5));
+    EXPECT_EQ(soon.result, outcome::unknown);
+    EXPECT_EQ(soon.ask_again_after, hours(1));
+    // The next cut-off's batch was read, but the charge may have missed that cut-off.
+    EXPECT_EQ(absence_after(created, at(made + hours(11)), made + hours(12)).result,
+              outcome::unknown);
+    // A batch settled a whole settlement day after it: its day has closed.
+    EXPECT_EQ(absence_after(created, at(made + hours(35)), made + hours(36)).result,
+              outcome::failed);
+    // No batch at all since (nothing settled): two settlement days, then it is a no.
+    auto late = absence_after(created, "", made + hours(47) + minutes(30));
+    EXPECT_EQ(late.result, outcome::unknown);
+    EXPECT_EQ(late.ask_again_after, minutes(30));
+    EXPECT_EQ(absence_after(created, "", made + hours(48)).result, outcome::failed);
+    // No time to judge by: never a no.
+    EXPECT_EQ(absence_after("", at(made + hours(100)), made + hours(100)).result,
+              outcome::unknown);
 }
 
 }  // namespace

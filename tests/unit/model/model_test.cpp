@@ -9,6 +9,7 @@
 #include "model/money.hpp"
 #include "model/status.hpp"
 #include "model/text.hpp"
+#include "model/time.hpp"
 
 namespace {
 
@@ -141,6 +142,21 @@ TEST(PlainText, RefusesWhatChangesHowTextAroundItIsShown) {
     };
     for (const auto& bad : refused) {
         EXPECT_FALSE(is_plain_text(bad)) << testing::PrintToString(bad);
+    }
+}
+
+TEST(Rfc3339, ReadsBackWhatBillpaydWritesAndAuthorizeNetsUtcTimes) {
+    using namespace std::chrono;
+    const auto t =
+        sys_days(year(2026) / 11 / 26) + hours(17) + minutes(39) + seconds(16) + milliseconds(922);
+    EXPECT_EQ(parse_rfc3339_utc(rfc3339_utc(t)), t);
+    EXPECT_EQ(parse_rfc3339_utc("2026-11-26T04:00:00Z"), sys_days(year(2026) / 11 / 26) + hours(4));
+    EXPECT_EQ(parse_rfc3339_utc("2026-11-26T04:00:00.27Z"),
+              sys_days(year(2026) / 11 / 26) + hours(4) + milliseconds(270));
+    for (const char* bad : {"", "2026-11-26", "2026-11-26T04:00:00", "2026-11-26T04:00:00+01:00",
+                            "2026-02-30T04:00:00Z", "2026-11-26T24:00:00Z", "2026-11-26T04:00:0xZ",
+                            "2026-11-26T04:00:00.Z"}) {
+        EXPECT_FALSE(parse_rfc3339_utc(bad)) << bad;
     }
 }
 
