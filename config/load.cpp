@@ -457,6 +457,8 @@ void read_gateway(map_reader& root, gateway_settings& gateway) {
         st.ca_file = read_existing_file(stripe, "ca_file", false);
         read_millis(stripe, "timeout_ms", st.timeout, 100, 600'000);
         read_millis(stripe, "keep_alive_ms", st.keep_alive, 0, 600'000);
+        // Stripe keeps an Idempotency-Key 24 hours: a replay past that would charge again.
+        read_millis(stripe, "replay_window_ms", st.replay_window, 60'000, 23 * 3'600'000);
         stripe.finish();
         if (required) {
             gateway.processor = std::move(st);

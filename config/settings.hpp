@@ -100,6 +100,11 @@ struct stripe_settings {
     std::chrono::milliseconds timeout{30'000};
     /// An idle connection to Stripe is reused only this long (0: never).
     std::chrono::milliseconds keep_alive{4'000};
+    /// A charge or refund whose answer was lost is looked up by sending it again under its
+    /// Idempotency-Key only while it is younger than this; older, only by reading (search, the
+    /// refund list), never by a POST: Stripe forgets a key after 24 hours, and a request under
+    /// a forgotten key is made again. Well under 24 h (at most 23 h).
+    std::chrono::milliseconds replay_window{12 * 3'600'000};
 };
 
 /// Authorize.Net's JSON API (gateway_adapters/authorizenet/).

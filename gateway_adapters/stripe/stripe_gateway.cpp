@@ -13,6 +13,7 @@
 #include "gateway_adapters/stripe/stripe_errors.hpp"
 #include "logging/log.hpp"
 #include "model/ids.hpp"
+#include "model/time.hpp"
 
 namespace billpay::gateway::stripe {
 namespace {
@@ -330,6 +331,11 @@ asio::awaitable<charge_result> stripe_gateway::charge(const charge_request& requ
 }
 
 asio::awaitable<charge_result> stripe_gateway::lookup(const charge_request& request, deadline by) {
+    if (!within_replay_window(request.created_at)) {
+        // Stripe may have forgotten the key (it keeps one 24 hours): a resend could charge the
+        // card a second time. Only read what Stripe holds.
+        co_return co_await search_charge(request, by);
+    }
     // Resending with the same Idempotency-Key returns the first attempt's answer if Stripe ever
     // began executing it (marked Idempotent-Replayed), and otherwise makes the charge now, once.
     auto answer = co_await send_charge(request, by);
@@ -360,37 +366,124 @@ asio::awaitable<charge_result> stripe_gateway::lookup(const charge_request& requ
         co_return charge_result{outcome::unknown, "", "", answer.error.message()};
     }
     // Stripe replays a 500 under its key as it first answered it: ask its search instead.
-    // (Search may lag by a minute: finding nothing leaves the outcome unknown, never failed.)
-    https::client::request req{http::verb::get, "", 11};
-    https::endpoint to = base_;
-    to.target =
+    co_return co_await search_charge(request, by);
+}
+
+bool stripe_gateway::within_replay_window(std::string_view first_sent) const {
+    auto at = model::parse_rfc3339_utc(first_sent);
+    return at && std::chrono::system_clock::now() - *at < settings_.replay_window;
+}
+
+asio::awaitable<charge_result> stripe_gateway::search_charge(const charge_request& request,
+                                                             deadline by) {
+    // Search may lag by a minute: finding nothing leaves the outcome unknown, never failed.
+    const std::string target =
         "/v1/payment_intents/search?query=" +
         boost::urls::encode("metadata['billpay_payment_id']:'" + request.idempotency_key + "'",
                             boost::urls::unreserved_chars);
-    req.target(to.target);
-    authorize(req);
-    req.set("Stripe-Version", api_version);
-    auto found = co_await client_.send(
-        to, req, std::min(by, std::chrono::steady_clock::now() + settings_.timeout),
-        https::resend::if_unanswered);  // a read
+    auto found = co_await get(target, by);
     if (found.stage == https::send_stage::completed && found.status == 200) {
         boost::system::error_code ec;
         auto doc = boost::json::parse(found.body, ec);
-        if (!ec && doc.is_object() && doc.as_object().contains("data") &&
-            doc.at("data").is_array()) {
-            for (const auto& intent : doc.at("data").as_array()) {
-                if (intent.is_object() && intent.as_object().contains("status") &&
-                    intent.at("status") == "succeeded" && intent.at("id").is_string()) {
-                    co_return charge_result{outcome::approved,
-                                            std::string(intent.at("id").as_string()), "", ""};
+        const boost::json::array* data = nullptr;
+        if (!ec && doc.is_object()) {
+            if (auto* d = doc.as_object().if_contains("data"); d && d->is_array()) {
+                data = &d->as_array();
+            }
+        }
+        std::optional<charge_result> settled;
+        for (const auto& intent : data ? *data : boost::json::array{}) {
+            if (auto r = searched_intent_outcome(intent);
+                r && (!settled || r->result == outcome::approved)) {
+                settled = r;  // a charge that went through outweighs any that did not
+            }
+        }
+        if (settled) {
+            co_return *settled;
+        }
+    }
+    logging::warn("stripe search did not settle the charge",
+                  {{"payment_id", request.idempotency_key},
+                   {"http_status", found.status},
+                   {"error", found.error.message()}});
+    co_return charge_result{outcome::unknown, "", "", "Stripe's search does not settle it"};
+}
+
+std::optional<charge_result> stripe_gateway::searched_intent_outcome(
+    const boost::json::value& intent) {
+    const auto* object = intent.if_object();
+    if (object == nullptr) {
+        return std::nullopt;
+    }
+    auto text = [](const boost::json::object& o, const char* key) {
+        const auto* v = o.if_contains(key);
+        return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    const std::string id = text(*object, "id");
+    const std::string status = text(*object, "status");
+    if (!id.starts_with("pi_")) {
+        return std::nullopt;
+    }
+    if (status == "succeeded") {
+        return charge_result{outcome::approved, id, "", ""};
+    }
+    if (status == "canceled") {
+        return charge_result{outcome::failed, id, "", "the PaymentIntent was canceled"};
+    }
+    const auto* error = object->if_contains("last_payment_error");
+    if (status == "requires_payment_method" && error && error->is_object()) {
+        // The card refused the confirm: Stripe keeps the PaymentIntent waiting for another.
+        std::string code = text(error->as_object(), "decline_code");
+        if (code.empty()) {
+            code = text(error->as_object(), "code");
+        }
+        return charge_result{outcome::declined, id, code.empty() ? "generic_decline" : code,
+                             "Stripe's PaymentIntent ended in a card error"};
+    }
+    if (status == "requires_action") {
+        return charge_result{outcome::declined, id, "authentication_required",
+                             "Stripe answered status requires_action"};
+    }
+    return std::nullopt;  // processing, or a state that does not settle it
+}
+
+asio::awaitable<refund_result> stripe_gateway::find_refund(const refund_request& request,
+                                                           deadline by) {
+    // The refund list is read-after-write (not search): the refund is there if Stripe made it.
+    // Absence still concludes nothing (a refund made before billpayd wrote its id into the
+    // metadata, or a list cut short): unknown, and after max_attempts, review.
+    const std::string target =
+        "/v1/refunds?limit=100&payment_intent=" +
+        boost::urls::encode(request.processor_reference, boost::urls::unreserved_chars);
+    auto listed = co_await get(target, by);
+    if (listed.stage == https::send_stage::completed && listed.status == 200) {
+        boost::system::error_code ec;
+        auto doc = boost::json::parse(listed.body, ec);
+        const auto* data = !ec && doc.is_object() ? doc.as_object().if_contains("data") : nullptr;
+        if (data && data->is_array()) {
+            for (const auto& r : data->as_array()) {
+                const auto* o = r.if_object();
+                const auto* metadata = o ? o->if_contains("metadata") : nullptr;
+                const auto* ours = metadata && metadata->is_object()
+                                       ? metadata->as_object().if_contains("billpay_refund_id")
+                                       : nullptr;
+                const auto* id = o ? o->if_contains("id") : nullptr;
+                const auto* status = o ? o->if_contains("status") : nullptr;
+                if (ours && ours->is_string() && ours->as_string() == request.idempotency_key &&
+                    id && id->is_string() && status && status->is_string()) {
+                    if (status->as_string() == "failed" || status->as_string() == "canceled") {
+                        co_return refund_result{outcome::declined, std::string(id->as_string()),
+                                                "refund_failed", "Stripe's refund failed"};
+                    }
+                    co_return refund_result{outcome::approved, std::string(id->as_string()), "",
+                                            "found in Stripe's refund list"};
                 }
             }
         }
     }
-    logging::warn("stripe search did not find the charge", {{"payment_id", request.idempotency_key},
-                                                            {"http_status", found.status},
-                                                            {"error", found.error.message()}});
-    co_return charge_result{outcome::unknown, "", "", "Stripe's answer does not settle it"};
+    co_return refund_result{outcome::unknown, "", "",
+                            "the refund's key is past its replay window and Stripe's refund list "
+                            "does not hold it"};
 }
 
 asio::awaitable<refund_result> stripe_gateway::reverse(const std::string& path,
@@ -426,15 +519,30 @@ asio::awaitable<refund_result> stripe_gateway::reverse(const std::string& path,
 }
 
 asio::awaitable<refund_result> stripe_gateway::refund(const refund_request& request, deadline by) {
+    if (request.retry && !within_replay_window(request.requested_at)) {
+        co_return co_await find_refund(request, by);  // never a POST under a forgotten key
+    }
     https::client::request req;
     append_form(req.body(), "payment_intent", request.processor_reference);
     append_form(req.body(), "amount", std::to_string(request.amount.minor_units));
+    append_form(req.body(), "metadata[billpay_refund_id]", request.idempotency_key);
     const std::string path = "/v1/refunds";
     co_return co_await reverse(path, req, request.idempotency_key, request.retry, by);
 }
 
 asio::awaitable<refund_result> stripe_gateway::void_charge(const refund_request& request,
                                                            deadline by) {
+    if (request.retry && !within_replay_window(request.requested_at)) {
+        // Read, never resent: a canceled PaymentIntent is the void done.
+        auto intent = co_await get("/v1/payment_intents/" + request.processor_reference, by);
+        if (intent.stage == https::send_stage::completed && intent.status == 200 &&
+            field(intent.body, "status") == "canceled") {
+            refund_result done{outcome::approved, request.processor_reference, "", "canceled"};
+            done.voided = true;
+            co_return done;
+        }
+        co_return refund_result{outcome::unknown, "", "", "the void is past its replay window"};
+    }
     https::client::request req;
     const std::string path = "/v1/payment_intents/" + request.processor_reference + "/cancel";
     co_return co_await reverse(path, req, request.idempotency_key, request.retry, by);

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/json/value.hpp>
+#include <string_view>
 
 #include "config/settings.hpp"
 #include "gateway_adapters/gateway.hpp"
@@ -95,6 +97,18 @@ class stripe_gateway final : public gateway {
     boost::asio::awaitable<https::result> send_charge(const charge_request& request, deadline by);
     /// A PaymentIntent answered 200, as a charge_result; nullopt for any other answer.
     static std::optional<charge_result> intent_outcome(const https::result& answer);
+    /// A PaymentIntent found by search, as a charge_result; nullopt when its state settles
+    /// nothing (processing, or one billpayd does not know).
+    static std::optional<charge_result> searched_intent_outcome(const boost::json::value& intent);
+    /// Whether a request first sent at `first_sent` (RFC 3339) may still be resent under its
+    /// key: younger than `replay_window_ms`. An unreadable time is not.
+    [[nodiscard]] bool within_replay_window(std::string_view first_sent) const;
+    /// The charge as Stripe's PaymentIntent search shows it (by metadata billpay_payment_id);
+    /// unknown when nothing settles it.
+    boost::asio::awaitable<charge_result> search_charge(const charge_request& request, deadline by);
+    /// The refund as Stripe's refund list for the PaymentIntent shows it (by metadata
+    /// billpay_refund_id); unknown when it is not there.
+    boost::asio::awaitable<refund_result> find_refund(const refund_request& request, deadline by);
 
     config::stripe_settings settings_;
     https::endpoint base_;

@@ -2,12 +2,17 @@
 // documents them: every test card's outcome, and recovery through late answers, 500s and resets.
 #include <gmock/gmock.h>
 
+#include <algorithm>
 #include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <future>
 #include <mutex>
 #include <set>
 #include <sstream>
 
+#include "model/time.hpp"
 #include "tests/e2e/stripe_fixture.hpp"
 
 namespace {
@@ -298,6 +303,40 @@ TEST_F(StripeSavedCards, ASavedCardPaysEveryBillAndIsDetachedWhenDeleted) {
     EXPECT_EQ(stripe->rejected_requests(), 0);
 }
 
+TEST_F(StripeSavedCards, ALostChargePastStripesKeyMemoryIsLookedUpNeverSentAgain) {
+    // A saved card's charge is made, its answer lost; Stripe is then out of reach for longer
+    // than it keeps Idempotency-Keys (24 hours). Sent again under the forgotten key, the
+    // charge would be made a second time (a saved card pays again and again): recovery must
+    // only read what Stripe holds.
+    start();
+    auto c = client();
+    auto saved = save(c, "4242424242424242", "1001-2002", "memory-save");
+    ASSERT_EQ(saved.result(), http::status::created) << saved.body();
+    stripe->set_late_by(1500ms);  // past billpayd's 500 ms deadline
+    stripe->set_fault_plan([](const std::string&) { return stripe_server::fault::late; });
+    auto res = pay_with(c, std::string(json_of(saved).at("id").as_string()), "memory");
+    ASSERT_EQ(res.result(), http::status::accepted) << res.body();
+    const auto id = std::string(json_of(res).at("id").as_string());
+    stripe->set_fault_plan(nullptr);
+
+    // A day and an hour later (as the payment's age and Stripe's memory tell it).
+    stripe->stop();
+    exec(
+        "UPDATE payments SET created_at = now() - interval '25 hours', next_recovery_at = now()"
+        " WHERE id = '" +
+        id + "'");
+    stripe->pass_time(std::chrono::hours(25));
+    stripe->start();
+    EXPECT_TRUE(status_becomes(id, "succeeded", 15s));
+    EXPECT_EQ(stripe->charges().at(id), 1);  // found by search, never charged again
+    EXPECT_EQ(text("SELECT processor_reference FROM payments WHERE id = '" + id + "'"),
+              stripe->intents().at(id));
+    const auto calls = stripe->calls();
+    EXPECT_EQ(std::count(calls.begin(), calls.end(), "POST /v1/payment_intents"), 1)
+        << "the charge was sent again after the replay window";
+    EXPECT_EQ(stripe->rejected_requests(), 0);
+}
+
 TEST_F(StripeSavedCards, AnAccountHasOneCustomerWhateverSearchSeesAndAnotherAccountItsOwn) {
     start();
     auto c = client();
@@ -369,6 +408,112 @@ TEST_F(Stripe, StripeSeesNoAccountNumberAndNoBill) {
     }
     EXPECT_EQ(leaks, 0);
     EXPECT_FALSE(stripe->bodies().empty());
+}
+
+}  // namespace
+
+namespace {
+
+/// The adapter alone against the fake: what it sends Stripe, and when it only reads.
+class StripeAdapter : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        ca = make_ca(dir.path(), "test-ca");
+        fake = std::make_unique<stripe_server>(
+            make_certificate(dir.path(), "stripe", "localhost", ca), stripe_secret_key,
+            billpay::gateway::stripe::api_version);
+        billpay::config::stripe_settings s;
+        s.api_base = fake->api_base();
+        s.secret_key = billpay::config::secret(stripe_secret_key);
+        s.ca_file = ca.certificate;
+        s.timeout = 5s;
+        adapter = std::make_unique<billpay::gateway::stripe::stripe_gateway>(s, ioc.get_executor());
+    }
+
+    template <class T>
+    T run(boost::asio::awaitable<T> work) {
+        auto done = boost::asio::co_spawn(ioc, std::move(work), boost::asio::use_future);
+        ioc.restart();
+        ioc.run();
+        return done.get();
+    }
+    static billpay::gateway::deadline soon() { return std::chrono::steady_clock::now() + 5s; }
+    static std::string hours_ago(int h) {
+        return billpay::model::rfc3339_utc(std::chrono::system_clock::now() -
+                                           std::chrono::hours(h));
+    }
+    /// A charge of 5000 cents for `payment_id` with a card made in the browser.
+    billpay::gateway::charge_request charge_of(const std::string& number,
+                                               const std::string& payment_id) {
+        return {fake->browser_payment_method(number, 12, 2031),
+                {5000, *billpay::model::currency::parse("USD")},
+                payment_id,
+                "Utility bill",
+                hours_ago(0)};
+    }
+    std::int64_t posts(const std::string& path) const {
+        const auto calls = fake->calls();
+        return std::count(calls.begin(), calls.end(), "POST " + path);
+    }
+
+    temp_dir dir;
+    tls_files ca;
+    std::unique_ptr<stripe_server> fake;
+    boost::asio::io_context ioc;
+    std::unique_ptr<billpay::gateway::stripe::stripe_gateway> adapter;
+};
+
+TEST_F(StripeAdapter, PastTheReplayWindowALookupOnlySearchesAndReadsADeclineThere) {
+    using billpay::gateway::outcome;
+    auto declined = charge_of("4000000000000002", "pay_declined");
+    ASSERT_EQ(run(adapter->charge(declined, soon())).result, outcome::declined);
+    auto charged = charge_of("4242424242424242", "pay_charged");
+    ASSERT_EQ(run(adapter->charge(charged, soon())).result, outcome::approved);
+    fake->pass_time(std::chrono::hours(25));  // Stripe forgot both keys
+
+    declined.created_at = hours_ago(25);
+    auto found = run(adapter->lookup(declined, soon()));
+    EXPECT_EQ(found.result, outcome::declined);
+    EXPECT_EQ(found.decline_code, "generic_decline");
+    charged.created_at = hours_ago(25);
+    auto again = run(adapter->lookup(charged, soon()));
+    EXPECT_EQ(again.result, outcome::approved);
+    EXPECT_EQ(again.processor_reference, fake->intents().at("pay_charged"));
+    // Never found: unknown (search lags; the key is gone), and nothing sent.
+    auto never = charge_of("4242424242424242", "pay_never");
+    never.created_at = hours_ago(25);
+    EXPECT_EQ(run(adapter->lookup(never, soon())).result, outcome::unknown);
+    EXPECT_EQ(posts("/v1/payment_intents"), 2);  // the two charges, no resend
+    EXPECT_EQ(fake->charges().at("pay_charged"), 1);
+    EXPECT_EQ(fake->rejected_requests(), 0);
+}
+
+TEST_F(StripeAdapter, ARefundAskedAgainPastTheReplayWindowIsFoundInTheListNeverSentAgain) {
+    using billpay::gateway::outcome;
+    auto charged = charge_of("4242424242424242", "pay_refunded");
+    auto made = run(adapter->charge(charged, soon()));
+    ASSERT_EQ(made.result, outcome::approved);
+    billpay::gateway::refund_request refund{made.processor_reference,
+                                            {2000, *billpay::model::currency::parse("USD")},
+                                            "ref_first",
+                                            charged.token,
+                                            "4242",
+                                            false,
+                                            hours_ago(0)};
+    auto first = run(adapter->refund(refund, soon()));
+    ASSERT_EQ(first.result, outcome::approved) << first.message;
+    fake->pass_time(std::chrono::hours(25));
+    refund.retry = true;
+    refund.requested_at = hours_ago(25);
+    auto again = run(adapter->refund(refund, soon()));
+    EXPECT_EQ(again.result, outcome::approved) << again.message;
+    EXPECT_EQ(again.processor_reference, first.processor_reference);
+    EXPECT_EQ(fake->refunded().at("pay_refunded"), 2000);  // once
+    // One Stripe never made is not concluded either way, and not sent.
+    refund.idempotency_key = "ref_never";
+    EXPECT_EQ(run(adapter->refund(refund, soon())).result, outcome::unknown);
+    EXPECT_EQ(posts("/v1/refunds"), 1);
+    EXPECT_EQ(fake->rejected_requests(), 0);
 }
 
 }  // namespace

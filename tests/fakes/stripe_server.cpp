@@ -118,6 +118,13 @@ fake_reply stripe_server::handle(const fake_request& req) {
     if (req.method() == http::verb::get && target.starts_with("/v1/payment_intents/search?")) {
         return search(target);
     }
+    if (req.method() == http::verb::get && target.starts_with("/v1/refunds?")) {
+        return list_refunds(target);
+    }
+    if (req.method() == http::verb::get && target.starts_with("/v1/customers/")) {
+        std::lock_guard lock(mutex_);
+        return customer_json(target.substr(std::string("/v1/customers/").size()));
+    }
     if (req.method() == http::verb::get && target.starts_with("/v1/payment_methods/")) {
         std::lock_guard lock(mutex_);
         auto id = target.substr(std::string("/v1/payment_methods/").size());
@@ -138,6 +145,11 @@ fake_reply stripe_server::handle(const fake_request& req) {
     bodies_.push_back(req.body());
     if (!key.empty()) {
         auto it = idempotent_.find(key);
+        if (it != idempotent_.end() &&
+            std::chrono::steady_clock::now() - it->second.at >= std::chrono::hours(24)) {
+            idempotent_.erase(it);  // Stripe keeps a key 24 hours, then forgets it
+            it = idempotent_.end();
+        }
         if (it != idempotent_.end()) {
             if (it->second.params != target + "?" + req.body()) {
                 return stripe_error(400, "idempotency_error", "",
@@ -358,9 +370,15 @@ fake_reply stripe_server::create_payment_intent(const std::map<std::string, std:
         std::string code = outcome == "expired_card" || outcome == "incorrect_cvc"
                                ? outcome
                                : std::string("card_declined");
+        // Stripe keeps the PaymentIntent the card refused, waiting for another card.
+        intent["status"] = "requires_payment_method";
+        intent["last_payment_error"] =
+            json::object{{"type", "card_error"}, {"code", code}, {"decline_code", outcome}};
+        all_intents_[payment_id] = intent;
         return stripe_error(402, "card_error", code, "Your card was declined.", outcome);
     }
     intent["status"] = "succeeded";
+    all_intents_[payment_id] = intent;
     ++charges_[payment_id];
     intents_[payment_id] = pi;
     charged_amounts_[payment_id] = std::stoll(form.at("amount"));
@@ -408,12 +426,65 @@ fake_reply stripe_server::create_refund(const std::map<std::string, std::string>
     }
     refunded += amount;
     std::string id = "re_fake" + std::to_string(++next_id_);
+    const auto refund_id = form.contains("metadata[billpay_refund_id]")
+                               ? form.at("metadata[billpay_refund_id]")
+                               : std::string();
+    refunds_.push_back(refund{id, form.at("payment_intent"), amount, refund_id});
+    json::object metadata;
+    if (!refund_id.empty()) {
+        metadata["billpay_refund_id"] = refund_id;
+    }
     return fake_reply::json(
         200, json::serialize(json::object{{"id", id},
                                           {"object", "refund"},
                                           {"amount", amount},
+                                          {"metadata", metadata},
                                           {"payment_intent", form.at("payment_intent")},
                                           {"status", "succeeded"}}));
+}
+
+fake_reply stripe_server::list_refunds(const std::string& target) {
+    auto url = boost::urls::parse_origin_form(target);
+    std::string payment_intent;
+    for (auto param : url->params()) {
+        if (param.key == "payment_intent") {
+            payment_intent = param.value;
+        }
+    }
+    json::array data;
+    std::lock_guard lock(mutex_);
+    for (auto it = refunds_.rbegin(); it != refunds_.rend(); ++it) {  // newest first
+        if (it->payment_intent != payment_intent) {
+            continue;
+        }
+        json::object metadata;
+        if (!it->refund_id.empty()) {
+            metadata["billpay_refund_id"] = it->refund_id;
+        }
+        data.push_back(json::object{{"id", it->id},
+                                    {"object", "refund"},
+                                    {"amount", it->amount},
+                                    {"metadata", metadata},
+                                    {"payment_intent", it->payment_intent},
+                                    {"status", "succeeded"}});
+    }
+    return fake_reply::json(
+        200, json::serialize(json::object{
+                 {"object", "list"}, {"data", data}, {"has_more", false}, {"url", "/v1/refunds"}}));
+}
+
+fake_reply stripe_server::customer_json(const std::string& id) const {
+    auto it = customers_.find(id);
+    if (it == customers_.end()) {
+        return stripe_error(404, "invalid_request_error", "resource_missing",
+                            "No such customer: '" + id + "'");
+    }
+    json::object metadata;
+    if (!it->second.reference.empty()) {
+        metadata["billpay_customer"] = it->second.reference;
+    }
+    return fake_reply::json(200, json::serialize(json::object{
+                                     {"id", id}, {"object", "customer"}, {"metadata", metadata}}));
 }
 
 std::map<std::string, std::int64_t> stripe_server::refunded() const {
@@ -436,9 +507,8 @@ fake_reply stripe_server::search(const std::string& target) {
     if (first != std::string::npos && query.starts_with("metadata['billpay_payment_id']:")) {
         auto payment_id = query.substr(first + 1, last - first - 1);
         std::lock_guard lock(mutex_);
-        if (auto it = intents_.find(payment_id); it != intents_.end()) {
-            data.push_back(json::object{
-                {"id", it->second}, {"object", "payment_intent"}, {"status", "succeeded"}});
+        if (auto it = all_intents_.find(payment_id); it != all_intents_.end()) {
+            data.push_back(it->second);
         }
     }
     return fake_reply::json(
@@ -542,6 +612,26 @@ void stripe_server::set_customer_search_lag(std::chrono::milliseconds lag) {
 void stripe_server::forget_idempotency_keys() {
     std::lock_guard lock(mutex_);
     idempotent_.clear();
+}
+
+void stripe_server::pass_time(std::chrono::seconds d) {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, kept] : idempotent_) {
+        kept.at -= d;
+    }
+}
+
+std::string stripe_server::add_customer(const std::string& billpay_customer_reference) {
+    std::lock_guard lock(mutex_);
+    std::string id = "cus_fake" + std::to_string(++next_id_);
+    customers_[id] = customer{billpay_customer_reference, std::chrono::steady_clock::now()};
+    return id;
+}
+
+void stripe_server::attach_in_browser(const std::string& payment_method,
+                                      const std::string& customer) {
+    std::lock_guard lock(mutex_);
+    methods_.at(payment_method).customer = customer;
 }
 
 std::map<std::string, std::string> stripe_server::customers() const {

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <atomic>
+#include <boost/json/object.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -28,6 +30,14 @@ namespace billpay::test {
 /// Customer pays only with that Customer named; detach works only on an attached one (400
 /// otherwise) and leaves it unusable; customer search is not read-after-write (a Customer shows
 /// up `customer_search_lag` after it was made; Stripe: under a minute).
+///
+/// Its memory is Stripe's: an Idempotency-Key's answer is kept 24 hours, then forgotten (a
+/// request under a forgotten key runs afresh: a second charge); pass_time() lets a test make
+/// them that old. Every PaymentIntent is kept and found by search on its metadata, a declined
+/// one too (status requires_payment_method with its last_payment_error, as Stripe leaves a
+/// confirm that the card refused); refunds keep their metadata and are listed per
+/// PaymentIntent (GET /v1/refunds?payment_intent=); GET /v1/customers/{id} shows a Customer
+/// with its metadata.
 class stripe_server {
   public:
     enum class fault { none, late, reset, error_500, rate_limited };
@@ -66,6 +76,13 @@ class stripe_server {
     void set_customer_search_lag(std::chrono::milliseconds lag);
     /// Forgets every Idempotency-Key, as Stripe does after 24 hours.
     void forget_idempotency_keys();
+    /// Lets `d` pass for the keys kept: those then 24 hours old or more are forgotten.
+    void pass_time(std::chrono::seconds d);
+    /// A Customer made as another system on the same Stripe account would (the portal, or
+    /// another account's billpayd): its id.
+    std::string add_customer(const std::string& billpay_customer_reference);
+    /// Attaches a PaymentMethod to a Customer, as a SetupIntent in the browser does.
+    void attach_in_browser(const std::string& payment_method, const std::string& customer);
     /// Customers made (id -> metadata[billpay_customer]).
     [[nodiscard]] std::map<std::string, std::string> customers() const;
     /// The Customer a PaymentMethod is attached to ("" for none).
@@ -77,7 +94,16 @@ class stripe_server {
     struct stored {
         std::string params;
         fake_reply reply;
+        std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now();
     };
+    struct refund {
+        std::string id;
+        std::string payment_intent;
+        std::int64_t amount = 0;
+        std::string refund_id;  // metadata[billpay_refund_id]
+    };
+    fake_reply list_refunds(const std::string& target);
+    fake_reply customer_json(const std::string& id) const;
     fake_reply handle(const fake_request& req);
     fake_reply create_payment_method(const std::map<std::string, std::string>& form);
     fake_reply create_payment_intent(const std::map<std::string, std::string>& form,
@@ -124,8 +150,10 @@ class stripe_server {
     fake_reply method_json(const std::string& id) const;
     std::string add_method(const std::string& number, int exp_month, int exp_year);
     std::map<std::string, method> methods_;
-    std::map<std::string, int> charges_;                   // payment id -> successful charges
-    std::map<std::string, std::string> intents_;           // payment id -> pi_ (succeeded)
+    std::map<std::string, int> charges_;                      // payment id -> successful charges
+    std::map<std::string, std::string> intents_;              // payment id -> pi_ (succeeded)
+    std::map<std::string, boost::json::object> all_intents_;  // payment id -> last PI made
+    std::vector<refund> refunds_;
     std::map<std::string, std::int64_t> charged_amounts_;  // payment id -> amount charged
     std::map<std::string, std::int64_t> refunded_;         // payment id -> amount refunded
     int next_id_ = 0;

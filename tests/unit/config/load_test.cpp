@@ -245,6 +245,24 @@ TEST_F(ConfigLoad, BillpayctlNeedsNeitherTheTlsKeyNorTheFingerprintKey) {
     EXPECT_TRUE(config::load(file, config::reader::billpayctl).gateway.processor.index() > 0);
 }
 
+TEST_F(ConfigLoad, StripesReplayWindowStaysWellInsideTheDayStripeKeepsKeys) {
+    // A lost charge is resent under its key only within the window: past Stripe's 24 hours
+    // the resend would charge again.
+    const std::string stripe =
+        "gateway:\n  processor: stripe\n  stripe:\n    secret_key: \"sk_test_x\"\n";
+    EXPECT_THAT(problems_of(valid("", stripe + "    replay_window_ms: 86400000\n")),
+                ElementsAre(HasSubstr("gateway.stripe.replay_window_ms")));
+    write_file(dir / "billpayd.yaml", valid("", stripe + "    replay_window_ms: 3600000\n"));
+    auto settings = config::load(dir / "billpayd.yaml");
+    EXPECT_EQ(std::get<config::stripe_settings>(settings.gateway.processor).replay_window,
+              std::chrono::hours(1));
+    write_file(dir / "billpayd.yaml", valid("", stripe));
+    EXPECT_EQ(
+        std::get<config::stripe_settings>(config::load(dir / "billpayd.yaml").gateway.processor)
+            .replay_window,
+        std::chrono::hours(12));
+}
+
 TEST_F(ConfigLoad, TwoClientsMayNotShareAKeyOrACertificateName) {
     // Whoever held the shared key or certificate would be both clients, the last one winning.
     auto problems = problems_of(valid("",
