@@ -16,6 +16,13 @@ using config::client_role;
 using payments::pay_status;
 
 /// 409 too_many_cards: the processor's limit on cards per customer, the customer's to lift.
+/// 400 processor_token_not_owned: a browser token of another customer's at the processor.
+api_error token_not_owned() {
+    return invalid_request("processor_token", "processor_token_not_owned",
+                           "This card token belongs to another customer at the processor; "
+                           "tokenize the card again in the browser.");
+}
+
 api_error too_many_cards() {
     return {http::status::conflict, error_type::invalid_request_error, "too_many_cards",
             "The payment processor keeps no more cards for this account (Authorize.Net keeps "
@@ -115,6 +122,8 @@ post_outcome payments_api::answer(const payments::pay_result& r, const request_c
             return {invalid_request("processor_token", "resource_missing",
                                     "The processor does not know this card token."),
                     key_outcome::release};
+        case pay_status::processor_token_not_owned:
+            return {token_not_owned(), key_outcome::release};
         case pay_status::too_many_cards:
             return {too_many_cards(), key_outcome::release};
         case pay_status::no_such_payment_method:
@@ -440,6 +449,8 @@ asio::awaitable<api_result> payments_api::create_payment_method(request_context&
                         invalid_request("processor_token", "resource_missing",
                                         "The processor does not know this card token."),
                         key_outcome::release};
+                case payments::save_status::processor_token_not_owned:
+                    co_return post_outcome{token_not_owned(), key_outcome::release};
                 case payments::save_status::too_many_cards:
                     co_return post_outcome{too_many_cards(), key_outcome::release};
                 case payments::save_status::store_unavailable:

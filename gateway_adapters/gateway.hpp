@@ -43,6 +43,9 @@ enum class token_use {
 /// The decline code of a tokenize (or adopt_token) that the processor refused because the
 /// customer already has as many cards as it keeps (Authorize.Net: ten payment profiles).
 inline constexpr std::string_view too_many_cards = "too_many_cards";
+/// adopt_token's decline: the browser's token belongs to another customer at the processor
+/// (a Stripe PaymentMethod attached to a Customer that is not this account's).
+inline constexpr std::string_view token_not_owned = "processor_token_not_owned";
 
 struct tokenize_result {
     outcome result = outcome::failed;

@@ -40,6 +40,8 @@ std::string_view to_string(pay_status status) noexcept {
             return "processor_unavailable";
         case pay_status::unknown_processor_token:
             return "unknown_processor_token";
+        case pay_status::processor_token_not_owned:
+            return "processor_token_not_owned";
         case pay_status::too_many_cards:
             return "too_many_cards";
         case pay_status::no_such_payment_method:
@@ -145,11 +147,12 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
         auto described = co_await processor_.adopt_token(
             *request.processor_token, customer_reference, use, processor_deadline());
         if (described.result != gateway::outcome::approved) {
-            out.status = described.result != gateway::outcome::declined
-                             ? pay_status::processor_unavailable
-                         : described.decline_code == gateway::too_many_cards
-                             ? pay_status::too_many_cards
-                             : pay_status::unknown_processor_token;
+            out.status =
+                described.result != gateway::outcome::declined ? pay_status::processor_unavailable
+                : described.decline_code == gateway::too_many_cards ? pay_status::too_many_cards
+                : described.decline_code == gateway::token_not_owned
+                    ? pay_status::processor_token_not_owned
+                    : pay_status::unknown_processor_token;
             co_return out;
         }
         p.card = card_from_token(described);
@@ -368,6 +371,8 @@ asio::awaitable<save_result> payment_service::save_card(save_card_request& reque
         if (described.result == gateway::outcome::declined) {
             out.status = described.decline_code == gateway::too_many_cards
                              ? save_status::too_many_cards
+                         : described.decline_code == gateway::token_not_owned
+                             ? save_status::processor_token_not_owned
                              : save_status::unknown_processor_token;
             co_return out;
         }

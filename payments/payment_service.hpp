@@ -30,17 +30,18 @@ enum class pay_status {
     failed,   // nothing was charged: the processor's own word (or the charge never left)
     pending,  // the processor's answer is not known yet: recovery learns it and sends the receipt
     // No payment; the answer is the API's to record (a decline) or give back (the rest):
-    card_declined,            // the processor refused the card when tokenizing it
-    processor_unavailable,    // tokenizing could not be done: nothing happened at the processor
-    unknown_processor_token,  // the processor does not know the browser token
-    too_many_cards,           // the processor keeps no more cards for this customer
-    no_such_payment_method,   // or it is another account's
-    payment_method_unusable,  // saved with a processor billpayd no longer uses
-    possible_duplicate,       // this bill was paid (or is being paid) recently
-    key_lost,                 // the Idempotency-Key is no longer this request's: nothing done
-    store_unavailable,        // nothing was charged
-    store_busy,               // nothing was charged; try again shortly
-    open_not_written,         // OPEN failed and wrote nothing: nothing charged, key given back
+    card_declined,              // the processor refused the card when tokenizing it
+    processor_unavailable,      // tokenizing could not be done: nothing happened at the processor
+    unknown_processor_token,    // the processor does not know the browser token
+    processor_token_not_owned,  // the browser token is another customer's at the processor
+    too_many_cards,             // the processor keeps no more cards for this customer
+    no_such_payment_method,     // or it is another account's
+    payment_method_unusable,    // saved with a processor billpayd no longer uses
+    possible_duplicate,         // this bill was paid (or is being paid) recently
+    key_lost,                   // the Idempotency-Key is no longer this request's: nothing done
+    store_unavailable,          // nothing was charged
+    store_busy,                 // nothing was charged; try again shortly
+    open_not_written,           // OPEN failed and wrote nothing: nothing charged, key given back
     // OPEN's answer was lost and what it did could not be learned: the pending payment may
     // stand (recovery then charges it). The key is left as it is, so a retry with it finds the
     // payment (409 while it runs, then its answer), or, if none was written, runs afresh once
@@ -61,13 +62,14 @@ struct pay_result {
 };
 
 enum class save_status {
-    saved,                    // a new saved card
-    already_saved,            // the account had this card: that one
-    card_declined,            // the processor refused the card
-    processor_unavailable,    // nothing happened at the processor
-    unknown_processor_token,  // the processor does not know the browser token
-    too_many_cards,           // the processor keeps no more cards for this customer
-    store_unavailable,        // nothing kept
+    saved,                      // a new saved card
+    already_saved,              // the account had this card: that one
+    card_declined,              // the processor refused the card
+    processor_unavailable,      // nothing happened at the processor
+    unknown_processor_token,    // the processor does not know the browser token
+    processor_token_not_owned,  // the browser token is another customer's at the processor
+    too_many_cards,             // the processor keeps no more cards for this customer
+    store_unavailable,          // nothing kept
     store_busy,
 };
 

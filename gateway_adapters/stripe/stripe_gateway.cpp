@@ -182,6 +182,32 @@ asio::awaitable<std::string> stripe_gateway::customer_for(const std::string& cus
     co_return std::string();
 }
 
+asio::awaitable<std::optional<std::string>> stripe_gateway::customer_reference_of(
+    const std::string& customer, deadline by) {
+    const bool well_formed = customer.starts_with("cus_") && customer.size() < 256 &&
+                             std::all_of(customer.begin(), customer.end(), [](char c) {
+                                 return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                             });
+    if (!well_formed) {
+        co_return std::string();  // nobody's: not one billpayd made
+    }
+    auto answer = co_await get("/v1/customers/" + customer, by);
+    if (answer.stage != https::send_stage::completed || answer.status != 200) {
+        co_return std::nullopt;
+    }
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(answer.body, ec);
+    const auto* metadata =
+        !ec && doc.is_object() ? doc.as_object().if_contains("metadata") : nullptr;
+    const auto* reference = metadata && metadata->is_object()
+                                ? metadata->as_object().if_contains("billpay_customer")
+                                : nullptr;
+    if (reference == nullptr || !reference->is_string()) {
+        co_return std::string();  // a Customer billpayd did not make: no account's
+    }
+    co_return std::string(reference->as_string());
+}
+
 asio::awaitable<outcome> stripe_gateway::attach(const std::string& payment_method,
                                                 const std::string& customer, deadline by) {
     https::client::request req;
@@ -641,9 +667,23 @@ asio::awaitable<token_description> stripe_gateway::adopt_token(
     }
     const auto owner = doc.as_object().find("customer");
     if (owner != doc.as_object().end() && owner->value().is_string()) {
-        // The portal put it on a Customer of its own (a SetupIntent): charged with that
-        // Customer, and never detached by billpayd.
-        out.token = join_token(std::string(owner->value().as_string()), token);
+        // On a Customer already: only the account's own may be used (billpayd attached it when
+        // this account saved the card). Whoever knows another customer's PaymentMethod id
+        // must not pay with it, nor save it.
+        const std::string customer(owner->value().as_string());
+        auto whose = co_await customer_reference_of(customer, by);
+        if (!whose) {
+            out.result = outcome::failed;
+            out.message = "Stripe did not say whose Customer holds the PaymentMethod";
+            co_return out;
+        }
+        if (*whose != customer_reference) {
+            out.result = outcome::declined;
+            out.decline_code = std::string(token_not_owned);
+            out.message = "the PaymentMethod is attached to another customer's Customer";
+            co_return out;
+        }
+        out.token = join_token(customer, token);
         out.reused = true;
     } else if (use == token_use::saved_card) {
         auto customer = co_await customer_for(customer_reference, by);

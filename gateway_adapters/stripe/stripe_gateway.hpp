@@ -66,8 +66,9 @@ class stripe_gateway final : public gateway {
     boost::asio::awaitable<delete_result> discard_token(const std::string& token,
                                                         deadline by) override;
     /// GET /v1/payment_methods/{id}: a PaymentMethod made by Stripe.js in the browser, charged
-    /// as it is; attached to the account's Customer when it is to be saved (one already on a
-    /// Customer of the portal's is used with that Customer, and never detached).
+    /// as it is; attached to the account's Customer when it is to be saved. One already on a
+    /// Customer is taken only if that Customer is the account's own (GET /v1/customers/{id},
+    /// metadata billpay_customer); another's is declined with token_not_owned.
     boost::asio::awaitable<token_description> adopt_token(const browser_token& token,
                                                           const std::string& customer_reference,
                                                           token_use use, deadline by) override;
@@ -80,6 +81,10 @@ class stripe_gateway final : public gateway {
     /// The id of the account's Customer (found, or made once); empty when Stripe gave none.
     boost::asio::awaitable<std::string> customer_for(const std::string& customer_reference,
                                                      deadline by);
+    /// The account pseudonym a Customer was made for (its metadata billpay_customer): "" for
+    /// a Customer billpayd did not make, nullopt when Stripe could not be asked.
+    boost::asio::awaitable<std::optional<std::string>> customer_reference_of(
+        const std::string& customer, deadline by);
     /// Attaches a PaymentMethod to a Customer: approved, or why not.
     boost::asio::awaitable<outcome> attach(const std::string& payment_method,
                                            const std::string& customer, deadline by);

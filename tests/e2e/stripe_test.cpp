@@ -337,6 +337,51 @@ TEST_F(StripeSavedCards, ALostChargePastStripesKeyMemoryIsLookedUpNeverSentAgain
     EXPECT_EQ(stripe->rejected_requests(), 0);
 }
 
+TEST_F(StripeSavedCards, AnotherCustomersPaymentMethodIsRefusedAndTheAccountsOwnPays) {
+    start();
+    auto c = client();
+    // Account 1001-2002 saves a card typed into Stripe.js: billpayd attaches it to the
+    // account's Customer.
+    const auto pm = stripe->browser_payment_method("4242424242424242", 12, 2031);
+    json::object method{{"account_number", "1001-2002"}, {"processor_token", pm}};
+    auto saved = post(c, "/v1/payment_methods", method, portal_key, "own-save");
+    ASSERT_EQ(saved.result(), http::status::created) << saved.body();
+    ASSERT_FALSE(stripe->customer_of(pm).empty());
+
+    // Whoever learns that pm_ id cannot pay another account's bill with it, nor save it.
+    auto body = payment_body("", "theft", 12500, "3003-4004");
+    body.erase("card");
+    body["processor_token"] = pm;
+    auto paid = pay(c, body, "theft");
+    EXPECT_EQ(paid.result(), http::status::bad_request) << paid.body();
+    EXPECT_EQ(json_of(paid).at("error").at("code"), "processor_token_not_owned");
+    EXPECT_EQ(json_of(paid).at("error").at("param"), "processor_token");
+    json::object steal{{"account_number", "3003-4004"}, {"processor_token", pm}};
+    auto kept = post(c, "/v1/payment_methods", steal, portal_key, "theft-save");
+    EXPECT_EQ(kept.result(), http::status::bad_request) << kept.body();
+    EXPECT_EQ(json_of(kept).at("error").at("code"), "processor_token_not_owned");
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM payment_methods WHERE account_number = '3003-4004'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM idempotency_keys WHERE key LIKE 'theft%'"), 0);
+    EXPECT_TRUE(stripe->charges().empty());
+
+    // A PaymentMethod on a Customer billpayd did not make (another system's) is nobody's here.
+    const auto elsewhere = stripe->browser_payment_method("5555555555554444", 12, 2031);
+    stripe->attach_in_browser(elsewhere, stripe->add_customer(""));
+    body["processor_token"] = elsewhere;
+    body["account_number"] = "1001-2002";
+    EXPECT_EQ(json_of(pay(c, body, "elsewhere")).at("error").at("code"),
+              "processor_token_not_owned");
+
+    // The account's own card, sent again as a token, pays.
+    body["processor_token"] = pm;
+    body["bill_id"] = "own";
+    auto own = pay(c, body, "own-pay");
+    EXPECT_EQ(own.result(), http::status::created) << own.body();
+    EXPECT_EQ(stripe->charges().size(), 1u);
+    EXPECT_EQ(stripe->rejected_requests(), 0);
+}
+
 TEST_F(StripeSavedCards, AnAccountHasOneCustomerWhateverSearchSeesAndAnotherAccountItsOwn) {
     start();
     auto c = client();
