@@ -85,6 +85,25 @@ api_error store_failure(store::error e, std::string_view nothing_done) {
                 ". Try again with the same Idempotency-Key."};
 }
 
+api_error idempotency_key_in_use() {
+    return {http::status::conflict, error_type::idempotency_error, "idempotency_key_in_use",
+            "A request with this Idempotency-Key is still being processed. Try again shortly."};
+}
+
+api_error outcome_unknown(std::string code, std::string_view what, std::string_view may_still) {
+    const std::string w(what);
+    return {http::status::service_unavailable, error_type::api_error, std::move(code),
+            "The database failed while recording this " + w +
+                ", and whether it was recorded is "
+                "not known: it may still be " +
+                std::string(may_still) +
+                ". Retry with the same "
+                "Idempotency-Key: the retry finds this " +
+                w +
+                " if it was recorded (409 while it is "
+                "finished, then its answer), and never makes a second one."};
+}
+
 api_error processor_unavailable(std::string message) {
     return {http::status::bad_gateway, error_type::api_error, "processor_unavailable",
             std::move(message)};

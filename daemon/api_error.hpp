@@ -65,5 +65,11 @@ api_error not_found(std::string message, std::string param = "id");
 api_error store_failure(store::error e, std::string_view nothing_done = "nothing was charged");
 /// 502 processor_unavailable.
 api_error processor_unavailable(std::string message);
+/// 409 idempotency_key_in_use: a request with the key runs (or ran and lost the key's lease).
+api_error idempotency_key_in_use();
+/// 503 `code` (payment_outcome_unknown, refund_outcome_unknown): the database failed while
+/// recording `what` ("payment", "refund") and could not say afterwards whether it had; the
+/// same key finds it, a new key could make a second.
+api_error outcome_unknown(std::string code, std::string_view what, std::string_view may_still);
 
 }  // namespace billpay::daemon

@@ -201,21 +201,10 @@ asio::awaitable<api_result> finance_api::create_refund(request_context& ctx, req
                         store_failure(store::error::unavailable, "nothing was refunded"),
                         key_outcome::settled};
                 case finance::refund_status::key_lost:
-                    co_return post_outcome{
-                        api_error{http::status::conflict, error_type::idempotency_error,
-                                  "idempotency_key_in_use",
-                                  "A request with this Idempotency-Key is still being processed. "
-                                  "Try again shortly."},
-                        key_outcome::settled};
+                    co_return post_outcome{idempotency_key_in_use(), key_outcome::settled};
                 case finance::refund_status::outcome_unknown:
                     co_return post_outcome{
-                        api_error{http::status::service_unavailable, error_type::api_error,
-                                  "refund_outcome_unknown",
-                                  "The database failed while recording this refund, and whether "
-                                  "it was recorded is not known: it may still be paid out. Retry "
-                                  "with the same Idempotency-Key: the retry finds this refund if "
-                                  "it was recorded (409 while it is finished, then its answer), "
-                                  "and never makes a second one."},
+                        outcome_unknown("refund_outcome_unknown", "refund", "paid out"),
                         key_outcome::settled};
                 case finance::refund_status::database_unavailable:
                     break;

@@ -95,10 +95,7 @@ boost::asio::awaitable<api_result> idempotent_posts::serve(request_context& ctx,
             co_return res;
         }
         case store::claim_status::in_flight:
-            co_return api_error{http::status::conflict, error_type::idempotency_error,
-                                "idempotency_key_in_use",
-                                "A request with this Idempotency-Key is still being processed. "
-                                "Try again shortly."};
+            co_return idempotency_key_in_use();
         case store::claim_status::mismatch:
             co_return api_error{http::status::unprocessable_entity, error_type::idempotency_error,
                                 "idempotency_key_reused",

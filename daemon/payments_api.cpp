@@ -147,11 +147,7 @@ post_outcome payments_api::answer(const payments::pay_result& r, const request_c
             return {refusal, key_outcome::release};
         }
         case pay_status::key_lost:
-            return {api_error{http::status::conflict, error_type::idempotency_error,
-                              "idempotency_key_in_use",
-                              "A request with this Idempotency-Key is still being processed. "
-                              "Try again shortly."},
-                    key_outcome::settled};
+            return {idempotency_key_in_use(), key_outcome::settled};
         case pay_status::store_unavailable:
             return {store_failure(store::error::unavailable), key_outcome::release};
         case pay_status::store_busy:
@@ -161,13 +157,7 @@ post_outcome payments_api::answer(const payments::pay_result& r, const request_c
             // written.
             return {store_failure(store::error::unavailable), key_outcome::settled};
         case pay_status::outcome_unknown:
-            return {api_error{http::status::service_unavailable, error_type::api_error,
-                              "payment_outcome_unknown",
-                              "The database failed while recording this payment, and whether it "
-                              "was recorded is not known: it may still be charged. Retry with the "
-                              "same Idempotency-Key: the retry finds this payment if it was "
-                              "recorded (409 while it is finished, then its answer), and "
-                              "never makes a second one."},
+            return {outcome_unknown("payment_outcome_unknown", "payment", "charged"),
                     key_outcome::settled};
     }
     return {store_failure(store::error::internal), key_outcome::release};

@@ -379,8 +379,8 @@ TEST_F(AuthorizeNetAdapter, ARefundAskedAgainBeforeItIsReportedIsNotSentASecondT
     // would have refused a second one) is over.
     fake->set_reporting_lag(3600s);
     fake->pass_time(180s);
-    auto again = run(
-        adapter->refund(refund_of(made, 4000, "ref_1ggggggggggggggggggggggggg", true), soon()));
+    auto again =
+        run(adapter->refund(refund_of(made, 4000, "ref_1ggggggggggggggggggggggggg", true), soon()));
     EXPECT_EQ(again.result, billpay::gateway::outcome::unknown) << again.message;
     EXPECT_EQ(fake->refunds_of_charges()[made.second], 1);
 }

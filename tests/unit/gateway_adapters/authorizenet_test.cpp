@@ -219,8 +219,7 @@ TEST(AuthorizeNetLookup, AbsenceIsANoOnlyOnceTheChargesSettlementDayHasClosed) {
     EXPECT_EQ(late.ask_again_after, minutes(30));
     EXPECT_EQ(absence_after(created, "", made + hours(48)).result, outcome::failed);
     // No time to judge by: never a no.
-    EXPECT_EQ(absence_after("", at(made + hours(100)), made + hours(100)).result,
-              outcome::unknown);
+    EXPECT_EQ(absence_after("", at(made + hours(100)), made + hours(100)).result, outcome::unknown);
 }
 
 }  // namespace
