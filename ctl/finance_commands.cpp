@@ -244,10 +244,26 @@ int import_settlements(const config::settings& settings, const import_options& o
         }
         order.content = std::move(*content);
     }
+    if (!from_file &&
+        !std::holds_alternative<config::authorizenet_settings>(settings.gateway.processor)) {
+        std::cerr << "billpayctl settlements import: gateway.processor is not authorizenet: "
+                     "there is nothing to pull from\n";
+        return 2;
+    }
+    if (!from_file &&
+        !has_processor_credentials(settings, "settlements import", "nothing was imported")) {
+        return 2;
+    }
     command_session session(settings);
     store::settlement_records records(session.database());
+    std::unique_ptr<gateway::gateway> processor;
+    if (!from_file) {  // pulled through the processor's API
+        processor =
+            gateway::make_gateway(settings.gateway.processor, session.io_context().get_executor());
+    }
     const finance::actor who{operator_name(), operator_source()};
-    auto outcome = session.wait(finance::import_settlements(settings, records, order, who));
+    auto outcome =
+        session.wait(finance::import_settlements(settings, records, order, who, processor.get()));
     switch (outcome.status) {
         case finance::import_status::imported:
             std::cout << "imported " << outcome.result.inserted << " lines as "

@@ -5,7 +5,6 @@
 #include <boost/json/serialize.hpp>
 
 #include "finance/reconcile.hpp"
-#include "gateway_adapters/authorizenet/authorizenet_gateway.hpp"
 #include "model/ids.hpp"
 #include "model/money.hpp"
 
@@ -21,64 +20,35 @@ bool valid_date(const std::string& text) {
 
 }  // namespace
 
-asio::awaitable<std::variant<std::vector<store::settlement_line>, std::string>> pull_authorizenet(
-    const config::settings& settings, const std::string& from, const std::string& to) {
-    const auto* anet = std::get_if<config::authorizenet_settings>(&settings.gateway.processor);
-    if (anet == nullptr) {
-        co_return std::string(
-            "gateway.processor is not authorizenet: there is nothing to pull from");
-    }
-    if (anet->login_id.empty() || anet->transaction_key.empty()) {
-        co_return std::string(
-            "Authorize.Net's credentials are not available here: load them into this command's "
-            "credentials, as billpayd.service does (docs/operations.md)");
-    }
-    auto currency = model::currency::parse(settings.payments.currencies.front()).value();
-    gateway::authorizenet::authorizenet_gateway adapter(*anet, co_await asio::this_coro::executor);
-    auto deadline = [&] { return std::chrono::steady_clock::now() + anet->timeout; };
-    const std::string first = from + "T00:00:00Z";
-    const std::string last = to + "T23:59:59Z";
-    auto batches = co_await adapter.settled_batches(first, last, deadline());
-    if (batches.result != gateway::outcome::approved) {
-        co_return "Authorize.Net: " + batches.message;
+asio::awaitable<std::variant<std::vector<store::settlement_line>, std::string>> pull_settlements(
+    gateway::gateway& processor, model::currency unit, const std::string& from,
+    const std::string& to, gateway::deadline by) {
+    auto pulled = co_await processor.settlements(from, to, unit, by);
+    if (pulled.result != gateway::outcome::approved) {
+        co_return pulled.message;
     }
     std::vector<store::settlement_line> lines;
-    for (const auto& b : batches.batches) {
-        auto list = co_await adapter.batch_transactions(b.batch_id, deadline());
-        if (list.result != gateway::outcome::approved) {
-            co_return "Authorize.Net batch " + b.batch_id + ": " + list.message;
-        }
-        for (const auto& t : list.transactions) {
-            bool charge = t.status == "settledSuccessfully";
-            bool refund = t.status == "refundSettledSuccessfully";
-            if (!charge && !refund) {
-                continue;  // voided, declined: nothing moved
-            }
-            auto amount = model::parse_decimal(t.settle_amount, currency);
-            if (!amount) {
-                co_return "Authorize.Net transaction " + t.trans_id + ": settleAmount \"" +
-                    t.settle_amount + "\" is not an amount";
-            }
-            store::settlement_line l;
-            l.line_id = t.trans_id;
-            l.settled_at = b.settlement_time_utc.substr(0, 19) + "Z";
-            l.kind = charge ? "charge" : "refund";
-            l.reference = t.trans_id;
-            l.refund_reference = refund ? t.trans_id : "";
-            l.currency = std::string(currency.code());
-            l.gross = charge ? *amount : -*amount;  // refunds negative, as in Stripe's report
-            l.fee = 0;  // Authorize.Net bills its fees monthly, not per batch
-            l.net = l.gross;
-            l.payout_id = b.batch_id;
-            lines.push_back(std::move(l));
-        }
+    for (const auto& t : pulled.transactions) {
+        store::settlement_line l;
+        l.line_id = t.id;
+        l.settled_at = t.settled_at;
+        l.kind = t.refund ? "refund" : "charge";
+        l.reference = t.id;
+        l.refund_reference = t.refund ? t.id : "";
+        l.currency = std::string(unit.code());
+        l.gross = t.refund ? -t.amount.minor_units : t.amount.minor_units;  // as Stripe's report
+        l.fee = 0;  // Authorize.Net bills its fees monthly, not per batch
+        l.net = l.gross;
+        l.payout_id = t.settlement_id;
+        lines.push_back(std::move(l));
     }
     co_return lines;
 }
 
 asio::awaitable<import_outcome> import_settlements(const config::settings& settings,
                                                    store::settlement_records& records,
-                                                   const import_order& o, const actor& who) {
+                                                   const import_order& o, const actor& who,
+                                                   gateway::gateway* processor) {
     import_outcome out;
     out.format = o.format.empty() ? (o.processor == "stripe"         ? "stripe"
                                      : o.processor == "authorizenet" ? "authorizenet"
@@ -97,7 +67,16 @@ asio::awaitable<import_outcome> import_settlements(const config::settings& setti
                 "apart";
             co_return out;
         }
-        auto pulled = co_await pull_authorizenet(settings, o.from, o.to);
+        if (processor == nullptr || processor->name() != "authorizenet") {
+            out.status = import_status::processor_failed;
+            out.message = "gateway.processor is not authorizenet: there is nothing to pull from";
+            co_return out;
+        }
+        const auto timeout =
+            std::get<config::authorizenet_settings>(settings.gateway.processor).timeout;
+        auto pulled = co_await pull_settlements(
+            *processor, model::currency::parse(settings.payments.currencies.front()).value(),
+            o.from, o.to, std::chrono::steady_clock::now() + 60 * timeout);
         if (auto* error = std::get_if<std::string>(&pulled)) {
             out.status = import_status::processor_failed;
             out.message = *error;

@@ -8,6 +8,7 @@
 #include "config/settings.hpp"
 #include "finance/refunds.hpp"
 #include "finance/settlement_files.hpp"
+#include "gateway_adapters/gateway.hpp"
 #include "store/settlements.hpp"
 
 namespace billpay::finance {
@@ -40,16 +41,18 @@ struct import_outcome {
     std::string message;
 };
 
-/// Reads (or, for Authorize.Net, pulls through the adapter) a settlement report and imports it,
-/// keyed by its content's hash, with its audit row (settlements.imported). Any bad line refuses
-/// the whole file.
+/// Reads (or, for Authorize.Net, pulls through `processor`'s settlements()) a settlement report
+/// and imports it, keyed by its content's hash, with its audit row (settlements.imported). Any
+/// bad line refuses the whole file. `processor` is needed only to pull.
 boost::asio::awaitable<import_outcome> import_settlements(const config::settings& settings,
                                                           store::settlement_records& records,
                                                           const import_order& order,
-                                                          const actor& who);
+                                                          const actor& who,
+                                                          gateway::gateway* processor = nullptr);
 
-/// Authorize.Net's settled batches between two days, as settlement lines (or what went wrong).
+/// What `processor` settled between two days, as settlement lines (or what went wrong).
 boost::asio::awaitable<std::variant<std::vector<store::settlement_line>, std::string>>
-pull_authorizenet(const config::settings& settings, const std::string& from, const std::string& to);
+pull_settlements(gateway::gateway& processor, model::currency unit, const std::string& from,
+                 const std::string& to, gateway::deadline by);
 
 }  // namespace billpay::finance

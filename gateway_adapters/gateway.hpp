@@ -148,6 +148,21 @@ struct token_description {
     bool reused = false;  // as tokenize_result::reused
 };
 
+/// One transaction a processor settled (paid out), as its API lists it.
+struct settled_transaction {
+    std::string id;             // the processor's transaction id (a charge's or a refund's)
+    bool refund = false;        // a refund given back, else a charge paid in
+    model::money amount;        // positive
+    std::string settled_at;     // RFC 3339 UTC, to the second
+    std::string settlement_id;  // the batch or payout it was settled in
+};
+
+struct settlement_list {
+    outcome result = outcome::failed;  // approved: `transactions` is complete for the days
+    std::string message;
+    std::vector<settled_transaction> transactions;
+};
+
 /// A payment processor, as billpayd needs it (in the spirit of ActiveMerchant's gateways and
 /// Hyperswitch's connectors). Implementations live one per folder below this one. Every call
 /// returns the processor's answer as a value and never throws for it: declines, errors,
@@ -199,6 +214,13 @@ class gateway {
     /// Cancels a charge that has not settled yet (some processors refund only settled ones).
     virtual boost::asio::awaitable<refund_result> void_charge(const refund_request& request,
                                                               deadline by) = 0;
+
+    /// What the processor settled on the days `first_day` to `last_day` (YYYY-MM-DD, at most 31
+    /// days), in `unit`, read through its API, for reconciliation. Processors whose settlements
+    /// come as a report file instead (Stripe's itemized payout report) answer `declined`.
+    virtual boost::asio::awaitable<settlement_list> settlements(const std::string& first_day,
+                                                                const std::string& last_day,
+                                                                model::currency unit, deadline by);
 
     /// Forgets a saved card's token at the processor.
     virtual boost::asio::awaitable<delete_result> delete_token(const std::string& token,

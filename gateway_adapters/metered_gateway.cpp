@@ -51,6 +51,12 @@ class metered_gateway final : public gateway {
         return timed("void", inner_->void_charge(request, by));
     }
 
+    asio::awaitable<settlement_list> settlements(const std::string& first_day,
+                                                 const std::string& last_day, model::currency unit,
+                                                 deadline by) override {
+        return timed("settlements", inner_->settlements(first_day, last_day, unit, by));
+    }
+
     asio::awaitable<delete_result> delete_token(const std::string& token, deadline by) override {
         return timed("delete_token", inner_->delete_token(token, by));
     }

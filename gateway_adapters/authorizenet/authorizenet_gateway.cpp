@@ -829,6 +829,46 @@ asio::awaitable<delete_result> authorizenet_gateway::forget_customer(const std::
     co_return co_await delete_request("deleteCustomerProfileRequest", name_it, by);
 }
 
+asio::awaitable<settlement_list> authorizenet_gateway::settlements(const std::string& first_day,
+                                                                   const std::string& last_day,
+                                                                   model::currency unit,
+                                                                   deadline by) {
+    settlement_list out;
+    auto batches = co_await settled_batches(first_day + "T00:00:00Z", last_day + "T23:59:59Z", by);
+    if (batches.result != outcome::approved) {
+        out.result = batches.result;
+        out.message = "Authorize.Net: " + batches.message;
+        co_return out;
+    }
+    for (const auto& b : batches.batches) {
+        auto list = co_await batch_transactions(b.batch_id, by);
+        if (list.result != outcome::approved) {
+            out.result = list.result;
+            out.message = "Authorize.Net batch " + b.batch_id + ": " + list.message;
+            co_return out;
+        }
+        for (const auto& t : list.transactions) {
+            const bool charge = t.status == "settledSuccessfully";
+            const bool refund = t.status == "refundSettledSuccessfully";
+            if (!charge && !refund) {
+                continue;  // voided, declined: nothing moved
+            }
+            auto amount = model::parse_decimal(t.settle_amount, unit);
+            if (!amount) {
+                out.result = outcome::failed;
+                out.message = "Authorize.Net transaction " + t.trans_id + ": settleAmount \"" +
+                              t.settle_amount + "\" is not an amount";
+                co_return out;
+            }
+            out.transactions.push_back(
+                settled_transaction{t.trans_id, refund, model::money{*amount, unit},
+                                    b.settlement_time_utc.substr(0, 19) + "Z", b.batch_id});
+        }
+    }
+    out.result = outcome::approved;
+    co_return out;
+}
+
 asio::awaitable<batch_list> authorizenet_gateway::settled_batches(
     const std::string& first_settlement, const std::string& last_settlement, deadline by) {
     const write_fn write = [&](request_writer& w) {

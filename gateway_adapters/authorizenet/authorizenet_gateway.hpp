@@ -96,6 +96,12 @@ class authorizenet_gateway final : public gateway {
                                                  deadline by) override;
     boost::asio::awaitable<refund_result> void_charge(const refund_request& request,
                                                       deadline by) override;
+    /// The settled batches between the two days (getSettledBatchListRequest, then each
+    /// batch's getTransactionListRequest): its settled charges and refunds; voided and
+    /// declined transactions moved nothing and are left out.
+    boost::asio::awaitable<settlement_list> settlements(const std::string& first_day,
+                                                        const std::string& last_day,
+                                                        model::currency unit, deadline by) override;
     boost::asio::awaitable<delete_result> delete_token(const std::string& token,
                                                        deadline by) override;
     /// deleteCustomerPaymentProfileRequest: a one-payment card's profile, once its payment is

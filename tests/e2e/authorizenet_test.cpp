@@ -416,6 +416,28 @@ TEST_F(AuthorizeNetAdapter, SettledBatchesListTheirTransactionsWithExactAmounts)
     EXPECT_EQ(refunds.transactions[0].status, "refundSettledSuccessfully");
     EXPECT_EQ(refunds.transactions[0].settle_amount, "4.56");
 
+    // Through the gateway interface, as reconciliation pulls it: exact minor units, refunds
+    // marked, each with its batch.
+    const std::string first_day = "2026-11-25";
+    const std::string last_day = "2026-11-26";
+    auto settled = run(
+        adapter->settlements(first_day, last_day, *billpay::model::currency::parse("USD"), soon()));
+    ASSERT_EQ(settled.result, billpay::gateway::outcome::approved) << settled.message;
+    ASSERT_EQ(settled.transactions.size(), 3u);
+    std::map<std::string, billpay::gateway::settled_transaction> by_id;
+    for (const auto& t : settled.transactions) {
+        by_id[t.id] = t;
+    }
+    EXPECT_EQ(by_id[first.second].amount.minor_units, 10);
+    EXPECT_EQ(by_id[second.second].amount.minor_units, 123456);
+    EXPECT_FALSE(by_id[second.second].refund);
+    EXPECT_EQ(by_id[second.second].settlement_id, batch_id);
+    const auto& refunded = by_id[refund.processor_reference];
+    EXPECT_EQ(refunded.amount.minor_units, 456);
+    EXPECT_TRUE(refunded.refund);
+    EXPECT_EQ(refunded.settlement_id, later);
+    EXPECT_EQ(refunded.settled_at, "2026-11-26T04:00:00Z");
+
     const std::string empty_from = "2026-10-01T00:00:00Z";
     const std::string empty_to = "2026-10-31T00:00:00Z";
     auto none = run(adapter->settled_batches(empty_from, empty_to, soon()));

@@ -533,6 +533,15 @@ TEST_F(StripeAdapter, PastTheReplayWindowALookupOnlySearchesAndReadsADeclineTher
     EXPECT_EQ(fake->rejected_requests(), 0);
 }
 
+TEST_F(StripeAdapter, SettlementsComeAsStripesReportFileNotThroughTheApi) {
+    const std::string first_day = "2026-11-25";
+    const std::string last_day = "2026-11-26";
+    auto pulled = run(
+        adapter->settlements(first_day, last_day, *billpay::model::currency::parse("USD"), soon()));
+    EXPECT_EQ(pulled.result, billpay::gateway::outcome::declined);
+    EXPECT_TRUE(fake->calls().empty());
+}
+
 TEST_F(StripeAdapter, ARefundAskedAgainPastTheReplayWindowIsFoundInTheListNeverSentAgain) {
     using billpay::gateway::outcome;
     auto charged = charge_of("4242424242424242", "pay_refunded");
