@@ -47,7 +47,7 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 /// Overwrites every byte the read buffer has ever held, keeping any unread (pipelined) bytes.
 /// Request bodies may carry card data, and a flat_buffer keeps consumed bytes in its storage.
-using read_buffer = beast::basic_flat_buffer<tokenizer::wiping_allocator<char>>;
+using read_buffer = beast::basic_flat_buffer<memory::wiping_allocator<char>>;
 
 void wipe_read_buffer(read_buffer& buffer) {
     std::vector<unsigned char> pending(buffer.size());

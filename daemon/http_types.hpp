@@ -9,16 +9,16 @@
 #include <string>
 #include <string_view>
 
-#include "tokenizer/wiping_allocator.hpp"
+#include "memory/wiping_allocator.hpp"
 
 namespace billpay::daemon {
 
 namespace http = boost::beast::http;
 
 /// Request bodies may carry card data: their string wipes every block it lets go of (see
-/// tokenizer/wiping_allocator.hpp), and the server wipes it after each request.
+/// memory/wiping_allocator.hpp), and the server wipes it after each request.
 using request_body =
-    http::basic_string_body<char, std::char_traits<char>, tokenizer::wiping_allocator<char>>;
+    http::basic_string_body<char, std::char_traits<char>, memory::wiping_allocator<char>>;
 using request = http::request<request_body>;
 using response = http::response<http::string_body>;
 

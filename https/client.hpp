@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "tokenizer/wiping_allocator.hpp"
+#include "memory/wiping_allocator.hpp"
 
 namespace billpay::https {
 
@@ -74,8 +74,8 @@ class client {
     /// credential (Stripe's secret key as a Bearer token): both wipe every block they free.
     using request = boost::beast::http::request<
         boost::beast::http::basic_string_body<char, std::char_traits<char>,
-                                              tokenizer::wiping_allocator<char>>,
-        boost::beast::http::basic_fields<tokenizer::wiping_allocator<char>>>;
+                                              memory::wiping_allocator<char>>,
+        boost::beast::http::basic_fields<memory::wiping_allocator<char>>>;
 
     /// Sends `req` (its Host header is set here) and reads the answer, all before `deadline`:
     /// the name lookup too (a resolver that hangs ends as not_sent at the deadline). An idle

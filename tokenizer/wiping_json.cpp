@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tokenizer/wiping_allocator.hpp"
+#include "memory/wiping_allocator.hpp"
 
 namespace billpay::tokenizer {
 namespace {
@@ -56,7 +56,7 @@ class wiping_resource final : public boost::json::memory_resource {
 /// wiping memory: a hostile body may put anything in a key.
 class duplicate_keys {
   public:
-    using text = std::basic_string<char, std::char_traits<char>, wiping_allocator<char>>;
+    using text = std::basic_string<char, std::char_traits<char>, memory::wiping_allocator<char>>;
     static constexpr std::size_t max_object_size = std::size_t(-1);
     static constexpr std::size_t max_array_size = std::size_t(-1);
     static constexpr std::size_t max_key_size = std::size_t(-1);
@@ -99,7 +99,7 @@ class duplicate_keys {
     bool on_comment(std::string_view, boost::system::error_code&) { return true; }
 
   private:
-    std::vector<std::set<text, std::less<>, wiping_allocator<text>>> objects_;
+    std::vector<std::set<text, std::less<>, memory::wiping_allocator<text>>> objects_;
     text key_;
 };
 

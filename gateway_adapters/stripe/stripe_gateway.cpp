@@ -67,7 +67,7 @@ std::string join_token(const std::string& customer, const std::string& payment_m
 void stripe_gateway::authorize(https::client::request& req) const {
     // The secret key goes from its wiped storage into the request's wiping header fields,
     // through a buffer that is wiped too: no plain std::string ever holds it.
-    std::basic_string<char, std::char_traits<char>, tokenizer::wiping_allocator<char>> bearer;
+    std::basic_string<char, std::char_traits<char>, memory::wiping_allocator<char>> bearer;
     const auto key = settings_.secret_key.reveal();
     bearer.reserve(7 + key.size());
     bearer.append("Bearer ").append(key);

@@ -80,7 +80,7 @@ const router& routes() {
 }
 
 asio::awaitable<void> serve(beast::test::stream& stream) {
-    beast::basic_flat_buffer<tokenizer::wiping_allocator<char>> buffer;
+    beast::basic_flat_buffer<memory::wiping_allocator<char>> buffer;
     for (int requests = 0; requests < 32; ++requests) {
         http::request_parser<request_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(max_header_bytes));

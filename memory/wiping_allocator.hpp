@@ -5,12 +5,12 @@
 #include <cstddef>
 #include <memory>
 
-namespace billpay::tokenizer {
+namespace billpay::memory {
 
-/// A std::allocator that overwrites memory before giving it back. For the buffers a request
-/// body passes through on its way to card_data (the connection's read buffer and the body
-/// string): when they grow, the old block may hold card data, and it must not go back to the
-/// heap readable.
+/// A std::allocator that overwrites memory before giving it back. For the buffers secrets pass
+/// through: a request body on its way to card_data (the connection's read buffer and the body
+/// string), a processor's request and its credentials (https/). When they grow, the old block
+/// may hold card data or a key, and it must not go back to the heap readable.
 template <class T>
 struct wiping_allocator {
     using value_type = T;
@@ -31,4 +31,4 @@ struct wiping_allocator {
     }
 };
 
-}  // namespace billpay::tokenizer
+}  // namespace billpay::memory
