@@ -332,7 +332,8 @@ boost::system::result<account_update, api_error> parse_account_update(std::strin
     return account_update{*email};
 }
 
-boost::system::result<payment_request, api_error> parse_payment_request(std::string_view body) {
+boost::system::result<payments::pay_request, api_error> parse_payment_request(
+    std::string_view body) {
     BILLPAY_TAKE(value, parse_object(body));
     const auto& object = value.get_object();
     if (auto e = check_keys(object, "",
@@ -341,7 +342,7 @@ boost::system::result<payment_request, api_error> parse_payment_request(std::str
                              "metadata", "confirm_duplicate"})) {
         return *e;
     }
-    payment_request request;
+    payments::pay_request request;
     if (auto e = read_account(object, request.account_number)) {
         return *e;
     }
@@ -405,7 +406,7 @@ boost::system::result<payment_request, api_error> parse_payment_request(std::str
     if (!valid_email(*email)) {
         return invalid("customer.email", "The customer's email address is not valid.");
     }
-    request.customer = {*name, *email};
+    request.payer = {*name, *email};
 
     BILLPAY_TAKE(save, bool_field(object, "save_payment_method"));
     request.save_payment_method = save;
@@ -441,14 +442,14 @@ boost::system::result<payment_request, api_error> parse_payment_request(std::str
     return request;
 }
 
-boost::system::result<payment_method_request, api_error> parse_payment_method_request(
+boost::system::result<payments::save_card_request, api_error> parse_payment_method_request(
     std::string_view body) {
     BILLPAY_TAKE(value, parse_object(body));
     const auto& object = value.get_object();
     if (auto e = check_keys(object, "", {"account_number", "card", "processor_token"})) {
         return *e;
     }
-    payment_method_request request;
+    payments::save_card_request request;
     if (auto e = read_account(object, request.account_number)) {
         return *e;
     }
@@ -516,7 +517,7 @@ json::object payment_method_json(const store::payment_method_record& m) {
                         {"created_at", m.created_at}};
 }
 
-std::string request_fingerprint(const payment_request& r, std::string_view card_fingerprint) {
+std::string request_fingerprint(const payments::pay_request& r, std::string_view card_fingerprint) {
     json::object canonical;
     canonical["account_number"] = r.account_number;
     canonical["bill_id"] = r.bill_id ? json::value(*r.bill_id) : json::value(nullptr);
@@ -527,7 +528,7 @@ std::string request_fingerprint(const payment_request& r, std::string_view card_
         r.payment_method ? json::value(*r.payment_method) : json::value(nullptr);
     canonical["processor_token"] =
         r.processor_token ? json::value(r.processor_token->canonical()) : json::value(nullptr);
-    canonical["customer"] = json::array{r.customer.name, r.customer.email};
+    canonical["customer"] = json::array{r.payer.name, r.payer.email};
     canonical["save_payment_method"] = r.save_payment_method;
     canonical["confirm_duplicate"] = r.confirm_duplicate;
     json::array metadata;

@@ -9,48 +9,22 @@
 #include <vector>
 
 #include "daemon/api_error.hpp"
-#include "gateway_adapters/gateway.hpp"
+#include "payments/requests.hpp"
 #include "store/payment_methods.hpp"
 #include "store/payment_records.hpp"
 #include "tokenizer/card_data.hpp"
 
 namespace billpay::daemon {
 
-struct customer_fields {
-    std::string name;
-    std::string email;
-};
-
-/// POST /v1/payments, parsed and checked for form (not yet against the config's limits).
-struct payment_request {
-    std::string account_number;
-    std::optional<std::string> bill_id;
-    std::int64_t amount = 0;
-    std::string currency;  // upper case
-    std::optional<tokenizer::card_data> card;
-    std::optional<std::string> payment_method;
-    /// A token the portal made in the customer's browser with the processor's own script
-    /// (Stripe.js `pm_…`, Accept.js opaqueData): billpayd never sees that card's number.
-    std::optional<gateway::browser_token> processor_token;
-    customer_fields customer;
-    bool save_payment_method = false;
-    bool confirm_duplicate = false;
-    std::vector<std::pair<std::string, std::string>> metadata;  // sorted by key
-};
-
-/// POST /v1/payment_methods.
-struct payment_method_request {
-    std::string account_number;
-    std::optional<tokenizer::card_data> card;
-    std::optional<gateway::browser_token> processor_token;
-};
-
 /// Parses a JSON body that may carry card data: the body is parsed into wiped memory and the
 /// card's fields go straight into tokenizer::card_data. Strict: unknown fields, wrong types,
 /// non-integer or out-of-range amounts, control characters and invalid UTF-8 are errors naming
 /// the field; no message repeats what was sent.
-boost::system::result<payment_request, api_error> parse_payment_request(std::string_view body);
-boost::system::result<payment_method_request, api_error> parse_payment_method_request(
+/// POST /v1/payments into the use case's own request (not yet held to the utility's rules:
+/// payment_service::check), and POST /v1/payment_methods into its.
+boost::system::result<payments::pay_request, api_error> parse_payment_request(
+    std::string_view body);
+boost::system::result<payments::save_card_request, api_error> parse_payment_method_request(
     std::string_view body);
 
 /// PATCH /v1/accounts/{account_number}: {"email"}, strictly.
@@ -73,6 +47,7 @@ boost::json::object payment_method_json(const store::payment_method_record& meth
 
 /// SHA-256 (hex) over what identifies a payment request for idempotency: every field, with the
 /// card given by its keyed request fingerprint instead of its data.
-std::string request_fingerprint(const payment_request& request, std::string_view card_fingerprint);
+std::string request_fingerprint(const payments::pay_request& request,
+                                std::string_view card_fingerprint);
 
 }  // namespace billpay::daemon

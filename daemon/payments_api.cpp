@@ -164,8 +164,7 @@ post_outcome payments_api::answer(const payments::pay_result& r, const request_c
 }
 
 asio::awaitable<api_result> payments_api::create_payment(request_context& ctx, request& req) {
-    std::optional<payment_request> parsed;
-    std::optional<model::money> amount;
+    std::optional<payments::pay_request> pay;
     const idempotent_post post{
         {client_role::portal},
         "/v1/payments",
@@ -175,36 +174,9 @@ asio::awaitable<api_result> payments_api::create_payment(request_context& ctx, r
             if (!p) {
                 return p.error();
             }
-            auto currency = model::currency::parse(p->currency);
-            const auto& allowed = settings_.payments.currencies;
-            if (!currency ||
-                std::find(allowed.begin(), allowed.end(), p->currency) == allowed.end()) {
-                return invalid_request("currency", "currency_not_supported",
-                                       "This utility does not accept payments in that currency.");
-            }
-            if (p->amount < settings_.payments.min_amount) {
-                return invalid_request("amount", "amount_too_small",
-                                       "The amount is below the smallest payment accepted (" +
-                                           std::to_string(settings_.payments.min_amount) + ").");
-            }
-            if (p->amount > settings_.payments.max_amount) {
-                return invalid_request("amount", "amount_too_large",
-                                       "The amount is above the largest payment accepted (" +
-                                           std::to_string(settings_.payments.max_amount) + ").");
-            }
-            const auto& keys = settings_.payments.metadata_keys;
-            for (const auto& [key, value] : p->metadata) {
-                if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
-                    // The key given is not named back: it may be free text.
-                    std::string allowed_keys;
-                    for (const auto& k : keys) {
-                        allowed_keys += (allowed_keys.empty() ? "" : ", ") + k;
-                    }
-                    return invalid_request(
-                        "metadata", "metadata_key_not_allowed",
-                        "Metadata may carry only these keys (payments.metadata_keys): " +
-                            (allowed_keys.empty() ? std::string("none") : allowed_keys) + ".");
-                }
+            if (auto refused = service_.check(*p)) {
+                return invalid_request(std::move(refused->param), std::move(refused->code),
+                                       std::move(refused->message));
             }
             std::string card_fingerprint;
             if (p->card) {
@@ -218,25 +190,13 @@ asio::awaitable<api_result> payments_api::create_payment(request_context& ctx, r
             } else {
                 card_fingerprint = "pm:" + *p->payment_method;
             }
-            amount = model::money{p->amount, *currency};
-            parsed.emplace(std::move(*p));
-            return request_fingerprint(*parsed, card_fingerprint);
+            pay.emplace(std::move(*p));
+            return request_fingerprint(*pay, card_fingerprint);
         },
         [&](const api_client&, const store::key_lease& lease) -> asio::awaitable<post_outcome> {
-            payments::pay_request pay;
-            pay.request_id = ctx.request_id;
-            pay.key = lease;
-            pay.account_number = parsed->account_number;
-            pay.bill_id = parsed->bill_id;
-            pay.amount = *amount;
-            pay.card = std::move(parsed->card);
-            pay.processor_token = parsed->processor_token;
-            pay.payment_method = parsed->payment_method;
-            pay.payer = {parsed->customer.name, parsed->customer.email};
-            pay.save_payment_method = parsed->save_payment_method;
-            pay.confirm_duplicate = parsed->confirm_duplicate;
-            pay.metadata = parsed->metadata;
-            auto result = co_await service_.pay(pay);
+            pay->request_id = ctx.request_id;
+            pay->key = lease;
+            auto result = co_await service_.pay(*pay);
             ctx.outcome = payments::to_string(result.status);
             if (result.payment) {
                 ctx.payment_id = result.payment->id;
@@ -382,7 +342,7 @@ asio::awaitable<api_result> payments_api::list_payments(request_context& ctx, re
 
 asio::awaitable<api_result> payments_api::create_payment_method(request_context& ctx,
                                                                 request& req) {
-    std::optional<payment_method_request> parsed;
+    std::optional<payments::save_card_request> save;
     const idempotent_post post{
         {client_role::portal},
         "/v1/payment_methods",
@@ -402,19 +362,15 @@ asio::awaitable<api_result> payments_api::create_payment_method(request_context&
             } else {
                 fingerprint_input += "token:" + p->processor_token->canonical();
             }
-            payment_request for_fingerprint;
+            payments::pay_request for_fingerprint;
             for_fingerprint.account_number = p->account_number;
-            parsed.emplace(std::move(*p));
+            save.emplace(std::move(*p));
             return request_fingerprint(for_fingerprint, fingerprint_input);
         },
         [&](const api_client& client, const store::key_lease&) -> asio::awaitable<post_outcome> {
-            payments::save_card_request save;
-            save.request_id = ctx.request_id;
-            save.client_id = client.id;
-            save.account_number = parsed->account_number;
-            save.card = std::move(parsed->card);
-            save.processor_token = parsed->processor_token;
-            auto saved = co_await service_.save_card(save);
+            save->request_id = ctx.request_id;
+            save->client_id = client.id;
+            auto saved = co_await service_.save_card(*save);
             switch (saved.status) {
                 case payments::save_status::saved:
                     co_return post_outcome{

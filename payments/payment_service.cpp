@@ -1,7 +1,9 @@
 #include "payments/payment_service.hpp"
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <stdexcept>
 
 #include "correspondence/messages.hpp"
 #include "logging/log.hpp"
@@ -23,6 +25,11 @@ pay_status pay_status_of(store::error e) {
 }
 
 }  // namespace
+
+void throw_exception_from_error(const pay_result& ended, const boost::source_location&) {
+    throw std::logic_error("a payment that ended (" + std::string(to_string(ended.status)) +
+                           ") was taken for one that goes on");
+}
 
 std::string_view to_string(pay_status status) noexcept {
     switch (status) {
@@ -114,14 +121,64 @@ store::card_record payment_service::card_from_token(
         fingerprints_.of_processor_fingerprint(processor_.name(), seen)};
 }
 
+std::optional<refusal> payment_service::check(const pay_request& request) const {
+    const auto& rules = settings_.payments;
+    const auto& allowed = rules.currencies;
+    if (!model::currency::parse(request.currency) ||
+        std::find(allowed.begin(), allowed.end(), request.currency) == allowed.end()) {
+        return refusal{"currency", "currency_not_supported",
+                       "This utility does not accept payments in that currency."};
+    }
+    if (request.amount < rules.min_amount) {
+        return refusal{"amount", "amount_too_small",
+                       "The amount is below the smallest payment accepted (" +
+                           std::to_string(rules.min_amount) + ")."};
+    }
+    if (request.amount > rules.max_amount) {
+        return refusal{"amount", "amount_too_large",
+                       "The amount is above the largest payment accepted (" +
+                           std::to_string(rules.max_amount) + ")."};
+    }
+    const auto& keys = rules.metadata_keys;
+    for (const auto& [key, value] : request.metadata) {
+        if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+            // The key given is not named back: it may be free text.
+            std::string allowed_keys;
+            for (const auto& k : keys) {
+                allowed_keys += (allowed_keys.empty() ? "" : ", ") + k;
+            }
+            return refusal{"metadata", "metadata_key_not_allowed",
+                           "Metadata may carry only these keys (payments.metadata_keys): " +
+                               (allowed_keys.empty() ? std::string("none") : allowed_keys) + "."};
+        }
+    }
+    return std::nullopt;
+}
+
 asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
+    // 1. The card, as a token the processor can charge (a spare token moves no money).
+    auto card = co_await token_for(request);
+    if (!card) {
+        co_return card.error();
+    }
+    // 2. OPEN: the pending payment is durable, and tied to its key, before any money moves.
+    auto pending = co_await open(request, std::move(*card));
+    if (!pending) {
+        co_return pending.error();
+    }
+    // 3. The charge, under the payment's id: the processor never charges one id twice.
+    store::payment_outcome outcome = co_await charge(request, *pending);
+    // 4. FINISH: the outcome (or "pending"), the answer its key replays, and its receipt.
+    co_return co_await finish(request, *pending, outcome);
+}
+
+asio::awaitable<payment_service::step<store::payment_record>> payment_service::token_for(
+    pay_request& request) {
     pay_result out;
     const std::string customer_reference = fingerprints_.of_account(request.account_number);
     // A card to be saved goes with the account's customer; any other, for this payment alone.
     const gateway::token_use use = request.save_payment_method ? gateway::token_use::saved_card
                                                                : gateway::token_use::one_payment;
-
-    // 1. The card, as a token the processor can charge (a spare token moves no money).
     store::payment_record p;
     if (request.card) {
         auto summary = fingerprints_.describe(*request.card);
@@ -161,8 +218,7 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
         // unless the processor held it already; a Stripe.js pm_ is the portal's own.
         p.token_owned = !described.reused && described.token != request.processor_token->id;
     } else {
-        const std::string& id = request.payment_method.value();
-        auto method = co_await store_.find_payment_method(id);
+        auto method = co_await store_.find_payment_method(request.payment_method.value());
         if (!method) {
             out.status = pay_status_of(method.error());
             co_return out;
@@ -179,13 +235,18 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
         p.payment_method_id = (*method)->id;
         p.processor_token = (*method)->processor_token;
     }
+    co_return p;
+}
 
-    // 2. OPEN: the pending payment is durable, and tied to its key, before any money moves.
+asio::awaitable<payment_service::step<store::payment_record>> payment_service::open(
+    const pay_request& request, store::payment_record p) {
+    pay_result out;
     p.id = model::new_id("pay");
     p.client_id = request.key.client_id;
     p.account_number = request.account_number;
     p.bill_id = request.bill_id;
-    p.amount = request.amount;
+    // check() has held the currency to the utility's list: it parses.
+    p.amount = {request.amount, model::currency::parse(request.currency).value()};
     p.confirmation = model::new_confirmation_code();
     p.processor = std::string(processor_.name());
     p.customer_name = request.payer.name;
@@ -214,38 +275,11 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
         co_return out;
     }
     if (!opened) {
-        // Its commit may stand (the connection broke after it, or the synchronous standby did
-        // not confirm it): ask the key what it holds before saying anything.
-        auto settled = co_await store_.settle_lost_open(open);
-        if (!settled) {
-            logging::error(
-                "could not learn whether a new payment was recorded: its outcome is "
-                "unknown (recovery charges it if it was)",
-                {{"request_id", request.request_id},
-                 {"payment_id", p.id},
-                 {"error", store::to_string(opened.error())}});
-            out.status = pay_status::outcome_unknown;
-            co_return out;
+        auto learned = co_await learn_lost_open(request, open, opened.error());
+        if (!learned) {
+            co_return learned.error();
         }
-        logging::warn("recording a new payment failed; learned afterwards what it did",
-                      {{"request_id", request.request_id},
-                       {"payment_id", p.id},
-                       {"error", store::to_string(opened.error())},
-                       {"recorded", *settled == store::lost_open::opened}});
-        switch (*settled) {
-            case store::lost_open::opened:
-                opened = store::open_result{store::open_status::opened, store::as_opened(p), {}};
-                break;
-            case store::lost_open::lease_lost:
-                opened = store::open_result{store::open_status::lease_lost, {}, {}};
-                break;
-            case store::lost_open::not_opened:
-                if (p.token_owned) {
-                    co_await discard_unused_token(p, request.request_id);
-                }
-                out.status = pay_status::open_not_written;
-                co_return out;
-        }
+        opened = *learned;
     }
     if (opened->status != store::open_status::opened && p.token_owned) {
         co_await discard_unused_token(p, request.request_id);
@@ -263,9 +297,48 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
             out.status = pay_status::key_lost;
             co_return out;
     }
-    const store::payment_record pending = opened->payment;
+    co_return opened->payment;
+}
 
-    // 3. The charge, under the payment's id: the processor never charges one id twice.
+asio::awaitable<payment_service::step<store::open_result>> payment_service::learn_lost_open(
+    const pay_request& request, const store::open_request& open, store::error failure) {
+    // Its commit may stand (the connection broke after it, or the synchronous standby did not
+    // confirm it): ask the key what it holds before saying anything.
+    pay_result out;
+    const store::payment_record& p = open.payment;
+    auto settled = co_await store_.settle_lost_open(open);
+    if (!settled) {
+        logging::error(
+            "could not learn whether a new payment was recorded: its outcome is "
+            "unknown (recovery charges it if it was)",
+            {{"request_id", request.request_id},
+             {"payment_id", p.id},
+             {"error", store::to_string(failure)}});
+        out.status = pay_status::outcome_unknown;
+        co_return out;
+    }
+    logging::warn("recording a new payment failed; learned afterwards what it did",
+                  {{"request_id", request.request_id},
+                   {"payment_id", p.id},
+                   {"error", store::to_string(failure)},
+                   {"recorded", *settled == store::lost_open::opened}});
+    switch (*settled) {
+        case store::lost_open::opened:
+            co_return store::open_result{store::open_status::opened, store::as_opened(p), {}};
+        case store::lost_open::lease_lost:
+            co_return store::open_result{store::open_status::lease_lost, {}, {}};
+        case store::lost_open::not_opened:
+            break;
+    }
+    if (p.token_owned) {
+        co_await discard_unused_token(p, request.request_id);
+    }
+    out.status = pay_status::open_not_written;
+    co_return out;
+}
+
+asio::awaitable<store::payment_outcome> payment_service::charge(
+    const pay_request& request, const store::payment_record& pending) {
     const gateway::charge_request charge = charge_request_for(pending, fingerprints_);
     auto charged = co_await processor_.charge(charge, processor_deadline());
     // The request's access line (info) carries the payment id and outcome; this is the detail.
@@ -300,8 +373,13 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
                             {"error", store::to_string(saved.error())}});
         }
     }
+    co_return outcome;
+}
 
-    // 4. FINISH: the outcome (or "pending"), the answer its key replays, and its receipt.
+asio::awaitable<pay_result> payment_service::finish(const pay_request& request,
+                                                    const store::payment_record& pending,
+                                                    const store::payment_outcome& outcome) {
+    pay_result out;
     const store::payment_record finished = store::with_outcome(pending, outcome);
     const store::finish_request finish{pending, outcome,
                                        answers_.render(finished, request.request_id),

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
 #include <optional>
 #include <string>
 
@@ -61,6 +62,10 @@ struct pay_result {
     std::optional<std::string> existing_payment;  // possible_duplicate
 };
 
+/// A pay_result taken for a step's value (boost::system::result's hook): a logic error.
+[[noreturn]] void throw_exception_from_error(const pay_result& ended,
+                                             const boost::source_location& loc);
+
 enum class save_status {
     saved,                      // a new saved card
     already_saved,              // the account had this card: that one
@@ -99,8 +104,14 @@ class payment_service {
                     gateway::gateway& processor, const tokenizer::fingerprinter& fingerprints,
                     const answer_renderer& answers);
 
-    /// Tokenizes (or adopts, or looks up) the card, opens the payment, charges it under its id
-    /// and finishes it. The card is wiped as soon as it is tokenized.
+    /// The utility's rules on a payment (config `payments`: currencies, amount limits,
+    /// metadata keys): a refusal, or nullopt for a request pay() may take. The API asks before
+    /// it claims the request's key, so a refused request leaves nothing behind.
+    [[nodiscard]] std::optional<refusal> check(const pay_request& request) const;
+
+    /// Pays a request check() passed, in four steps, each a function below: the card as a token
+    /// (tokenized, adopted, or a saved one; the card wiped as soon as it is tokenized), OPEN,
+    /// the charge under the payment's id, FINISH.
     boost::asio::awaitable<pay_result> pay(pay_request& request);
 
     /// Tokenizes (or adopts) the card and keeps it for the account; the same card twice is the
@@ -112,6 +123,27 @@ class payment_service {
                                                       const std::string& payment_method_id);
 
   private:
+    /// A step of pay(): its value, or how the payment ended there.
+    template <class T>
+    using step = boost::system::result<T, pay_result>;
+
+    /// 1. The card as a token the processor can charge: the payment's card, token and whether
+    /// billpayd made the token (to forget it when it is spare).
+    boost::asio::awaitable<step<store::payment_record>> token_for(pay_request& request);
+    /// 2. OPEN: the pending payment, tied to its key, past the duplicate-bill guard.
+    boost::asio::awaitable<step<store::payment_record>> open(const pay_request& request,
+                                                             store::payment_record payment);
+    /// OPEN's answer was lost: what it did, learned from the key, or how the payment ended.
+    boost::asio::awaitable<step<store::open_result>> learn_lost_open(
+        const pay_request& request, const store::open_request& open, store::error failure);
+    /// 3. The charge, and the card kept when asked and paid.
+    boost::asio::awaitable<store::payment_outcome> charge(const pay_request& request,
+                                                          const store::payment_record& pending);
+    /// 4. FINISH: the outcome, the answer the key replays and the receipt, in one transaction.
+    boost::asio::awaitable<pay_result> finish(const pay_request& request,
+                                              const store::payment_record& pending,
+                                              const store::payment_outcome& outcome);
+
     [[nodiscard]] gateway::deadline processor_deadline() const;
     /// Forgets, at the processor, a token that was made for a payment that is now final and
     /// did not keep its card (best effort: logged when it fails).

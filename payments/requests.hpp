@@ -1,12 +1,12 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "gateway_adapters/gateway.hpp"
-#include "model/money.hpp"
 #include "store/idempotency_keys.hpp"
 #include "store/payment_records.hpp"
 #include "tokenizer/card_data.hpp"
@@ -18,15 +18,17 @@ struct customer {
     std::string email;
 };
 
-/// One bill payment, as the portal asked for it: parsed and checked for form by the API (the
-/// card's number, expiry and CVC included), the amount and currency within the utility's limits.
+/// One bill payment, as the portal asked for it: the API parses it into this and checks it for
+/// form (the card's number, expiry and CVC included); payment_service::check holds it to the
+/// utility's rules (currency, amount limits, metadata keys) before its key is claimed.
 /// Exactly one of `card`, `processor_token` and `payment_method` names the card.
 struct pay_request {
     std::string request_id;  // for the log, and the answer the key replays
-    store::key_lease key;    // the request's hold on its Idempotency-Key
+    store::key_lease key;    // the request's hold on its Idempotency-Key (set once claimed)
     std::string account_number;
     std::optional<std::string> bill_id;
-    model::money amount;
+    std::int64_t amount = 0;  // minor units of `currency`
+    std::string currency;     // upper case, as sent
     /// Typed into the portal: in locked memory, wiped as soon as it is tokenized.
     std::optional<tokenizer::card_data> card;
     /// Tokenized in the customer's browser by the processor's own script (Stripe.js `pm_…`,
@@ -41,14 +43,22 @@ struct pay_request {
     std::vector<std::pair<std::string, std::string>> metadata;  // sorted by key
 };
 
-/// A card to keep for an account (POST /v1/payment_methods): one of `card` and
-/// `processor_token`.
+/// A card to keep for an account (POST /v1/payment_methods), as the API parsed it: one of
+/// `card` and `processor_token`.
 struct save_card_request {
     std::string request_id;
-    std::string client_id;
+    std::string client_id;  // set once the caller is known
     std::string account_number;
     std::optional<tokenizer::card_data> card;
     std::optional<gateway::browser_token> processor_token;
+};
+
+/// A request the utility's rules refuse, before anything is claimed or done: the field, a
+/// stable code the portal can act on, and a message for its programmers (never the value).
+struct refusal {
+    std::string param;
+    std::string code;
+    std::string message;
 };
 
 }  // namespace billpay::payments

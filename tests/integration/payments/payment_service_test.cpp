@@ -156,7 +156,8 @@ class PaymentService : public ::testing::Test {
         r.key = claim(key);
         r.account_number = "1001-2002";
         r.bill_id = bill;
-        r.amount = {12500, model::currency::parse("USD").value()};
+        r.amount = 12500;
+        r.currency = "USD";
         r.card.emplace();
         r.card->set_number("4242424242424242");
         r.card->set_expiry(12, 2031);
@@ -193,7 +194,39 @@ class PaymentService : public ::testing::Test {
     test_answers answers;
     payments::payment_service service{settings, payments_store, processor, fingerprints, answers};
     payments::recovery_worker recovery{settings, payments_store, processor, fingerprints, answers};
+    int claims_ = 0;
 };
+
+TEST_F(PaymentService, TheUtilitysRulesAreTheUseCasesOwnAndNameTheFieldTheyRefuse) {
+    // A realistic request within the rules passes, metadata keys the config names included.
+    auto r = card_payment("rules");
+    r.metadata = {{"bill_period", "2026-11"}, {"channel", "web"}};
+    EXPECT_FALSE(service.check(r).has_value());
+    r.amount = settings.payments.max_amount;
+    EXPECT_FALSE(service.check(r).has_value());
+
+    auto refused = [&](auto change) {
+        auto copy = card_payment("rules-" + std::to_string(++claims_));
+        change(copy);
+        auto why = service.check(copy);
+        return why ? why->param + " " + why->code : std::string("accepted");
+    };
+    EXPECT_EQ(refused([](auto& q) { q.currency = "EUR"; }), "currency currency_not_supported");
+    EXPECT_EQ(refused([](auto& q) { q.currency = "US"; }), "currency currency_not_supported");
+    EXPECT_EQ(refused([&](auto& q) { q.amount = settings.payments.min_amount - 1; }),
+              "amount amount_too_small");
+    EXPECT_EQ(refused([&](auto& q) { q.amount = settings.payments.max_amount + 1; }),
+              "amount amount_too_large");
+    EXPECT_EQ(refused([](auto& q) {
+                  q.metadata = {{"notes", "call after 5"}};
+              }),
+              "metadata metadata_key_not_allowed");
+    // The refusal names the allowed keys, never the key or value sent.
+    auto copy = card_payment("rules-message");
+    copy.metadata = {{"notes", "call after 5"}};
+    EXPECT_EQ(service.check(copy)->message.find("notes"), std::string::npos);
+    EXPECT_NE(service.check(copy)->message.find("invoice_number"), std::string::npos);
+}
 
 TEST_F(PaymentService, AnApprovedChargeSucceedsWithItsAnswerAndReceiptWrittenTogether) {
     std::string charged_key;
