@@ -18,7 +18,7 @@ json::value or_null(const std::optional<std::string>& v) {
     return v ? json::value(*v) : json::value(nullptr);
 }
 
-json::object payment_fields(const store::payment_record& p) {
+json::object payment_fields(const model::payment_record& p) {
     using model::payment_status;
     return json::object{
         {"id", p.id},
@@ -36,15 +36,15 @@ json::object payment_fields(const store::payment_record& p) {
 }
 
 /// The customer as a notice names them: the address is the account's correction when one was
-/// made after the payment (store::payment_record::notify_email), the payment's own otherwise.
-json::object customer_fields(const store::payment_record& p) {
+/// made after the payment (model::payment_record::notify_email), the payment's own otherwise.
+json::object customer_fields(const model::payment_record& p) {
     return json::object{{"name", p.customer_name},
                         {"email", p.notify_email.empty() ? p.customer_email : p.notify_email}};
 }
 
 }  // namespace
 
-std::optional<store::outbox_entry> render_payment_message(const store::payment_record& p) {
+std::optional<model::outbox_entry> render_payment_message(const model::payment_record& p) {
     using model::payment_status;
     std::string type;
     switch (p.status) {
@@ -68,11 +68,11 @@ std::optional<store::outbox_entry> render_payment_message(const store::payment_r
                          {"account_number", p.account_number},
                          {"customer", customer_fields(p)},
                          {"payment", payment_fields(p)}};
-    return store::outbox_entry{id, type, json::serialize(message)};
+    return model::outbox_entry{id, type, json::serialize(message)};
 }
 
-store::outbox_entry render_refund_message(const store::payment_record& p,
-                                          const store::refund_record& r) {
+model::outbox_entry render_refund_message(const model::payment_record& p,
+                                          const model::refund_record& r) {
     auto id = model::new_id("rcpt");
     auto payment = payment_fields(p);
     payment["amount_refunded"] = p.amount_refunded;
@@ -90,7 +90,7 @@ store::outbox_entry render_refund_message(const store::payment_record& p,
                                 {"reason", r.reason},
                                 {"refunded_at", r.updated_at},
                                 {"processor_reference", or_null(r.processor_reference)}}}};
-    return store::outbox_entry{id, "refund_receipt", json::serialize(message)};
+    return model::outbox_entry{id, "refund_receipt", json::serialize(message)};
 }
 
 }  // namespace billpay::correspondence

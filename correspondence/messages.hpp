@@ -2,8 +2,9 @@
 
 #include <optional>
 
-#include "store/payment_records.hpp"
-#include "store/refunds.hpp"
+#include "model/outbox_entry.hpp"
+#include "model/payment.hpp"
+#include "model/refund.hpp"
 
 namespace billpay::correspondence {
 
@@ -17,13 +18,13 @@ namespace billpay::correspondence {
 ///              "card": {"brand", "last4"}, "paid_at", "processor_reference", "decline_code"}}
 /// Never a card number: only brand and last four. customer.email is where the notice goes: the
 /// account's corrected email when the portal corrected it after the payment.
-std::optional<store::outbox_entry> render_payment_message(const store::payment_record& payment);
+std::optional<model::outbox_entry> render_payment_message(const model::payment_record& payment);
 
 /// The refund_receipt a succeeded refund sends: the payment's fields as above (its status now
 /// partially_refunded or refunded, and "amount_refunded"), and
 ///  "refund": {"id", "amount", "currency", "kind" (refund | void), "reason", "refunded_at",
 ///             "processor_reference"}
-store::outbox_entry render_refund_message(const store::payment_record& payment,
-                                          const store::refund_record& refund);
+model::outbox_entry render_refund_message(const model::payment_record& payment,
+                                          const model::refund_record& refund);
 
 }  // namespace billpay::correspondence

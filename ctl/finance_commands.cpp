@@ -32,7 +32,7 @@ std::string money_text(std::int64_t minor, const model::currency& unit) {
     return model::to_decimal({minor, unit}) + " " + std::string(unit.code());
 }
 
-void print_refund(const store::refund_record& r) {
+void print_refund(const model::refund_record& r) {
     std::printf("%s  %s  %s  %s  payment %s%s%s\n", r.id.c_str(), r.status.c_str(),
                 r.kind.value_or("-").c_str(),
                 money_text(r.amount.minor_units, r.amount.unit).c_str(), r.payment_id.c_str(),

@@ -22,7 +22,7 @@ json::value or_null(const std::optional<std::string>& v) {
     return v ? json::value(*v) : json::value(nullptr);
 }
 
-json::object refund_json(const store::refund_record& r) {
+json::object refund_json(const model::refund_record& r) {
     return json::object{{"id", r.id},
                         {"object", "refund"},
                         {"payment", r.payment_id},
@@ -93,7 +93,7 @@ bool valid_date(const std::string& text) {
 
 }  // namespace
 
-std::optional<store::stored_response> refund_answers::render(const store::refund_record& refund,
+std::optional<model::stored_response> refund_answers::render(const model::refund_record& refund,
                                                              const std::string& request_id) const {
     if (refund.status == "succeeded") {
         return to_stored(json_response(http::status::created, refund_json(refund)), request_id);
@@ -153,7 +153,7 @@ asio::awaitable<api_result> finance_api::create_refund(request_context& ctx, req
             return model::sha256_hex(json::serialize(canonical));
         },
         [&](const api_client& client,
-            const store::key_lease& lease) -> asio::awaitable<post_outcome> {
+            const model::key_lease& lease) -> asio::awaitable<post_outcome> {
             const finance::refund_order order{payment_id,           body->amount, body->reason,
                                               model::new_id("ref"), lease,        ctx.request_id};
             const finance::actor actor{client.id, source_of(ctx)};

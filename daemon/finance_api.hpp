@@ -18,8 +18,8 @@ namespace billpay::daemon {
 /// nothing reached the processor for (502: its key is given back).
 class refund_answers final : public finance::refund_answer_renderer {
   public:
-    [[nodiscard]] std::optional<store::stored_response> render(
-        const store::refund_record& refund, const std::string& request_id) const override;
+    [[nodiscard]] std::optional<model::stored_response> render(
+        const model::refund_record& refund, const std::string& request_id) const override;
 };
 
 /// The finance role's API (docs/api.md, docs/finance.md):

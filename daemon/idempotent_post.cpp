@@ -45,7 +45,7 @@ std::optional<api_error> json_body_refusal(const request& req) {
     return std::nullopt;
 }
 
-response from_stored(const store::stored_response& stored) {
+response from_stored(const model::stored_response& stored) {
     response res{static_cast<http::status>(stored.status), 11};
     res.set(http::field::content_type, "application/json");
     res.set(http::field::cache_control, "no-store");
@@ -54,7 +54,7 @@ response from_stored(const store::stored_response& stored) {
     return res;
 }
 
-store::stored_response to_stored(const api_result& answer, std::string_view request_id) {
+model::stored_response to_stored(const api_result& answer, std::string_view request_id) {
     if (answer) {
         return {static_cast<int>(answer->result_int()), answer->body()};
     }
@@ -104,7 +104,7 @@ boost::asio::awaitable<api_result> idempotent_posts::serve(request_context& ctx,
             break;
     }
 
-    const store::key_lease lease = claimed->lease;
+    const model::key_lease lease = claimed->lease;
     auto outcome = co_await post.run(*client, lease);
     switch (outcome.key) {
         case key_outcome::record: {

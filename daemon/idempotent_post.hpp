@@ -40,7 +40,7 @@ struct idempotent_post {
     /// refused request.
     std::function<boost::system::result<std::string, api_error>(const api_client&)> fingerprint;
     /// The work, under the claimed key.
-    std::function<boost::asio::awaitable<post_outcome>(const api_client&, const store::key_lease&)>
+    std::function<boost::asio::awaitable<post_outcome>(const api_client&, const model::key_lease&)>
         run;
 };
 
@@ -66,7 +66,7 @@ class idempotent_posts {
 };
 
 /// A stored answer as an HTTP response, and an answer as one to store.
-response from_stored(const store::stored_response& stored);
-store::stored_response to_stored(const api_result& answer, std::string_view request_id);
+response from_stored(const model::stored_response& stored);
+model::stored_response to_stored(const api_result& answer, std::string_view request_id);
 
 }  // namespace billpay::daemon

@@ -471,7 +471,7 @@ boost::system::result<payments::save_card_request, api_error> parse_payment_meth
 
 #undef BILLPAY_TAKE
 
-json::object payment_json(const store::payment_record& p) {
+json::object payment_json(const model::payment_record& p) {
     json::object o;
     o["id"] = p.id;
     o["object"] = "payment";
@@ -506,7 +506,7 @@ json::object payment_json(const store::payment_record& p) {
     return o;
 }
 
-json::object payment_method_json(const store::payment_method_record& m) {
+json::object payment_method_json(const model::payment_method_record& m) {
     return json::object{{"id", m.id},
                         {"object", "payment_method"},
                         {"account_number", m.account_number},

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "daemon/api_error.hpp"
+#include "model/payment.hpp"
+#include "model/payment_method.hpp"
 #include "payments/requests.hpp"
-#include "store/payment_methods.hpp"
-#include "store/payment_records.hpp"
 #include "tokenizer/card_data.hpp"
 
 namespace billpay::daemon {
@@ -40,10 +40,10 @@ bool valid_account_number(std::string_view text);
 bool valid_time(std::string_view text);
 
 /// The JSON a client sees of a payment (DESIGN.md's payment object).
-boost::json::object payment_json(const store::payment_record& payment);
+boost::json::object payment_json(const model::payment_record& payment);
 
 /// The JSON a client sees of a saved card.
-boost::json::object payment_method_json(const store::payment_method_record& method);
+boost::json::object payment_method_json(const model::payment_method_record& method);
 
 /// SHA-256 (hex) over what identifies a payment request for idempotency: every field, with the
 /// card given by its keyed request fingerprint instead of its data.

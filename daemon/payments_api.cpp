@@ -37,7 +37,7 @@ api_error account_required() {
 
 }  // namespace
 
-store::stored_response payment_answers::render(const store::payment_record& p,
+model::stored_response payment_answers::render(const model::payment_record& p,
                                                const std::string& request_id) const {
     using model::payment_status;
     auto payment = payment_json(p);
@@ -193,7 +193,7 @@ asio::awaitable<api_result> payments_api::create_payment(request_context& ctx, r
             pay.emplace(std::move(*p));
             return request_fingerprint(*pay, card_fingerprint);
         },
-        [&](const api_client&, const store::key_lease& lease) -> asio::awaitable<post_outcome> {
+        [&](const api_client&, const model::key_lease& lease) -> asio::awaitable<post_outcome> {
             pay->request_id = ctx.request_id;
             pay->key = lease;
             auto result = co_await service_.pay(*pay);
@@ -224,7 +224,7 @@ asio::awaitable<api_result> payments_api::get_payment(request_context& ctx, requ
     if (!*found || (account && (*found)->account_number != *account)) {
         co_return not_found("No such payment.");
     }
-    const store::payment_record& payment = **found;
+    const model::payment_record& payment = **found;
     if (client->role == client_role::finance) {
         const store::audit_entry read{
             client->id,
@@ -367,7 +367,7 @@ asio::awaitable<api_result> payments_api::create_payment_method(request_context&
             save.emplace(std::move(*p));
             return request_fingerprint(for_fingerprint, fingerprint_input);
         },
-        [&](const api_client& client, const store::key_lease&) -> asio::awaitable<post_outcome> {
+        [&](const api_client& client, const model::key_lease&) -> asio::awaitable<post_outcome> {
             save->request_id = ctx.request_id;
             save->client_id = client.id;
             auto saved = co_await service_.save_card(*save);

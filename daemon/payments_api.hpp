@@ -18,7 +18,7 @@ namespace billpay::daemon {
 /// payment (pending: the processor's answer is not known yet).
 class payment_answers final : public payments::answer_renderer {
   public:
-    [[nodiscard]] store::stored_response render(const store::payment_record& payment,
+    [[nodiscard]] model::stored_response render(const model::payment_record& payment,
                                                 const std::string& request_id) const override;
 };
 

@@ -129,7 +129,7 @@ asio::awaitable<refund_answer> refunds::settle_lost_hold(const store::refund_hol
     }
     // Held, and durable now: send it, as if the hold had answered.
     auto refund = co_await store_.find(hold.refund_id);
-    std::optional<store::payment_record> payment;
+    std::optional<model::payment_record> payment;
     if (refund && *refund) {
         auto found = co_await store_.payment_of(**refund);
         if (found && *found) {
@@ -144,8 +144,8 @@ asio::awaitable<refund_answer> refunds::settle_lost_hold(const store::refund_hol
     co_return co_await send(**refund, *payment, who, true, request_id);
 }
 
-asio::awaitable<refund_answer> refunds::send(const store::refund_record& refund,
-                                             const store::payment_record& payment, const actor& who,
+asio::awaitable<refund_answer> refunds::send(const model::refund_record& refund,
+                                             const model::payment_record& payment, const actor& who,
                                              bool first, const std::string& request_id) {
     refund_answer answer;
     answer.refund = refund;
@@ -213,11 +213,11 @@ asio::awaitable<refund_answer> refunds::send(const store::refund_record& refund,
                          {"failure_code", result.decline_code}};
     const auto audit =
         audit_of(who, "refund." + outcome->status, payment.id, refund.id, refund.reason, details);
-    const store::refund_message_renderer message = [](const store::payment_record& p,
-                                                      const store::refund_record& r) {
-        return std::optional<store::outbox_entry>(correspondence::render_refund_message(p, r));
+    const store::refund_message_renderer message = [](const model::payment_record& p,
+                                                      const model::refund_record& r) {
+        return std::optional<model::outbox_entry>(correspondence::render_refund_message(p, r));
     };
-    const store::refund_key_answer key_answer = [&](const store::refund_record& r) {
+    const store::refund_key_answer key_answer = [&](const model::refund_record& r) {
         return answers_ ? answers_->render(r, request_id) : std::nullopt;
     };
     auto finished = co_await store_.finish(refund.id, *outcome, message, key_answer, audit);

@@ -19,7 +19,7 @@ struct refund_order {
     std::string refund_id;  // ref_…; the processor's idempotency key for this refund
     /// The request's hold on its Idempotency-Key (the API's): the refund is tied to it when it
     /// is reserved, and it replays the refund's answer.
-    std::optional<store::key_lease> key;
+    std::optional<model::key_lease> key;
     std::string request_id;  // the API request's, for the answer its key replays
 };
 
@@ -30,8 +30,8 @@ struct refund_order {
 class refund_answer_renderer {
   public:
     virtual ~refund_answer_renderer() = default;
-    [[nodiscard]] virtual std::optional<store::stored_response> render(
-        const store::refund_record& refund, const std::string& request_id) const = 0;
+    [[nodiscard]] virtual std::optional<model::stored_response> render(
+        const model::refund_record& refund, const std::string& request_id) const = 0;
 };
 
 enum class refund_status {
@@ -53,8 +53,8 @@ enum class refund_status {
 
 struct refund_answer {
     refund_status status = refund_status::database_unavailable;
-    std::optional<store::refund_record> refund;
-    std::optional<store::payment_record> payment;
+    std::optional<model::refund_record> refund;
+    std::optional<model::payment_record> payment;
     std::string decline_code;
     std::string message;
     std::int64_t remaining = 0;  // with too_much: what could still be refunded
@@ -88,8 +88,8 @@ class refunds {
   private:
     /// Sends a held refund to the processor and records what it says. `first`: an outright
     /// failure frees the held amount (nothing reached the processor); on a retry it does not.
-    boost::asio::awaitable<refund_answer> send(const store::refund_record& refund,
-                                               const store::payment_record& payment,
+    boost::asio::awaitable<refund_answer> send(const model::refund_record& refund,
+                                               const model::payment_record& payment,
                                                const actor& who, bool first,
                                                const std::string& request_id = "");
 

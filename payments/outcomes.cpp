@@ -2,9 +2,9 @@
 
 namespace billpay::payments {
 
-store::payment_outcome outcome_of(const gateway::charge_result& answer) {
+model::payment_outcome outcome_of(const gateway::charge_result& answer) {
     using model::payment_status;
-    store::payment_outcome out;
+    model::payment_outcome out;
     if (!answer.processor_reference.empty()) {
         out.processor_reference = answer.processor_reference;
     }

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "gateway_adapters/gateway.hpp"
-#include "store/payment_records.hpp"
+#include "model/payment.hpp"
 
 namespace billpay::payments {
 
@@ -14,6 +14,6 @@ namespace billpay::payments {
 ///   unknown  -> pending: not known yet; recovery asks again, and never concludes "failed" from
 ///               silence
 /// `updated_at` is left for the caller to stamp.
-store::payment_outcome outcome_of(const gateway::charge_result& answer);
+model::payment_outcome outcome_of(const gateway::charge_result& answer);
 
 }  // namespace billpay::payments

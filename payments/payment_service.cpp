@@ -71,14 +71,14 @@ std::string_view to_string(pay_status status) noexcept {
     return "store_unavailable";
 }
 
-gateway::charge_request charge_request_for(const store::payment_record& p,
+gateway::charge_request charge_request_for(const model::payment_record& p,
                                            const tokenizer::fingerprinter& fingerprints) {
     return {p.processor_token, p.amount, p.id,
             "Utility bill payment " + fingerprints.of_account(p.account_number), p.created_at};
 }
 
 asio::awaitable<void> discard_spare_token(gateway::gateway& processor,
-                                          const store::payment_record& p, gateway::deadline by) {
+                                          const model::payment_record& p, gateway::deadline by) {
     const bool final = p.status != model::payment_status::pending;
     if (!final || !p.token_owned || p.payment_method_id) {
         co_return;  // still needed, one the processor already held, or a saved card's
@@ -91,7 +91,7 @@ asio::awaitable<void> discard_spare_token(gateway::gateway& processor,
     }
 }
 
-asio::awaitable<void> payment_service::discard_if_spare(const store::payment_record& payment) {
+asio::awaitable<void> payment_service::discard_if_spare(const model::payment_record& payment) {
     co_await discard_spare_token(processor_, payment, processor_deadline());
 }
 
@@ -109,13 +109,13 @@ gateway::deadline payment_service::processor_deadline() const {
     return std::chrono::steady_clock::now() + settings_.gateway.timeout;
 }
 
-store::card_record payment_service::card_from_token(
+model::card_record payment_service::card_from_token(
     const gateway::token_description& described) const {
     auto brand = tokenizer::parse_card_brand(described.brand);
     // The processor's card fingerprint is keyed again: stored, it means nothing elsewhere.
     const std::string& seen =
         described.processor_fingerprint.empty() ? described.token : described.processor_fingerprint;
-    return store::card_record{
+    return model::card_record{
         brand ? std::string(tokenizer::to_string(*brand)) : std::string("unknown"), described.last4,
         described.exp_month, described.exp_year,
         fingerprints_.of_processor_fingerprint(processor_.name(), seen)};
@@ -167,22 +167,22 @@ asio::awaitable<pay_result> payment_service::pay(pay_request& request) {
         co_return pending.error();
     }
     // 3. The charge, under the payment's id: the processor never charges one id twice.
-    store::payment_outcome outcome = co_await charge(request, *pending);
+    model::payment_outcome outcome = co_await charge(request, *pending);
     // 4. FINISH: the outcome (or "pending"), the answer its key replays, and its receipt.
     co_return co_await finish(request, *pending, outcome);
 }
 
-asio::awaitable<payment_service::step<store::payment_record>> payment_service::token_for(
+asio::awaitable<payment_service::step<model::payment_record>> payment_service::token_for(
     pay_request& request) {
     pay_result out;
     const std::string customer_reference = fingerprints_.of_account(request.account_number);
     // A card to be saved goes with the account's customer; any other, for this payment alone.
     const gateway::token_use use = request.save_payment_method ? gateway::token_use::saved_card
                                                                : gateway::token_use::one_payment;
-    store::payment_record p;
+    model::payment_record p;
     if (request.card) {
         auto summary = fingerprints_.describe(*request.card);
-        p.card = store::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
+        p.card = model::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
                                     summary.exp_month, summary.exp_year, summary.fingerprint};
         auto tokenized = co_await processor_.tokenize(*request.card, customer_reference, use,
                                                       processor_deadline());
@@ -238,8 +238,8 @@ asio::awaitable<payment_service::step<store::payment_record>> payment_service::t
     co_return p;
 }
 
-asio::awaitable<payment_service::step<store::payment_record>> payment_service::open(
-    const pay_request& request, store::payment_record p) {
+asio::awaitable<payment_service::step<model::payment_record>> payment_service::open(
+    const pay_request& request, model::payment_record p) {
     pay_result out;
     p.id = model::new_id("pay");
     p.client_id = request.key.client_id;
@@ -305,7 +305,7 @@ asio::awaitable<payment_service::step<store::open_result>> payment_service::lear
     // Its commit may stand (the connection broke after it, or the synchronous standby did not
     // confirm it): ask the key what it holds before saying anything.
     pay_result out;
-    const store::payment_record& p = open.payment;
+    const model::payment_record& p = open.payment;
     auto settled = co_await store_.settle_lost_open(open);
     if (!settled) {
         logging::error(
@@ -337,8 +337,8 @@ asio::awaitable<payment_service::step<store::open_result>> payment_service::lear
     co_return out;
 }
 
-asio::awaitable<store::payment_outcome> payment_service::charge(
-    const pay_request& request, const store::payment_record& pending) {
+asio::awaitable<model::payment_outcome> payment_service::charge(
+    const pay_request& request, const model::payment_record& pending) {
     const gateway::charge_request charge = charge_request_for(pending, fingerprints_);
     auto charged = co_await processor_.charge(charge, processor_deadline());
     // The request's access line (info) carries the payment id and outcome; this is the detail.
@@ -348,14 +348,14 @@ asio::awaitable<store::payment_outcome> payment_service::charge(
                               {"amount", pending.amount.minor_units},
                               {"currency", pending.amount.unit.code()},
                               {"decline_code", charged.decline_code}});
-    store::payment_outcome outcome = outcome_of(charged);
+    model::payment_outcome outcome = outcome_of(charged);
     outcome.updated_at = now_rfc3339();
 
     // A card typed (or tokenized in the browser) for this payment is kept if asked and paid.
     const bool new_card = !request.payment_method.has_value();
     if (outcome.status == model::payment_status::succeeded && request.save_payment_method &&
         new_card) {
-        const store::payment_method_record m{model::new_id("pm"),
+        const model::payment_method_record m{model::new_id("pm"),
                                              pending.client_id,
                                              pending.account_number,
                                              pending.processor,
@@ -377,10 +377,10 @@ asio::awaitable<store::payment_outcome> payment_service::charge(
 }
 
 asio::awaitable<pay_result> payment_service::finish(const pay_request& request,
-                                                    const store::payment_record& pending,
-                                                    const store::payment_outcome& outcome) {
+                                                    const model::payment_record& pending,
+                                                    const model::payment_outcome& outcome) {
     pay_result out;
-    const store::payment_record finished = store::with_outcome(pending, outcome);
+    const model::payment_record finished = model::with_outcome(pending, outcome);
     const store::finish_request finish{pending, outcome,
                                        answers_.render(finished, request.request_id),
                                        correspondence::render_payment_message(finished)};
@@ -416,7 +416,7 @@ asio::awaitable<pay_result> payment_service::finish(const pay_request& request,
     co_return out;
 }
 
-asio::awaitable<void> payment_service::discard_unused_token(const store::payment_record& p,
+asio::awaitable<void> payment_service::discard_unused_token(const model::payment_record& p,
                                                             const std::string& request_id) {
     // Refused before any payment was written: a token made for it is nobody's. Left at the
     // processor it would count against the customer (Authorize.Net: ten profiles).
@@ -432,10 +432,10 @@ asio::awaitable<save_result> payment_service::save_card(save_card_request& reque
     save_result out;
     const std::string customer_reference = fingerprints_.of_account(request.account_number);
     gateway::tokenize_result tokenized;
-    store::card_record card;
+    model::card_record card;
     if (request.card) {
         auto summary = fingerprints_.describe(*request.card);
-        card = store::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
+        card = model::card_record{std::string(tokenizer::to_string(summary.brand)), summary.last4,
                                   summary.exp_month, summary.exp_year, summary.fingerprint};
         tokenized =
             co_await processor_.tokenize(*request.card, customer_reference,
@@ -475,7 +475,7 @@ asio::awaitable<save_result> payment_service::save_card(save_card_request& reque
     // (Stripe.js), or one the processor already held for this card, may not.
     const bool spare = !tokenized.reused &&
                        (request.card.has_value() || tokenized.token != request.processor_token->id);
-    const store::payment_method_record m{model::new_id("pm"),
+    const model::payment_method_record m{model::new_id("pm"),
                                          request.client_id,
                                          request.account_number,
                                          std::string(processor_.name()),

@@ -19,7 +19,7 @@ namespace billpay::payments {
 class answer_renderer {
   public:
     virtual ~answer_renderer() = default;
-    [[nodiscard]] virtual store::stored_response render(const store::payment_record& payment,
+    [[nodiscard]] virtual model::stored_response render(const model::payment_record& payment,
                                                         const std::string& request_id) const = 0;
 };
 
@@ -57,7 +57,7 @@ struct pay_result {
     pay_status status = pay_status::store_unavailable;
     /// The payment as it now stands, for the four payment statuses (pending also when the
     /// outcome was learned but could not be written: recovery learns it again).
-    std::optional<store::payment_record> payment;
+    std::optional<model::payment_record> payment;
     std::string decline_code;                     // card_declined
     std::optional<std::string> existing_payment;  // possible_duplicate
 };
@@ -80,7 +80,7 @@ enum class save_status {
 
 struct save_result {
     save_status status = save_status::store_unavailable;
-    std::optional<store::payment_method_record> method;
+    std::optional<model::payment_method_record> method;
     std::string decline_code;
 };
 
@@ -129,30 +129,30 @@ class payment_service {
 
     /// 1. The card as a token the processor can charge: the payment's card, token and whether
     /// billpayd made the token (to forget it when it is spare).
-    boost::asio::awaitable<step<store::payment_record>> token_for(pay_request& request);
+    boost::asio::awaitable<step<model::payment_record>> token_for(pay_request& request);
     /// 2. OPEN: the pending payment, tied to its key, past the duplicate-bill guard.
-    boost::asio::awaitable<step<store::payment_record>> open(const pay_request& request,
-                                                             store::payment_record payment);
+    boost::asio::awaitable<step<model::payment_record>> open(const pay_request& request,
+                                                             model::payment_record payment);
     /// OPEN's answer was lost: what it did, learned from the key, or how the payment ended.
     boost::asio::awaitable<step<store::open_result>> learn_lost_open(
         const pay_request& request, const store::open_request& open, store::error failure);
     /// 3. The charge, and the card kept when asked and paid.
-    boost::asio::awaitable<store::payment_outcome> charge(const pay_request& request,
-                                                          const store::payment_record& pending);
+    boost::asio::awaitable<model::payment_outcome> charge(const pay_request& request,
+                                                          const model::payment_record& pending);
     /// 4. FINISH: the outcome, the answer the key replays and the receipt, in one transaction.
     boost::asio::awaitable<pay_result> finish(const pay_request& request,
-                                              const store::payment_record& pending,
-                                              const store::payment_outcome& outcome);
+                                              const model::payment_record& pending,
+                                              const model::payment_outcome& outcome);
 
     [[nodiscard]] gateway::deadline processor_deadline() const;
     /// Forgets, at the processor, a token that was made for a payment that is now final and
     /// did not keep its card (best effort: logged when it fails).
-    boost::asio::awaitable<void> discard_if_spare(const store::payment_record& payment);
+    boost::asio::awaitable<void> discard_if_spare(const model::payment_record& payment);
     /// Forgets the token made for a payment that was never written (best effort: logged).
-    boost::asio::awaitable<void> discard_unused_token(const store::payment_record& payment,
+    boost::asio::awaitable<void> discard_unused_token(const model::payment_record& payment,
                                                       const std::string& request_id);
     /// What billpayd keeps of a card tokenized in the browser, from the processor's account.
-    [[nodiscard]] store::card_record card_from_token(
+    [[nodiscard]] model::card_record card_from_token(
         const gateway::token_description& described) const;
 
     const config::settings& settings_;
@@ -165,12 +165,12 @@ class payment_service {
 /// The processor charge for a payment. A lookup sends exactly the same request (processors
 /// compare a repeated idempotency key's parameters), so both build it here. The processor sees
 /// the account only as its keyed pseudonym (fingerprinter::of_account), and no bill id.
-gateway::charge_request charge_request_for(const store::payment_record& payment,
+gateway::charge_request charge_request_for(const model::payment_record& payment,
                                            const tokenizer::fingerprinter& fingerprints);
 
 /// The same as a function both the request and recovery use to forget a spare token.
 boost::asio::awaitable<void> discard_spare_token(gateway::gateway& processor,
-                                                 const store::payment_record& payment,
+                                                 const model::payment_record& payment,
                                                  gateway::deadline by);
 
 }  // namespace billpay::payments

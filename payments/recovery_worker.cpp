@@ -51,7 +51,7 @@ asio::awaitable<int> recovery_worker::recover_due() {
         const gateway::charge_request charge = charge_request_for(p, fingerprints_);
         auto found = co_await processor_.lookup(
             charge, std::chrono::steady_clock::now() + settings_.gateway.timeout);
-        store::payment_outcome outcome = outcome_of(found);
+        model::payment_outcome outcome = outcome_of(found);
         if (outcome.status == model::payment_status::pending &&
             found.ask_again_after > std::chrono::milliseconds(0)) {
             // The processor's record cannot settle it yet, but will: asked again then, and
@@ -79,7 +79,7 @@ asio::awaitable<int> recovery_worker::recover_due() {
             continue;
         }
         outcome.updated_at = model::rfc3339_utc(std::chrono::system_clock::now());
-        const store::payment_record done = store::with_outcome(p, outcome);
+        const model::payment_record done = model::with_outcome(p, outcome);
         // The answer for a key whose request died before answering, and the receipt.
         const store::finish_request finish{p, outcome, answers_.render(done, model::new_id("req")),
                                            correspondence::render_payment_message(done)};

@@ -7,8 +7,7 @@
 #include <vector>
 
 #include "gateway_adapters/gateway.hpp"
-#include "store/idempotency_keys.hpp"
-#include "store/payment_records.hpp"
+#include "model/key_lease.hpp"
 #include "tokenizer/card_data.hpp"
 
 namespace billpay::payments {
@@ -24,7 +23,7 @@ struct customer {
 /// Exactly one of `card`, `processor_token` and `payment_method` names the card.
 struct pay_request {
     std::string request_id;  // for the log, and the answer the key replays
-    store::key_lease key;    // the request's hold on its Idempotency-Key (set once claimed)
+    model::key_lease key;    // the request's hold on its Idempotency-Key (set once claimed)
     std::string account_number;
     std::optional<std::string> bill_id;
     std::int64_t amount = 0;  // minor units of `currency`

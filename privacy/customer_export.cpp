@@ -30,7 +30,7 @@ json::value expiry(int month, int year) {
     return json::value(text);
 }
 
-json::object payment_json(const store::payment_record& p) {
+json::object payment_json(const model::payment_record& p) {
     json::error_code ec;
     auto metadata = json::parse(p.metadata_json, ec);
     return json::object{

@@ -7,10 +7,13 @@
 #include <pqxx/transaction_base>
 #include <string>
 
+#include "model/key_lease.hpp"
 #include "store/errors.hpp"
 #include "store/payment_records.hpp"
 
 namespace billpay::store {
+
+using model::key_lease;
 
 class database;
 
@@ -26,13 +29,6 @@ struct key_claim {
     /// and that has no payment attached belonged to a request that died before it reached the
     /// processor: a retry may take it over (and the first request is fenced out).
     std::chrono::milliseconds lease{60'000};
-};
-
-/// A request's hold on its key: the fencing token every later write under the key names.
-struct key_lease {
-    std::string client_id;
-    std::string key;
-    std::string lease_id;
 };
 
 enum class claim_status {

@@ -5,20 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "model/payment_method.hpp"
 #include "store/payment_records.hpp"
 
 namespace billpay::store {
 
-/// One row of `payment_methods`: a card saved for an account, as a processor token.
-struct payment_method_record {
-    std::string id;
-    std::string client_id;
-    std::string account_number;
-    std::string processor;
-    std::string processor_token;
-    card_record card;
-    std::string created_at;
-};
+using model::payment_method_record;
 
 struct saved_method {
     payment_method_record method;

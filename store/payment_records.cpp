@@ -61,23 +61,6 @@ std::optional<payment_record> find_payment_in(pqxx::transaction_base& tx, const 
     return read_payment(rows[0]);
 }
 
-payment_record with_outcome(payment_record payment, const payment_outcome& outcome) {
-    if (outcome.status == model::payment_status::pending) {
-        return payment;
-    }
-    payment.status = outcome.status;
-    if (outcome.processor_reference) {
-        payment.processor_reference = outcome.processor_reference;
-    }
-    if (outcome.payment_method_id) {
-        payment.payment_method_id = outcome.payment_method_id;
-    }
-    payment.decline_code = outcome.decline_code;
-    payment.failure_message = outcome.failure_message;
-    payment.updated_at = outcome.updated_at;
-    return payment;
-}
-
 payment_record finish_payment(pqxx::connection& conn, const payment_record& pending,
                               const payment_outcome& outcome, const stored_response& answer,
                               const std::optional<outbox_entry>& message) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "model/refund.hpp"
 #include "store/audit.hpp"
 #include "store/errors.hpp"
 #include "store/idempotency_keys.hpp"
@@ -16,25 +17,9 @@
 
 namespace billpay::store {
 
-class database;
+using model::refund_record;
 
-/// One row of `refunds`.
-struct refund_record {
-    std::string id;  // ref_…
-    std::string payment_id;
-    model::money amount;
-    std::string status;               // pending, succeeded, failed
-    std::optional<std::string> kind;  // refund or void, once the processor said which
-    std::string reason;
-    std::string requested_by;
-    std::optional<std::string> processor_reference;
-    std::optional<std::string> failure_code;
-    std::optional<std::string> failure_message;
-    int attempts = 0;
-    bool needs_review = false;
-    std::string created_at;
-    std::string updated_at;
-};
+class database;
 
 enum class reserve_status {
     reserved,        // a pending refund now holds the amount (and, with a key, is its key's)

@@ -57,13 +57,13 @@ class faulty_refund_store final : public store::refund_store {
 /// The answer a key replays, as a test reads it back: the status and the refund's id.
 class test_refund_answers final : public finance::refund_answer_renderer {
   public:
-    [[nodiscard]] std::optional<store::stored_response> render(const store::refund_record& r,
+    [[nodiscard]] std::optional<model::stored_response> render(const model::refund_record& r,
                                                                const std::string&) const override {
         if (r.status == "succeeded") {
-            return store::stored_response{201, r.id};
+            return model::stored_response{201, r.id};
         }
         if (r.status == "failed" && r.failure_code != "processor_unavailable") {
-            return store::stored_response{409, r.id};
+            return model::stored_response{409, r.id};
         }
         return std::nullopt;
     }
@@ -95,7 +95,7 @@ class RefundRecovery : public ::testing::Test {
     }
 
     finance::refund_answer refund_whole(const std::string& id,
-                                        std::optional<store::key_lease> key = std::nullopt) {
+                                        std::optional<model::key_lease> key = std::nullopt) {
         const finance::refund_order order{"pay_r1", std::nullopt, "billing error",
                                           id,       key,          "req_1"};
         const finance::actor who{"finance", "127.0.0.1"};

@@ -57,14 +57,14 @@ class faulty_store final : public store::payment_store {
         }
         co_return co_await real_.settle_lost_open(r);
     }
-    boost::asio::awaitable<store::result<store::payment_record>> finish(
+    boost::asio::awaitable<store::result<model::payment_record>> finish(
         const store::finish_request& r) override {
         if (finish_fails) {
             co_return *finish_fails;
         }
         co_return co_await real_.finish(r);
     }
-    boost::asio::awaitable<store::result<std::optional<store::payment_record>>> find_payment(
+    boost::asio::awaitable<store::result<std::optional<model::payment_record>>> find_payment(
         const std::string& id) override {
         co_return co_await real_.find_payment(id);
     }
@@ -72,23 +72,23 @@ class faulty_store final : public store::payment_store {
         const store::payment_filter& f) override {
         co_return co_await real_.list_payments(f);
     }
-    boost::asio::awaitable<store::result<std::optional<store::payment_method_record>>>
+    boost::asio::awaitable<store::result<std::optional<model::payment_method_record>>>
     find_payment_method(const std::string& id) override {
         co_return co_await real_.find_payment_method(id);
     }
-    boost::asio::awaitable<store::result<std::vector<store::payment_method_record>>>
+    boost::asio::awaitable<store::result<std::vector<model::payment_method_record>>>
     list_payment_methods(const std::string& account) override {
         co_return co_await real_.list_payment_methods(account);
     }
     boost::asio::awaitable<store::result<store::saved_method>> save_payment_method(
-        const store::payment_method_record& m) override {
+        const model::payment_method_record& m) override {
         co_return co_await real_.save_payment_method(m);
     }
     boost::asio::awaitable<store::result<bool>> delete_payment_method(
         const std::string& id) override {
         co_return co_await real_.delete_payment_method(id);
     }
-    boost::asio::awaitable<store::result<std::vector<store::payment_record>>> claim_for_recovery(
+    boost::asio::awaitable<store::result<std::vector<model::payment_record>>> claim_for_recovery(
         const store::recovery_claim& c) override {
         co_return co_await real_.claim_for_recovery(c);
     }
@@ -108,7 +108,7 @@ class faulty_store final : public store::payment_store {
 /// status in the body.
 class test_answers final : public payments::answer_renderer {
   public:
-    [[nodiscard]] store::stored_response render(const store::payment_record& p,
+    [[nodiscard]] model::stored_response render(const model::payment_record& p,
                                                 const std::string& request_id) const override {
         int code = p.status == model::payment_status::pending     ? 202
                    : p.status == model::payment_status::succeeded ? 201
@@ -142,7 +142,7 @@ class PaymentService : public ::testing::Test {
         return done.get();
     }
 
-    store::key_lease claim(const std::string& key) {
+    model::key_lease claim(const std::string& key) {
         const store::key_claim c{"portal", key, "POST", "/v1/payments", "fp-" + key, 60s};
         auto claimed = run(keys.claim(c)).value();
         EXPECT_EQ(claimed.status, store::claim_status::claimed);

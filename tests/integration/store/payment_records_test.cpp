@@ -24,15 +24,15 @@ class PaymentRecords : public ::testing::Test {
   protected:
     void SetUp() override { store::migrate(conn); }
 
-    store::key_lease claim(const std::string& key, std::chrono::milliseconds lease = 60s) {
+    model::key_lease claim(const std::string& key, std::chrono::milliseconds lease = 60s) {
         store::key_claim c{"portal", key, "POST", "/v1/payments", "fp-" + key, lease};
         auto claimed = store::claim_key(conn, c);
         EXPECT_EQ(claimed.status, store::claim_status::claimed);
         return claimed.lease;
     }
 
-    store::payment_record new_payment(const std::string& bill = "2026-11") {
-        store::payment_record p;
+    model::payment_record new_payment(const std::string& bill = "2026-11") {
+        model::payment_record p;
         p.id = model::new_id("pay");
         p.client_id = "portal";
         p.account_number = "1001-2002";
@@ -48,7 +48,7 @@ class PaymentRecords : public ::testing::Test {
         return p;
     }
 
-    store::open_result open(const store::payment_record& p, const store::key_lease& lease,
+    store::open_result open(const model::payment_record& p, const model::key_lease& lease,
                             bool guard = true) {
         store::open_request request{p, lease, std::nullopt, 60s};
         if (guard) {
@@ -63,9 +63,9 @@ class PaymentRecords : public ::testing::Test {
         return r.empty() || r[0][0].is_null() ? "" : r[0][0].as<std::string>();
     }
 
-    static store::payment_outcome outcome(model::payment_status status,
+    static model::payment_outcome outcome(model::payment_status status,
                                           std::optional<std::string> reference = {}) {
-        store::payment_outcome o;
+        model::payment_outcome o;
         o.status = status;
         o.processor_reference = std::move(reference);
         o.updated_at = model::rfc3339_utc(std::chrono::system_clock::now());
@@ -84,7 +84,7 @@ TEST_F(PaymentRecords, OpenThenFinishStoresTheStatusTheKeysAnswerAndTheMessageTo
     EXPECT_EQ(opened.payment.created_at, p.created_at);  // the use case's clock, read back alike
     auto done = store::finish_payment(conn, p, outcome(model::payment_status::succeeded, "ch_1"),
                                       {201, "{\"id\":\"" + p.id + "\"}"},
-                                      store::outbox_entry{"rcpt_1", "payment_receipt", "{}"});
+                                      model::outbox_entry{"rcpt_1", "payment_receipt", "{}"});
     EXPECT_EQ(done.status, model::payment_status::succeeded);
     EXPECT_EQ(done.processor_reference, "ch_1");
     // What FINISH returns without reading it back is what the database now holds.
@@ -148,12 +148,12 @@ TEST_F(PaymentRecords, APendingAnswerIsWrittenOnceAndTheReceiptFollowsTheOutcome
     ASSERT_EQ(open(p, lease).status, store::open_status::opened);
     auto pending =
         store::finish_payment(conn, p, outcome(model::payment_status::pending), {202, "{}"},
-                              store::outbox_entry{"rcpt_p", "payment_pending", "{}"});
+                              model::outbox_entry{"rcpt_p", "payment_pending", "{}"});
     EXPECT_EQ(pending.status, model::payment_status::pending);
     EXPECT_EQ(one("SELECT response_status FROM idempotency_keys"), "202");
     // Recovery finishes it: the key keeps its first answer, the receipt goes out.
     store::finish_payment(conn, p, outcome(model::payment_status::succeeded, "ch_1"), {201, "{}"},
-                          store::outbox_entry{"rcpt_r", "payment_receipt", "{}"});
+                          model::outbox_entry{"rcpt_r", "payment_receipt", "{}"});
     EXPECT_EQ(one("SELECT response_status FROM idempotency_keys"), "202");
     EXPECT_EQ(one("SELECT string_agg(type, ',' ORDER BY type) FROM outbox_messages"),
               "payment_pending,payment_receipt");
