@@ -16,6 +16,7 @@
 #include "finance/refunds.hpp"
 #include "finance/reports.hpp"
 #include "finance/settlement_import.hpp"
+#include "finance/staff_reads.hpp"
 #include "gateway_adapters/make_gateway.hpp"
 #include "model/ids.hpp"
 #include "model/money.hpp"
@@ -25,6 +26,27 @@
 
 namespace billpay::ctl {
 namespace {
+
+/// What finance::staff_reads reads through, for one command.
+struct staff_read_stores {
+    explicit staff_read_stores(store::database& db)
+        : payments(db),
+          refunds(db),
+          settlements(db),
+          audit(db),
+          reads(payments, refunds, settlements, audit) {}
+
+    store::postgres_payment_store payments;
+    store::refund_store refunds;
+    store::settlement_records settlements;
+    store::audit_trail audit;
+    finance::staff_reads reads;
+};
+
+/// The operator, as staff_reads records them.
+finance::reader operator_reader() {
+    return finance::reader{operator_name(), operator_source(), true, std::nullopt};
+}
 
 namespace json = boost::json;
 
@@ -354,16 +376,10 @@ int report_daily(const config::settings& settings, const std::string& from, cons
         return 2;
     }
     command_session session(settings);
-    store::settlement_records records(session.database());
-    store::audit_trail audit(session.database());
-    auto report =
-        session.wait(finance::load_daily_report(records, from, to, settings.payments.time_zone));
-    const auto exported = by_operator("report.exported", "daily", "",
-                                      json::object{{"from", from},
-                                                   {"to", to},
-                                                   {"format", format},
-                                                   {"output", output.empty() ? "-" : output}});
-    if (!report || !session.wait(audit.append(exported))) {
+    staff_read_stores stores(session.database());
+    auto report = session.wait(stores.reads.daily(operator_reader(), from, to,
+                                                  settings.payments.time_zone, format, output));
+    if (!report) {
         std::cerr << "billpayctl report daily: the database is unavailable: nothing exported\n";
         return 1;
     }
@@ -380,14 +396,10 @@ int report_gl(const config::settings& settings, const std::string& date,
         return 2;
     }
     command_session session(settings);
-    store::settlement_records records(session.database());
-    store::audit_trail audit(session.database());
-    auto report =
-        session.wait(finance::load_daily_report(records, date, date, settings.payments.time_zone));
-    const auto exported =
-        by_operator("report.gl_exported", "gl:" + date, "",
-                    json::object{{"date", date}, {"output", output.empty() ? "-" : output}});
-    if (!report || !session.wait(audit.append(exported))) {
+    staff_read_stores stores(session.database());
+    auto report = session.wait(
+        stores.reads.general_ledger(operator_reader(), date, settings.payments.time_zone, output));
+    if (!report) {
         std::cerr << "billpayctl report gl: the database is unavailable: nothing exported\n";
         return 1;
     }

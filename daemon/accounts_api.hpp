@@ -15,7 +15,7 @@ namespace billpay::daemon {
 /// Both are recorded in the audit trail (account.email_corrected, customer.exported).
 class accounts_api {
   public:
-    accounts_api(const api_clients& clients, store::privacy_records& records)
+    accounts_api(const api_clients& clients, store::privacy_store& records)
         : clients_(clients), records_(records) {}
 
     void add_routes(router& routes);
@@ -25,7 +25,7 @@ class accounts_api {
     boost::asio::awaitable<api_result> export_account(request_context& ctx, request& req);
 
     const api_clients& clients_;
-    store::privacy_records& records_;
+    store::privacy_store& records_;
 };
 
 }  // namespace billpay::daemon

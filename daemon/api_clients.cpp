@@ -95,4 +95,10 @@ boost::system::result<api_client, api_error> api_clients::caller(
 
 std::string source_of(const request_context& ctx) { return ctx.remote.address().to_string(); }
 
+finance::reader reader_of(const api_client& client, const request_context& ctx,
+                          std::optional<std::string> account) {
+    return finance::reader{client.id, source_of(ctx), client.role != config::client_role::portal,
+                           std::move(account)};
+}
+
 }  // namespace billpay::daemon

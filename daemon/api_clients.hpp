@@ -8,6 +8,7 @@
 #include "config/settings.hpp"
 #include "daemon/api_error.hpp"
 #include "daemon/http_types.hpp"
+#include "finance/reader.hpp"
 
 namespace billpay::daemon {
 
@@ -42,5 +43,10 @@ std::string_view to_string(config::client_role role) noexcept;
 
 /// Where a request came from, for the audit trail: the peer's IP address.
 std::string source_of(const request_context& ctx);
+
+/// The client as finance::staff_reads sees it: staff unless it is the portal, reading for
+/// `account` when the request names one.
+finance::reader reader_of(const api_client& client, const request_context& ctx,
+                          std::optional<std::string> account);
 
 }  // namespace billpay::daemon

@@ -111,16 +111,13 @@ std::optional<model::stored_response> refund_answers::render(const model::refund
 
 finance_api::finance_api(const config::settings& settings, const api_clients& clients,
                          const idempotent_posts& posts, finance::refunds& refunds,
-                         const refund_answers& answers, store::refund_store& refund_records,
-                         store::settlement_records& settlements, store::audit_trail& audit)
+                         const refund_answers& answers, finance::staff_reads& reads)
     : settings_(settings),
       clients_(clients),
       posts_(posts),
       refunds_(refunds),
       answers_(answers),
-      refund_records_(refund_records),
-      settlements_(settlements),
-      audit_(audit) {}
+      reads_(reads) {}
 
 void finance_api::add_routes(router& routes) {
     auto bind = [this](auto member) {
@@ -221,17 +218,12 @@ asio::awaitable<api_result> finance_api::list_refunds(request_context& ctx, requ
         co_return client.error();
     }
     const std::string payment_id = ctx.path_params.at("id");
-    auto listed = co_await refund_records_.list(payment_id);
+    auto listed = co_await reads_.refunds(reader_of(*client, ctx, std::nullopt), payment_id);
     if (!listed) {
         co_return store_failure(listed.error(), "nothing was shown");
     }
     if (!listed->first) {
         co_return not_found("No such payment.");
-    }
-    const store::audit_entry read{client->id, source_of(ctx), "refunds.listed", payment_id, "",
-                                  "{}"};
-    if (!co_await audit_.append(read)) {
-        co_return store_failure(store::error::unavailable, "nothing was shown");
     }
     json::array data;
     for (const auto& r : listed->second) {
@@ -264,19 +256,10 @@ asio::awaitable<api_result> finance_api::daily_report(request_context& ctx, requ
         co_return invalid_request("to", "parameter_invalid",
                                   "to must be on or after from, at most 366 days later.");
     }
-    auto report =
-        co_await finance::load_daily_report(settlements_, *from, *to, settings_.payments.time_zone);
+    auto report = co_await reads_.daily(reader_of(*client, ctx, std::nullopt), *from, *to,
+                                        settings_.payments.time_zone);
     if (!report) {
         co_return store_failure(report.error(), "nothing was shown");
-    }
-    const store::audit_entry viewed{client->id,
-                                    source_of(ctx),
-                                    "report.viewed",
-                                    "daily",
-                                    "",
-                                    json::serialize(json::object{{"from", *from}, {"to", *to}})};
-    if (!co_await audit_.append(viewed)) {
-        co_return store_failure(store::error::unavailable, "nothing was shown");
     }
     co_return json_response(http::status::ok, finance::report_json(*report));
 }
@@ -287,17 +270,12 @@ asio::awaitable<api_result> finance_api::get_reconciliation(request_context& ctx
         co_return client.error();
     }
     const std::string id = ctx.path_params.at("id");
-    auto run = co_await settlements_.find_reconciliation(id);
+    auto run = co_await reads_.reconciliation(reader_of(*client, ctx, std::nullopt), id);
     if (!run) {
         co_return store_failure(run.error(), "nothing was shown");
     }
     if (!*run) {
         co_return not_found("No such reconciliation.");
-    }
-    const store::audit_entry viewed{client->id, source_of(ctx), "reconciliation.viewed", id, "",
-                                    "{}"};
-    if (!co_await audit_.append(viewed)) {
-        co_return store_failure(store::error::unavailable, "nothing was shown");
     }
     co_return json_response(http::status::ok, finance::reconciliation_json(**run));
 }

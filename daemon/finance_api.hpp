@@ -7,9 +7,7 @@
 #include "daemon/idempotent_post.hpp"
 #include "daemon/router.hpp"
 #include "finance/refunds.hpp"
-#include "store/audit.hpp"
-#include "store/refunds.hpp"
-#include "store/settlements.hpp"
+#include "finance/staff_reads.hpp"
 
 namespace billpay::daemon {
 
@@ -27,13 +25,13 @@ class refund_answers final : public finance::refund_answer_renderer {
 ///   GET  /v1/payments/{id}/refunds   the payment's refunds
 ///   GET  /v1/reports/daily           daily totals and reconciliation exceptions
 ///   GET  /v1/reconciliations/{id}    one reconciliation run with every finding
-/// Every call is recorded in the audit trail.
+/// Every call is recorded in the audit trail (refunds by finance::refunds, reads by
+/// finance::staff_reads).
 class finance_api {
   public:
     finance_api(const config::settings& settings, const api_clients& clients,
                 const idempotent_posts& posts, finance::refunds& refunds,
-                const refund_answers& answers, store::refund_store& refund_records,
-                store::settlement_records& settlements, store::audit_trail& audit);
+                const refund_answers& answers, finance::staff_reads& reads);
 
     void add_routes(router& routes);
 
@@ -48,9 +46,7 @@ class finance_api {
     const idempotent_posts& posts_;
     finance::refunds& refunds_;
     const refund_answers& answers_;
-    store::refund_store& refund_records_;
-    store::settlement_records& settlements_;
-    store::audit_trail& audit_;
+    finance::staff_reads& reads_;
 };
 
 }  // namespace billpay::daemon

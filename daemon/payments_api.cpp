@@ -64,15 +64,14 @@ model::stored_response payment_answers::render(const model::payment_record& p,
 
 payments_api::payments_api(const config::settings& settings, const api_clients& clients,
                            const idempotent_posts& posts, payments::payment_service& service,
-                           store::payment_store& store, store::audit_trail& audit,
+                           finance::staff_reads& reads,
                            const tokenizer::fingerprinter& fingerprints,
                            const payment_answers& answers)
     : settings_(settings),
       clients_(clients),
       posts_(posts),
       service_(service),
-      store_(store),
-      audit_(audit),
+      reads_(reads),
       fingerprints_(fingerprints),
       answers_(answers) {}
 
@@ -216,27 +215,14 @@ asio::awaitable<api_result> payments_api::get_payment(request_context& ctx, requ
         co_return account_required();
     }
     const std::string& id = ctx.path_params.at("id");
-    auto found = co_await store_.find_payment(id);
+    auto found = co_await reads_.payment(reader_of(*client, ctx, account), id);
     if (!found) {
         co_return store_failure(found.error(), "nothing was shown");
     }
-    // Another account's payment is as absent as one that does not exist.
-    if (!*found || (account && (*found)->account_number != *account)) {
+    if (!*found) {
         co_return not_found("No such payment.");
     }
     const model::payment_record& payment = **found;
-    if (client->role == client_role::finance) {
-        const store::audit_entry read{
-            client->id,
-            source_of(ctx),
-            "payments.read",
-            payment.id,
-            "",
-            json::serialize(json::object{{"account_number", payment.account_number}})};
-        if (!co_await audit_.append(read)) {
-            co_return store_failure(store::error::unavailable, "nothing was shown");
-        }
-    }
     co_return json_response(http::status::ok, payment_json(payment));
 }
 
@@ -303,7 +289,12 @@ asio::awaitable<api_result> payments_api::list_payments(request_context& ctx, re
     }
     filter.starting_after = ctx.query_value("starting_after");
 
-    auto page = co_await store_.list_payments(filter);
+    json::object asked;
+    for (const auto& [name, value] : ctx.query) {
+        asked[name] = value;
+    }
+    auto page =
+        co_await reads_.payments(reader_of(*client, ctx, filter.account_number), filter, asked);
     if (!page) {
         switch (page.error()) {
             case store::error::not_found:
@@ -317,22 +308,8 @@ asio::awaitable<api_result> payments_api::list_payments(request_context& ctx, re
         }
     }
     json::array data;
-    std::string ids;
     for (const auto& p : page->payments) {
         data.push_back(payment_json(p));
-        ids += (ids.empty() ? "" : ",") + p.id;
-    }
-    if (client->role == client_role::finance) {
-        // Finance reads customers' payments: who, which, with what filter, from where.
-        json::object filters;
-        for (const auto& [name, value] : ctx.query) {
-            filters[name] = value;
-        }
-        const store::audit_entry read{client->id, source_of(ctx),          "payments.listed", ids,
-                                      "",         json::serialize(filters)};
-        if (!co_await audit_.append(read)) {
-            co_return store_failure(store::error::unavailable, "nothing was shown");
-        }
     }
     co_return json_response(http::status::ok, json::object{{"object", "list"},
                                                            {"data", std::move(data)},
@@ -424,20 +401,13 @@ asio::awaitable<api_result> payments_api::list_payment_methods(request_context& 
                                   account ? "parameter_invalid" : "parameter_missing",
                                   "Name the customer's account_number.");
     }
-    auto methods = co_await store_.list_payment_methods(*account);
+    auto methods = co_await reads_.payment_methods(reader_of(*client, ctx, account), *account);
     if (!methods) {
         co_return store_failure(methods.error(), "nothing was shown");
     }
     json::array data;
     for (const auto& m : *methods) {
         data.push_back(payment_method_json(m));
-    }
-    if (client->role == client_role::finance) {
-        const store::audit_entry read{
-            client->id, source_of(ctx), "payment_methods.listed", *account, "", "{}"};
-        if (!co_await audit_.append(read)) {
-            co_return store_failure(store::error::unavailable, "nothing was shown");
-        }
     }
     co_return json_response(http::status::ok, json::object{{"object", "list"},
                                                            {"data", std::move(data)},

@@ -6,9 +6,8 @@
 #include "daemon/api_clients.hpp"
 #include "daemon/idempotent_post.hpp"
 #include "daemon/router.hpp"
+#include "finance/staff_reads.hpp"
 #include "payments/payment_service.hpp"
-#include "store/audit.hpp"
-#include "store/payment_store.hpp"
 #include "tokenizer/card_checks.hpp"
 
 namespace billpay::daemon {
@@ -24,13 +23,14 @@ class payment_answers final : public payments::answer_renderer {
 
 /// The payments API (docs/api.md): POST/GET /v1/payments, GET /v1/payments/{id}, and the saved
 /// cards under /v1/payment_methods. Its handlers authenticate, parse, call the payment use
-/// case (payments/) or the store, and render; POSTs go through the idempotent-POST pipeline.
+/// case (payments/) or staff_reads (finance/: every read by staff audited), and render; POSTs go
+/// through the idempotent-POST pipeline.
 class payments_api {
   public:
     payments_api(const config::settings& settings, const api_clients& clients,
                  const idempotent_posts& posts, payments::payment_service& service,
-                 store::payment_store& store, store::audit_trail& audit,
-                 const tokenizer::fingerprinter& fingerprints, const payment_answers& answers);
+                 finance::staff_reads& reads, const tokenizer::fingerprinter& fingerprints,
+                 const payment_answers& answers);
 
     void add_routes(router& routes);
 
@@ -54,8 +54,7 @@ class payments_api {
     const api_clients& clients_;
     const idempotent_posts& posts_;
     payments::payment_service& service_;
-    store::payment_store& store_;
-    store::audit_trail& audit_;
+    finance::staff_reads& reads_;
     const tokenizer::fingerprinter& fingerprints_;
     const payment_answers& answers_;
 };

@@ -20,6 +20,7 @@
 #include "daemon/systemd_notifier.hpp"
 #include "daemon/tls.hpp"
 #include "finance/refunds.hpp"
+#include "finance/staff_reads.hpp"
 #include "gateway_adapters/gateway.hpp"
 #include "payments/payment_service.hpp"
 #include "payments/recovery_worker.hpp"
@@ -93,6 +94,7 @@ class service {
     payments::payment_service payment_service_;
     payments::recovery_worker recovery_;
     finance::refunds refunds_;
+    finance::staff_reads staff_reads_;
     idempotent_posts posts_;
     payments_api payments_api_;
     finance_api finance_api_;

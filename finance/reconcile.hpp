@@ -41,7 +41,7 @@ store::reconciliation_run reconcile(const reconcile_input& input, const std::str
 /// compare, classifies it (judging "not settled yet" as of `today`, or today when empty), and
 /// stores the run with every item and its audit row (reconciliation.run).
 boost::asio::awaitable<store::result<store::reconciliation_run>> run_reconciliation(
-    store::settlement_records& records, const config::settings& settings, const std::string& from,
+    store::settlement_store& records, const config::settings& settings, const std::string& from,
     const std::string& to, const std::string& today, const actor& who);
 
 /// Days from one YYYY-MM-DD (or the date part of an RFC 3339 time) to another; nullopt if either

@@ -278,7 +278,7 @@ json::object reconciliation_json(const store::reconciliation_run& run) {
 }
 
 boost::asio::awaitable<store::result<daily_report>> load_daily_report(
-    store::settlement_records& records, const std::string& from, const std::string& to,
+    store::settlement_store& records, const std::string& from, const std::string& to,
     const std::string& time_zone) {
     auto read = co_await records.daily(from, to, time_zone);
     if (!read) {

@@ -21,7 +21,7 @@ struct daily_report {
 
 /// The daily report over [from, to] (days in `time_zone`), read from the store.
 boost::asio::awaitable<store::result<daily_report>> load_daily_report(
-    store::settlement_records& records, const std::string& from, const std::string& to,
+    store::settlement_store& records, const std::string& from, const std::string& to,
     const std::string& time_zone);
 
 /// {"object": "daily_report", "from", "to", "time_zone", "days": [{"day", "processor",

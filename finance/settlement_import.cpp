@@ -46,7 +46,7 @@ asio::awaitable<std::variant<std::vector<store::settlement_line>, std::string>> 
 }
 
 asio::awaitable<import_outcome> import_settlements(const config::settings& settings,
-                                                   store::settlement_records& records,
+                                                   store::settlement_store& records,
                                                    const import_order& o, const actor& who,
                                                    gateway::gateway* processor) {
     import_outcome out;

@@ -45,7 +45,7 @@ struct import_outcome {
 /// and imports it, keyed by its content's hash, with its audit row (settlements.imported). Any
 /// bad line refuses the whole file. `processor` is needed only to pull.
 boost::asio::awaitable<import_outcome> import_settlements(const config::settings& settings,
-                                                          store::settlement_records& records,
+                                                          store::settlement_store& records,
                                                           const import_order& order,
                                                           const actor& who,
                                                           gateway::gateway* processor = nullptr);

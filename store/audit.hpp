@@ -90,21 +90,38 @@ struct checkpoint_state {
 };
 checkpoint_state state_at(pqxx::connection& conn, std::int64_t last_id);
 
-/// The audit trail for the folders above the store.
-class audit_trail {
+/// The audit trail for the folders above the store (staff reads, finance's and privacy's records).
+class audit_log {
   public:
-    explicit audit_trail(database& db) : db_(db) {}
+    virtual ~audit_log() = default;
 
     /// Appends in a transaction of its own. A caller that cannot append refuses what it was
     /// about to show or do: nothing unaudited.
-    boost::asio::awaitable<result<void>> append(const audit_entry& entry);
-    boost::asio::awaitable<result<audit_check>> verify();
+    virtual boost::asio::awaitable<result<void>> append(const audit_entry& entry) = 0;
+    virtual boost::asio::awaitable<result<audit_check>> verify() = 0;
+    virtual boost::asio::awaitable<result<std::vector<audit_row>>> list(const std::string& record,
+                                                                        int limit) = 0;
+    virtual boost::asio::awaitable<result<std::vector<audit_checkpoint>>> days_to_checkpoint() = 0;
+    virtual boost::asio::awaitable<result<void>> add_checkpoints(
+        std::vector<audit_checkpoint> signed_days) = 0;
+    virtual boost::asio::awaitable<result<std::vector<audit_checkpoint>>> checkpoints() = 0;
+    virtual boost::asio::awaitable<result<checkpoint_state>> state_at(std::int64_t last_id) = 0;
+};
+
+/// audit_log on PostgreSQL.
+class audit_trail final : public audit_log {
+  public:
+    explicit audit_trail(database& db) : db_(db) {}
+
+    boost::asio::awaitable<result<void>> append(const audit_entry& entry) override;
+    boost::asio::awaitable<result<audit_check>> verify() override;
     boost::asio::awaitable<result<std::vector<audit_row>>> list(const std::string& record,
-                                                                int limit);
-    boost::asio::awaitable<result<std::vector<audit_checkpoint>>> days_to_checkpoint();
-    boost::asio::awaitable<result<void>> add_checkpoints(std::vector<audit_checkpoint> signed_days);
-    boost::asio::awaitable<result<std::vector<audit_checkpoint>>> checkpoints();
-    boost::asio::awaitable<result<checkpoint_state>> state_at(std::int64_t last_id);
+                                                                int limit) override;
+    boost::asio::awaitable<result<std::vector<audit_checkpoint>>> days_to_checkpoint() override;
+    boost::asio::awaitable<result<void>> add_checkpoints(
+        std::vector<audit_checkpoint> signed_days) override;
+    boost::asio::awaitable<result<std::vector<audit_checkpoint>>> checkpoints() override;
+    boost::asio::awaitable<result<checkpoint_state>> state_at(std::int64_t last_id) override;
 
   private:
     database& db_;

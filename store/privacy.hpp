@@ -130,32 +130,54 @@ std::vector<std::string> processor_tokens_in_use(pqxx::connection& conn,
                                                  const std::string& processor,
                                                  std::int64_t window_ms);
 
-/// The same, for the folders above the store.
-class privacy_records {
+/// Retention, a customer's export, email corrections, a breach's scope and notices, and the
+/// processor tokens in use, for the folders above the store.
+class privacy_store {
+  public:
+    virtual ~privacy_store() = default;
+
+    virtual boost::asio::awaitable<result<purge_counts>> count_purgeable(
+        retention_policy policy) = 0;
+    virtual boost::asio::awaitable<result<purge_counts>> purge_batch(retention_policy policy) = 0;
+    virtual boost::asio::awaitable<result<void>> audit(audit_entry entry) = 0;
+    /// error::not_found when billpayd holds nothing about the account.
+    virtual boost::asio::awaitable<result<account_data>> export_account(std::string account_number,
+                                                                        audit_entry audit) = 0;
+    virtual boost::asio::awaitable<result<account_contact>> correct_email(
+        std::string account_number, std::string email, std::string updated_by,
+        audit_entry audit) = 0;
+    /// error::invalid_argument when PostgreSQL cannot read a time.
+    virtual boost::asio::awaitable<result<std::vector<affected_account>>> breach_scope(
+        std::string from, std::string to, bool from_audit, audit_entry audit) = 0;
+    virtual boost::asio::awaitable<result<std::int64_t>> queue_breach_notices(
+        std::string incident_id, std::vector<breach_notice> notices, bool dry_run,
+        audit_entry audit) = 0;
+
+    virtual boost::asio::awaitable<result<std::vector<std::string>>> processor_tokens_in_use(
+        std::string processor, std::int64_t window_ms) = 0;
+};
+
+/// privacy_store on PostgreSQL.
+class privacy_records final : public privacy_store {
   public:
     explicit privacy_records(database& db) : db_(db) {}
 
-    boost::asio::awaitable<result<purge_counts>> count_purgeable(retention_policy policy);
-    boost::asio::awaitable<result<purge_counts>> purge_batch(retention_policy policy);
-    boost::asio::awaitable<result<void>> audit(audit_entry entry);
-    /// error::not_found when billpayd holds nothing about the account.
+    boost::asio::awaitable<result<purge_counts>> count_purgeable(retention_policy policy) override;
+    boost::asio::awaitable<result<purge_counts>> purge_batch(retention_policy policy) override;
+    boost::asio::awaitable<result<void>> audit(audit_entry entry) override;
     boost::asio::awaitable<result<account_data>> export_account(std::string account_number,
-                                                                audit_entry audit);
+                                                                audit_entry audit) override;
     boost::asio::awaitable<result<account_contact>> correct_email(std::string account_number,
                                                                   std::string email,
                                                                   std::string updated_by,
-                                                                  audit_entry audit);
-    /// error::invalid_argument when PostgreSQL cannot read a time.
-    boost::asio::awaitable<result<std::vector<affected_account>>> breach_scope(std::string from,
-                                                                               std::string to,
-                                                                               bool from_audit,
-                                                                               audit_entry audit);
+                                                                  audit_entry audit) override;
+    boost::asio::awaitable<result<std::vector<affected_account>>> breach_scope(
+        std::string from, std::string to, bool from_audit, audit_entry audit) override;
     boost::asio::awaitable<result<std::int64_t>> queue_breach_notices(
         std::string incident_id, std::vector<breach_notice> notices, bool dry_run,
-        audit_entry audit);
-
+        audit_entry audit) override;
     boost::asio::awaitable<result<std::vector<std::string>>> processor_tokens_in_use(
-        std::string processor, std::int64_t window_ms);
+        std::string processor, std::int64_t window_ms) override;
 
   private:
     database& db_;

@@ -160,29 +160,51 @@ struct reconciliation_sources {
 };
 
 /// Settlements, reconciliation runs and daily totals for the folders above the store.
-class settlement_records {
+class settlement_store {
+  public:
+    virtual ~settlement_store() = default;
+
+    virtual boost::asio::awaitable<result<import_result>> import(
+        const std::string& import_id, const std::string& processor, const std::string& format,
+        const std::string& source, const std::string& content_sha256,
+        const std::vector<settlement_line>& lines, const audit_entry& audit) = 0;
+    /// Lines settled on the days, the payments and refunds they or the days name, and every
+    /// line naming those payments and refunds.
+    virtual boost::asio::awaitable<result<reconciliation_sources>> reconciliation_input(
+        const std::string& from, const std::string& to, const std::string& time_zone) = 0;
+    virtual boost::asio::awaitable<result<void>> save_reconciliation(const reconciliation_run& run,
+                                                                     const audit_entry& audit) = 0;
+    virtual boost::asio::awaitable<result<std::optional<reconciliation_run>>> find_reconciliation(
+        const std::string& id) = 0;
+    /// Daily totals and the newest exceptions over the days.
+    virtual boost::asio::awaitable<
+        result<std::pair<std::vector<daily_total>, std::vector<reconciliation_item>>>>
+    daily(const std::string& from, const std::string& to, const std::string& time_zone) = 0;
+    /// The `n` days before today in `time_zone`, as (first, last) YYYY-MM-DD.
+    virtual boost::asio::awaitable<result<std::pair<std::string, std::string>>> days_before_today(
+        const std::string& time_zone, int n) = 0;
+};
+
+/// settlement_store on PostgreSQL.
+class settlement_records final : public settlement_store {
   public:
     explicit settlement_records(database& db) : db_(db) {}
 
     boost::asio::awaitable<result<import_result>> import(
         const std::string& import_id, const std::string& processor, const std::string& format,
         const std::string& source, const std::string& content_sha256,
-        const std::vector<settlement_line>& lines, const audit_entry& audit);
-    /// Lines settled on the days, the payments and refunds they or the days name, and every
-    /// line naming those payments and refunds.
+        const std::vector<settlement_line>& lines, const audit_entry& audit) override;
     boost::asio::awaitable<result<reconciliation_sources>> reconciliation_input(
-        const std::string& from, const std::string& to, const std::string& time_zone);
+        const std::string& from, const std::string& to, const std::string& time_zone) override;
     boost::asio::awaitable<result<void>> save_reconciliation(const reconciliation_run& run,
-                                                             const audit_entry& audit);
+                                                             const audit_entry& audit) override;
     boost::asio::awaitable<result<std::optional<reconciliation_run>>> find_reconciliation(
-        const std::string& id);
-    /// Daily totals and the newest exceptions over the days.
+        const std::string& id) override;
     boost::asio::awaitable<
         result<std::pair<std::vector<daily_total>, std::vector<reconciliation_item>>>>
-    daily(const std::string& from, const std::string& to, const std::string& time_zone);
-    /// The `n` days before today in `time_zone`, as (first, last) YYYY-MM-DD.
+    daily(const std::string& from, const std::string& to, const std::string& time_zone) override;
     boost::asio::awaitable<result<std::pair<std::string, std::string>>> days_before_today(
-        const std::string& time_zone, int n);
+        const std::string& time_zone, int n) override;
 
   private:
     database& db_;
