@@ -45,7 +45,7 @@ struct staff_read_stores {
 
 /// The operator, as staff_reads records them.
 finance::reader operator_reader() {
-    return finance::reader{operator_name(), operator_source(), true, std::nullopt};
+    return finance::reader{model::actor{operator_name(), operator_source()}, true, std::nullopt};
 }
 
 namespace json = boost::json;
@@ -190,7 +190,7 @@ int refund(const config::settings& settings, const refund_options& options) {
             return (*earlier)->status == "succeeded" ? 0 : (*earlier)->status == "pending" ? 3 : 1;
         }
     }
-    const finance::actor who{operator_name(), operator_source()};
+    const model::actor who{operator_name(), operator_source()};
     auto answer = session.wait(refunds.create(order, who));
     switch (answer.status) {
         case finance::refund_status::succeeded:
@@ -283,7 +283,7 @@ int import_settlements(const config::settings& settings, const import_options& o
         processor =
             gateway::make_gateway(settings.gateway.processor, session.io_context().get_executor());
     }
-    const finance::actor who{operator_name(), operator_source()};
+    const model::actor who{operator_name(), operator_source()};
     auto outcome =
         session.wait(finance::import_settlements(settings, records, order, who, processor.get()));
     switch (outcome.status) {
@@ -336,7 +336,7 @@ int reconcile(const config::settings& settings, const std::string& from, const s
     }
     command_session session(settings);
     store::settlement_records records(session.database());
-    const finance::actor who{operator_name(), operator_source()};
+    const model::actor who{operator_name(), operator_source()};
     auto run = session.wait(finance::run_reconciliation(records, settings, from, to, today, who));
     if (!run) {
         std::cerr << "billpayctl reconcile: the database is unavailable ("

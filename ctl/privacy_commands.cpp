@@ -15,6 +15,7 @@
 #include "model/time.hpp"
 #include "privacy/breach_notices.hpp"
 #include "privacy/customer_export.hpp"
+#include "privacy/processor_profiles.hpp"
 #include "store/audit.hpp"
 #include "store/privacy.hpp"
 
@@ -233,70 +234,38 @@ int purge_profiles(const config::settings& settings, bool dry_run) {
     store::privacy_records records(session.database());
     auto processor =
         gateway::make_gateway(settings.gateway.processor, session.io_context().get_executor());
-    const auto window = config::charge_window(settings.gateway);
-    auto by = [&] { return std::chrono::steady_clock::now() + settings.gateway.timeout; };
-
-    auto listed = session.wait(processor->list_customers(by()));
-    if (listed.result != gateway::outcome::approved) {
+    const privacy::purge_options options{dry_run, config::charge_window(settings.gateway),
+                                         settings.gateway.timeout};
+    const model::actor by{operator_name(), operator_source()};
+    auto report = session.wait(privacy::purge_processor_profiles(*processor, records, options, by));
+    if (report.not_listed) {
         std::cerr << "billpayctl processor purge-profiles: the processor's list is not available ("
-                  << listed.message << "); nothing was deleted\n";
+                  << *report.not_listed << "); nothing was deleted\n";
         return 1;
     }
-    // A request may have made its token just before the list and not recorded it yet: it has
-    // until the charge window closes. What is in use is read after that.
-    std::this_thread::sleep_for(window);
-    const std::string name(processor->name());
-    auto tokens = session.wait(records.processor_tokens_in_use(name, window.count() * 2));
-    if (!tokens) {
-        return unavailable("processor purge-profiles", tokens.error());
+    if (report.in_use_unknown) {
+        return unavailable("processor purge-profiles", *report.in_use_unknown);
     }
-    std::set<std::string> in_use;
-    for (const auto& token : *tokens) {
-        if (auto customer = processor->customer_of(token)) {
-            in_use.insert(*customer);
-        }
-    }
-    std::int64_t deleted = 0;
-    std::int64_t kept = 0;
-    std::int64_t foreign = 0;
-    std::int64_t failed = 0;
-    for (const auto& id : listed.ids) {
-        if (in_use.contains(id)) {
-            ++kept;
-            continue;
-        }
+    for (const auto& id : report.deleted) {
         if (dry_run) {
             std::printf("would delete customer record %s (if billpayd made it)\n", id.c_str());
-            ++deleted;
-            continue;
-        }
-        auto forgotten = session.wait(processor->forget_customer(id, by()));
-        if (forgotten.result == gateway::outcome::approved) {
-            std::printf("deleted customer record %s\n", id.c_str());
-            ++deleted;
-        } else if (forgotten.result == gateway::outcome::declined) {
-            ++foreign;  // another system's, or gone already
         } else {
-            std::fprintf(stderr, "customer record %s not deleted: %s\n", id.c_str(),
-                         forgotten.message.c_str());
-            ++failed;
+            std::printf("deleted customer record %s\n", id.c_str());
         }
+    }
+    for (const auto& [id, message] : report.failed) {
+        std::fprintf(stderr, "customer record %s not deleted: %s\n", id.c_str(), message.c_str());
     }
     std::printf(
-        "%s %lld of %zu customer records at %s; %lld in use; %lld not billpayd's or "
-        "gone; %lld failed\n",
-        dry_run ? "would delete" : "deleted", static_cast<long long>(deleted), listed.ids.size(),
-        name.c_str(), static_cast<long long>(kept), static_cast<long long>(foreign),
-        static_cast<long long>(failed));
-    if (!dry_run) {
-        auto audited = session.wait(records.audit(
-            by_operator("processor.profiles_purged", name, "",
-                        json::object{{"deleted", deleted}, {"in_use", kept}, {"failed", failed}})));
-        if (!audited) {
-            return unavailable("processor purge-profiles (its audit row)", audited.error());
-        }
+        "%s %zu of %zu customer records at %s; %lld in use; %lld not billpayd's or "
+        "gone; %zu failed\n",
+        dry_run ? "would delete" : "deleted", report.deleted.size(), report.listed,
+        report.processor.c_str(), static_cast<long long>(report.in_use),
+        static_cast<long long>(report.foreign), report.failed.size());
+    if (report.audit_failure) {
+        return unavailable("processor purge-profiles (its audit row)", *report.audit_failure);
     }
-    return failed > 0 ? 1 : 0;
+    return report.failed.empty() ? 0 : 1;
 }
 
 int audit_checkpoint(const config::settings& settings) {

@@ -97,8 +97,8 @@ std::string source_of(const request_context& ctx) { return ctx.remote.address().
 
 finance::reader reader_of(const api_client& client, const request_context& ctx,
                           std::optional<std::string> account) {
-    return finance::reader{client.id, source_of(ctx), client.role != config::client_role::portal,
-                           std::move(account)};
+    return finance::reader{model::actor{client.id, source_of(ctx)},
+                           client.role != config::client_role::portal, std::move(account)};
 }
 
 }  // namespace billpay::daemon

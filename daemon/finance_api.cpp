@@ -153,7 +153,7 @@ asio::awaitable<api_result> finance_api::create_refund(request_context& ctx, req
             const model::key_lease& lease) -> asio::awaitable<post_outcome> {
             const finance::refund_order order{payment_id,           body->amount, body->reason,
                                               model::new_id("ref"), lease,        ctx.request_id};
-            const finance::actor actor{client.id, source_of(ctx)};
+            const model::actor actor{client.id, source_of(ctx)};
             auto answer = co_await refunds_.create(order, actor);
             switch (answer.status) {
                 case finance::refund_status::succeeded:

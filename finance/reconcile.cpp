@@ -233,7 +233,7 @@ store::reconciliation_run reconcile(const reconcile_input& in, const std::string
 
 boost::asio::awaitable<store::result<store::reconciliation_run>> run_reconciliation(
     store::settlement_store& records, const config::settings& settings, const std::string& from,
-    const std::string& to, const std::string& today, const actor& who) {
+    const std::string& to, const std::string& today, const model::actor& who) {
     const std::string& tz = settings.payments.time_zone;
     auto sources = co_await records.reconciliation_input(from, to, tz);
     if (!sources) {

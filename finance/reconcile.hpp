@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "config/settings.hpp"
-#include "finance/actor.hpp"
+#include "model/actor.hpp"
 #include "store/settlements.hpp"
 
 namespace billpay::finance {
@@ -42,7 +42,7 @@ store::reconciliation_run reconcile(const reconcile_input& input, const std::str
 /// stores the run with every item and its audit row (reconciliation.run).
 boost::asio::awaitable<store::result<store::reconciliation_run>> run_reconciliation(
     store::settlement_store& records, const config::settings& settings, const std::string& from,
-    const std::string& to, const std::string& today, const actor& who);
+    const std::string& to, const std::string& today, const model::actor& who);
 
 /// Days from one YYYY-MM-DD (or the date part of an RFC 3339 time) to another; nullopt if either
 /// is not a date.

@@ -15,9 +15,9 @@ namespace {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-store::audit_entry audit_of(const actor& who, std::string action, const std::string& payment_id,
-                            const std::string& refund_id, const std::string& reason,
-                            json::object details) {
+store::audit_entry audit_of(const model::actor& who, std::string action,
+                            const std::string& payment_id, const std::string& refund_id,
+                            const std::string& reason, json::object details) {
     return store::audit_entry{who.id,
                               who.source,
                               std::move(action),
@@ -32,7 +32,7 @@ refunds::refunds(store::refund_store& store, gateway::gateway& processor,
                  const config::gateway_settings& gateway, const refund_answer_renderer* answers)
     : store_(store), processor_(processor), gateway_(gateway), answers_(answers) {}
 
-asio::awaitable<refund_answer> refunds::create(const refund_order& order, const actor& who) {
+asio::awaitable<refund_answer> refunds::create(const refund_order& order, const model::actor& who) {
     refund_answer answer;
     json::object details{
         {"amount", order.amount ? json::value(*order.amount) : json::value("all that remains")}};
@@ -91,7 +91,8 @@ asio::awaitable<refund_answer> refunds::create(const refund_order& order, const 
 }
 
 asio::awaitable<refund_answer> refunds::settle_lost_hold(const store::refund_hold& hold,
-                                                         store::error error, const actor& who,
+                                                         store::error error,
+                                                         const model::actor& who,
                                                          const std::string& request_id) {
     refund_answer answer;
     const logging::field failed{"error", store::to_string(error)};
@@ -145,8 +146,9 @@ asio::awaitable<refund_answer> refunds::settle_lost_hold(const store::refund_hol
 }
 
 asio::awaitable<refund_answer> refunds::send(const model::refund_record& refund,
-                                             const model::payment_record& payment, const actor& who,
-                                             bool first, const std::string& request_id) {
+                                             const model::payment_record& payment,
+                                             const model::actor& who, bool first,
+                                             const std::string& request_id) {
     refund_answer answer;
     answer.refund = refund;
     answer.payment = payment;
@@ -258,7 +260,7 @@ asio::awaitable<int> refunds::retry_pending(std::chrono::milliseconds pending_fo
         co_return 0;
     }
     int finished = 0;
-    const actor worker{"billpayd:recovery", "billpayd"};
+    const model::actor worker{"billpayd:recovery", "billpayd"};
     for (const auto& refund : *due) {
         if (refund.attempts > max_attempts) {
             if (co_await store_.flag_for_review(refund.id)) {

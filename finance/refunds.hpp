@@ -6,8 +6,8 @@
 #include <string>
 
 #include "config/settings.hpp"
-#include "finance/actor.hpp"
 #include "gateway_adapters/gateway.hpp"
+#include "model/actor.hpp"
 #include "store/refunds.hpp"
 
 namespace billpay::finance {
@@ -74,7 +74,8 @@ class refunds {
             const config::gateway_settings& gateway,
             const refund_answer_renderer* answers = nullptr);
 
-    boost::asio::awaitable<refund_answer> create(const refund_order& order, const actor& who);
+    boost::asio::awaitable<refund_answer> create(const refund_order& order,
+                                                 const model::actor& who);
 
     /// Asks the processor again, under the same key, about refunds pending longer than
     /// `pending_for` (never before their request's window has closed); concludes "not refunded"
@@ -90,12 +91,13 @@ class refunds {
     /// failure frees the held amount (nothing reached the processor); on a retry it does not.
     boost::asio::awaitable<refund_answer> send(const model::refund_record& refund,
                                                const model::payment_record& payment,
-                                               const actor& who, bool first,
+                                               const model::actor& who, bool first,
                                                const std::string& request_id = "");
 
     /// After a hold whose answer was lost: what it did, and the answer that follows.
     boost::asio::awaitable<refund_answer> settle_lost_hold(const store::refund_hold& hold,
-                                                           store::error error, const actor& who,
+                                                           store::error error,
+                                                           const model::actor& who,
                                                            const std::string& request_id);
 
     store::refund_store& store_;

@@ -47,7 +47,7 @@ asio::awaitable<std::variant<std::vector<store::settlement_line>, std::string>> 
 
 asio::awaitable<import_outcome> import_settlements(const config::settings& settings,
                                                    store::settlement_store& records,
-                                                   const import_order& o, const actor& who,
+                                                   const import_order& o, const model::actor& who,
                                                    gateway::gateway* processor) {
     import_outcome out;
     out.format = o.format.empty() ? (o.processor == "stripe"         ? "stripe"

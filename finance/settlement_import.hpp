@@ -47,7 +47,7 @@ struct import_outcome {
 boost::asio::awaitable<import_outcome> import_settlements(const config::settings& settings,
                                                           store::settlement_store& records,
                                                           const import_order& order,
-                                                          const actor& who,
+                                                          const model::actor& who,
                                                           gateway::gateway* processor = nullptr);
 
 /// What `processor` settled between two days, as settlement lines (or what went wrong).

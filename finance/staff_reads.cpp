@@ -13,7 +13,8 @@ asio::awaitable<bool> staff_reads::recorded(const reader& who, std::string actio
         co_return true;
     }
     const store::audit_entry entry{
-        who.id, who.source, std::move(action), std::move(records), "", json::serialize(details)};
+        who.by.id, who.by.source,           std::move(action), std::move(records),
+        "",        json::serialize(details)};
     co_return static_cast<bool>(co_await audit_.append(entry));
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -99,6 +101,36 @@ class scripted_gateway final : public gateway::gateway {
         token_description refused;
         refused.result = outcome::declined;
         co_return refused;
+    }
+
+    /// Customer records (Authorize.Net's customer profiles): the list, which record each token
+    /// lives in, and each deletion's answer (unscripted: approved).
+    std::function<::billpay::gateway::customer_list()> on_list_customers;
+    std::map<std::string, std::string> customer_of_token;
+    std::function<delete_result(const std::string&)> on_forget_customer;
+    std::vector<std::string> forgotten_customers;
+
+    boost::asio::awaitable<::billpay::gateway::customer_list> list_customers(
+        ::billpay::gateway::deadline) override {
+        if (on_list_customers) {
+            co_return on_list_customers();
+        }
+        co_return ::billpay::gateway::customer_list{outcome::approved, {}, ""};
+    }
+    [[nodiscard]] std::optional<std::string> customer_of(const std::string& token) const override {
+        auto found = customer_of_token.find(token);
+        if (found == customer_of_token.end()) {
+            return std::nullopt;
+        }
+        return found->second;
+    }
+    boost::asio::awaitable<delete_result> forget_customer(const std::string& id,
+                                                          ::billpay::gateway::deadline) override {
+        forgotten_customers.push_back(id);
+        if (on_forget_customer) {
+            co_return on_forget_customer(id);
+        }
+        co_return delete_result{outcome::approved, ""};
     }
 
   private:

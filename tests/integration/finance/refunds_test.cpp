@@ -98,7 +98,7 @@ class RefundRecovery : public ::testing::Test {
                                         std::optional<model::key_lease> key = std::nullopt) {
         const finance::refund_order order{"pay_r1", std::nullopt, "billing error",
                                           id,       key,          "req_1"};
-        const finance::actor who{"finance", "127.0.0.1"};
+        const model::actor who{"finance", "127.0.0.1"};
         return run(refunds.create(order, who));
     }
     /// Finance's client claims `key` for a refund of pay_r1, as the API does.

@@ -99,9 +99,9 @@ class StaffReads : public ::testing::Test {
         return rows;
     }
 
-    const finance::reader finance_client{"finance-desk", "10.0.0.7", true, std::nullopt};
-    const finance::reader portal_for_ada{"portal", "10.0.0.9", false, "1001-2002"};
-    const finance::reader portal_for_other{"portal", "10.0.0.9", false, "7777-8888"};
+    const finance::reader finance_client{{"finance-desk", "10.0.0.7"}, true, std::nullopt};
+    const finance::reader portal_for_ada{{"portal", "10.0.0.9"}, false, "1001-2002"};
+    const finance::reader portal_for_other{{"portal", "10.0.0.9"}, false, "7777-8888"};
 
     billpay::test::test_database db;
     store::database database{store::database_options{config::secret(db.dsn()), 2, 2000ms}};

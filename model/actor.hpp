@@ -2,12 +2,13 @@
 
 #include <string>
 
-namespace billpay::finance {
+namespace billpay::model {
 
-/// Who does something finance keeps a record of, and from where: for the audit trail.
+/// Who does or reads something the audit trail keeps, and from where: an API client or an
+/// operator at billpayctl.
 struct actor {
     std::string id;      // the API client's id, or "billpayctl:<user>"
     std::string source;  // the client's address, or "host:<name>"
 };
 
-}  // namespace billpay::finance
+}  // namespace billpay::model
