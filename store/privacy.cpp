@@ -62,11 +62,17 @@ const std::vector<purge_rule>& purge_rules() {
          " AND created_at >= $1::timestamptz AND created_at < now() - make_interval(days => $2)",
          &purge_counts::refunds_reduced, &retention_policy::payment_days},
         // A key's answer holds the customer's name and email; a key still leased is a request
-        // still running (or one recovery waits for).
+        // still running (or one recovery waits for). A key that holds a payment or refund still
+        // pending is kept however old: a retry with it must find that payment or refund, never
+        // make a second (unknown is not no).
         {"idempotency_keys",
-         "SELECT client_id || chr(31) || key FROM idempotency_keys"
+         "SELECT client_id || chr(31) || key FROM idempotency_keys k"
          " WHERE created_at < now() - make_interval(days => $1)"
          " AND (state = 'finished' OR coalesce(leased_until, locked_at) < now())"
+         " AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = k.payment_id"
+         "                  AND p.status = 'pending')"
+         " AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.id = k.refund_id"
+         "                  AND r.status = 'pending')"
          " AND $3::timestamptz IS NOT NULL"
          " ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED",
          "DELETE FROM idempotency_keys WHERE client_id || chr(31) || key = ANY($1::text[])", "",

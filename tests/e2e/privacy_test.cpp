@@ -207,11 +207,15 @@ TEST_F(Privacy, APendingPaymentIsReducedOnlyOnceItIsFinal) {
     EXPECT_EQ(text("SELECT customer_email FROM payments WHERE id = '" + id + "'"),
               "pendra@example.org");
     EXPECT_EQ(count("SELECT count(*) FROM payments WHERE reduced_at IS NOT NULL"), 2);
+    // Its Idempotency-Key stays too: a retry with it must find the payment, not make another.
+    EXPECT_EQ(count("SELECT count(*) FROM idempotency_keys WHERE payment_id = '" + id + "'"), 1);
+    EXPECT_EQ(count("SELECT count(*) FROM idempotency_keys WHERE payment_id = '" + older + "'"), 0);
     // Once the processor's answer is learned, the next purge reduces it: the purge's watermark
     // stayed behind the payment still pending.
     exec("UPDATE payments SET status = 'succeeded' WHERE id = '" + id + "'");
     ASSERT_EQ(run_command(ctl() + " purge >/dev/null"), 0);
     EXPECT_EQ(count("SELECT count(*) FROM payments WHERE customer_email IS NOT NULL"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM idempotency_keys WHERE payment_id = '" + id + "'"), 0);
 }
 
 TEST_F(Privacy, AnExportHoldsAllOfOneAccountAndNothingOfAnother) {
