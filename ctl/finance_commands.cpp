@@ -55,8 +55,8 @@ std::string money_text(std::int64_t minor, const model::currency& unit) {
 }
 
 void print_refund(const model::refund_record& r) {
-    std::printf("%s  %s  %s  %s  payment %s%s%s\n", r.id.c_str(), r.status.c_str(),
-                r.kind.value_or("-").c_str(),
+    std::printf("%s  %s  %s  %s  payment %s%s%s\n", r.id.c_str(),
+                std::string(model::to_string(r.status)).c_str(), r.kind.value_or("-").c_str(),
                 money_text(r.amount.minor_units, r.amount.unit).c_str(), r.payment_id.c_str(),
                 r.processor_reference ? ("  processor " + *r.processor_reference).c_str() : "",
                 r.failure_code ? ("  failure " + *r.failure_code).c_str() : "");
@@ -187,7 +187,9 @@ int refund(const config::settings& settings, const refund_options& options) {
         if (*earlier) {
             std::cout << "already asked with this idempotency key:\n";
             print_refund(**earlier);
-            return (*earlier)->status == "succeeded" ? 0 : (*earlier)->status == "pending" ? 3 : 1;
+            return (*earlier)->status == model::refund_status::succeeded ? 0
+                   : (*earlier)->status == model::refund_status::pending ? 3
+                                                                         : 1;
         }
     }
     const model::actor who{operator_name(), operator_source()};

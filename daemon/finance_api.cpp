@@ -28,7 +28,7 @@ json::object refund_json(const model::refund_record& r) {
                         {"payment", r.payment_id},
                         {"amount", r.amount.minor_units},
                         {"currency", r.amount.unit.code()},
-                        {"status", r.status},
+                        {"status", model::to_string(r.status)},
                         {"kind", or_null(r.kind)},
                         {"reason", r.reason},
                         {"requested_by", r.requested_by},
@@ -95,10 +95,11 @@ bool valid_date(const std::string& text) {
 
 std::optional<model::stored_response> refund_answers::render(const model::refund_record& refund,
                                                              const std::string& request_id) const {
-    if (refund.status == "succeeded") {
+    if (refund.status == model::refund_status::succeeded) {
         return to_stored(json_response(http::status::created, refund_json(refund)), request_id);
     }
-    if (refund.status != "failed" || refund.failure_code == "processor_unavailable") {
+    if (refund.status != model::refund_status::failed ||
+        refund.failure_code == "processor_unavailable") {
         return std::nullopt;
     }
     const std::string code = refund.failure_code.value_or("");

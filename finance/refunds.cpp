@@ -75,10 +75,12 @@ asio::awaitable<refund_answer> refunds::create(const refund_order& order, const 
             // Asked before under this id (billpayctl run again at once): that refund, as it
             // stands; whoever reserved it sends it.
             answer.refund = reserved.refund;
-            answer.status = !reserved.refund                       ? refund_status::outcome_unknown
-                            : reserved.refund->status == "pending" ? refund_status::pending
-                            : reserved.refund->status == "succeeded" ? refund_status::succeeded
-                                                                     : refund_status::declined;
+            answer.status = !reserved.refund ? refund_status::outcome_unknown
+                            : reserved.refund->status == model::refund_status::pending
+                                ? refund_status::pending
+                            : reserved.refund->status == model::refund_status::succeeded
+                                ? refund_status::succeeded
+                                : refund_status::declined;
             if (reserved.refund) {
                 answer.decline_code = reserved.refund->failure_code.value_or("");
                 answer.message = reserved.refund->failure_message.value_or("");
@@ -188,17 +190,19 @@ asio::awaitable<refund_answer> refunds::send(const model::refund_record& refund,
     std::optional<store::refund_outcome> outcome;
     switch (result.result) {
         case gateway::outcome::approved:
-            outcome = store::refund_outcome{"succeeded", result.voided ? "void" : "refund",
+            outcome = store::refund_outcome{model::refund_status::succeeded,
+                                            result.voided ? "void" : "refund",
                                             result.processor_reference, std::nullopt, std::nullopt};
             break;
         case gateway::outcome::declined:
-            outcome = store::refund_outcome{"failed", std::nullopt, std::nullopt,
-                                            result.decline_code, result.message};
+            outcome = store::refund_outcome{model::refund_status::failed, std::nullopt,
+                                            std::nullopt, result.decline_code, result.message};
             break;
         case gateway::outcome::failed:
             if (first) {  // nothing reached the processor: the held amount is free again
-                outcome = store::refund_outcome{"failed", std::nullopt, std::nullopt,
-                                                "processor_unavailable", result.message};
+                outcome =
+                    store::refund_outcome{model::refund_status::failed, std::nullopt, std::nullopt,
+                                          "processor_unavailable", result.message};
             }
             break;
         case gateway::outcome::unknown:
@@ -208,13 +212,13 @@ asio::awaitable<refund_answer> refunds::send(const model::refund_record& refund,
         answer.status = refund_status::pending;
         co_return answer;
     }
-    json::object details{{"status", outcome->status},
+    json::object details{{"status", model::to_string(outcome->status)},
                          {"amount", refund.amount.minor_units},
                          {"kind", outcome->kind ? json::value(*outcome->kind) : nullptr},
                          {"processor_reference", result.processor_reference},
                          {"failure_code", result.decline_code}};
-    const auto audit =
-        audit_of(who, "refund." + outcome->status, payment.id, refund.id, refund.reason, details);
+    const auto audit = audit_of(who, "refund." + std::string(model::to_string(outcome->status)),
+                                payment.id, refund.id, refund.reason, details);
     const store::refund_message_renderer message = [](const model::payment_record& p,
                                                       const model::refund_record& r) {
         return std::optional<model::outbox_entry>(correspondence::render_refund_message(p, r));
@@ -233,10 +237,10 @@ asio::awaitable<refund_answer> refunds::send(const model::refund_record& refund,
     }
     answer.refund = finished->first;
     answer.payment = finished->second;
-    metrics::process().refunds.add({answer.refund->status});
-    if (answer.refund->status == "succeeded") {
+    metrics::process().refunds.add({std::string(model::to_string(answer.refund->status))});
+    if (answer.refund->status == model::refund_status::succeeded) {
         answer.status = refund_status::succeeded;
-    } else if (answer.refund->status == "pending") {
+    } else if (answer.refund->status == model::refund_status::pending) {
         answer.status = refund_status::pending;
     } else if (answer.refund->failure_code == "processor_unavailable") {
         answer.status = refund_status::processor_unavailable;

@@ -68,7 +68,7 @@ json::object export_json(const store::account_data& data, const std::string& exp
         refunds.push_back(json::object{{"id", r.id},
                                        {"payment", r.payment_id},
                                        {"created_at", r.created_at},
-                                       {"status", r.status},
+                                       {"status", model::to_string(r.status)},
                                        {"kind", or_null(r.kind)},
                                        {"amount", r.amount.minor_units},
                                        {"currency", r.amount.unit.code()},
@@ -151,7 +151,7 @@ std::string export_csv(const store::account_data& data, const std::string& expor
                  "; metadata=" + p.metadata_json + (p.reduced ? "; reduced" : "")});
     }
     for (const auto& r : data.refunds) {
-        row({"refund", r.id, r.payment_id, r.created_at, r.status,
+        row({"refund", r.id, r.payment_id, r.created_at, std::string(model::to_string(r.status)),
              std::to_string(r.amount.minor_units), std::string(r.amount.unit.code()), "", "", "",
              "kind=" + r.kind.value_or("") + "; reason=" + r.reason});
     }

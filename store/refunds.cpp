@@ -21,7 +21,7 @@ refund_record read_refund(const pqxx::row& r) {
     out.payment_id = r[1].as<std::string>();
     out.amount.minor_units = r[2].as<std::int64_t>();
     out.amount.unit = model::currency::parse(r[3].as<std::string>()).value();
-    out.status = r[4].as<std::string>();
+    out.status = model::parse_refund_status(r[4].as<std::string>()).value();
     out.kind = optional_text(r[5]);
     out.reason = r[6].as<std::string>();
     out.requested_by = r[7].as<std::string>();
@@ -133,16 +133,16 @@ std::pair<refund_record, payment_record> finish_refund(pqxx::connection& conn,
     // The payment first, then the refund, in every transaction that locks both.
     auto payment = find_payment_in(tx, refund.payment_id, true).value();
     refund = find_in(tx, refund_id, true).value();
-    if (refund.status != "pending") {
+    if (refund.status != model::refund_status::pending) {
         tx.commit();
         return {refund, payment};
     }
     tx.exec_params(
         "UPDATE refunds SET status = $2, kind = $3, processor_reference = $4, failure_code = $5,"
         " failure_message = $6, next_attempt_at = NULL, updated_at = now() WHERE id = $1",
-        refund_id, outcome.status, outcome.kind, outcome.processor_reference, outcome.failure_code,
-        outcome.failure_message);
-    if (outcome.status == "succeeded") {
+        refund_id, std::string(model::to_string(outcome.status)), outcome.kind,
+        outcome.processor_reference, outcome.failure_code, outcome.failure_message);
+    if (outcome.status == model::refund_status::succeeded) {
         tx.exec_params(
             "UPDATE payments SET amount_refunded = amount_refunded + $2,"
             " status = CASE WHEN amount_refunded + $2 = amount THEN 'refunded'"
@@ -151,7 +151,7 @@ std::pair<refund_record, payment_record> finish_refund(pqxx::connection& conn,
     }
     refund = find_in(tx, refund_id, false).value();
     payment = find_payment_in(tx, refund.payment_id, false).value();
-    if (outcome.status == "succeeded" && message) {
+    if (outcome.status == model::refund_status::succeeded && message) {
         if (auto m = message(payment, refund)) {
             enqueue_refund_message(tx, m->id, payment.id, refund.id, m->body);
         }

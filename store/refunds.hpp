@@ -71,7 +71,7 @@ using refund_key_answer = std::function<std::optional<stored_response>(const ref
 
 /// What became of a refund at the processor.
 struct refund_outcome {
-    std::string status;  // succeeded or failed
+    model::refund_status status = model::refund_status::failed;  // succeeded or failed
     std::optional<std::string> kind;
     std::optional<std::string> processor_reference;
     std::optional<std::string> failure_code;

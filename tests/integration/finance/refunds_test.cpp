@@ -59,10 +59,10 @@ class test_refund_answers final : public finance::refund_answer_renderer {
   public:
     [[nodiscard]] std::optional<model::stored_response> render(const model::refund_record& r,
                                                                const std::string&) const override {
-        if (r.status == "succeeded") {
+        if (r.status == model::refund_status::succeeded) {
             return model::stored_response{201, r.id};
         }
-        if (r.status == "failed" && r.failure_code != "processor_unavailable") {
+        if (r.status == model::refund_status::failed && r.failure_code != "processor_unavailable") {
             return model::stored_response{409, r.id};
         }
         return std::nullopt;
