@@ -35,6 +35,51 @@ api_error account_required() {
                            "Name the customer's account_number on every read.");
 }
 
+/// What an operation says it did not do, in the shared failures' answers.
+struct not_done {
+    std::string_view nothing;         // "nothing was charged"
+    std::string_view processor_down;  // the 502's message
+};
+
+/// The one table from payments' shared failures to the answer and what becomes of the key, for
+/// paying, saving a card and deleting one alike: a decline stands for its key (the card's
+/// answer is that card's); every other failure did nothing, and gives the key back.
+post_outcome refusal(payments::failure why, const not_done& words,
+                     const std::string& decline_code) {
+    using payments::failure;
+    switch (why) {
+        case failure::card_declined: {
+            api_error declined{http::status::payment_required, error_type::card_error,
+                               "card_declined", "The card was declined."};
+            declined.decline_code = decline_code;
+            return {declined, key_outcome::record};
+        }
+        case failure::processor_unavailable:
+            return {processor_unavailable(std::string(words.processor_down)), key_outcome::release};
+        case failure::unknown_processor_token:
+            return {invalid_request("processor_token", "resource_missing",
+                                    "The processor does not know this card token."),
+                    key_outcome::release};
+        case failure::processor_token_not_owned:
+            return {token_not_owned(), key_outcome::release};
+        case failure::too_many_cards:
+            return {too_many_cards(), key_outcome::release};
+        case failure::store_unavailable:
+            return {store_failure(store::error::unavailable, words.nothing), key_outcome::release};
+        case failure::store_busy:
+            return {store_failure(store::error::busy, words.nothing), key_outcome::release};
+    }
+    return {store_failure(store::error::internal, words.nothing), key_outcome::release};
+}
+
+constexpr not_done nothing_charged{
+    "nothing was charged", "The payment processor could not be reached; nothing was charged."};
+constexpr not_done nothing_saved{"nothing was saved",
+                                 "The payment processor could not be reached."};
+constexpr not_done nothing_deleted{
+    "nothing was deleted",
+    "The payment processor could not be reached; the card is still saved. Try again."};
+
 }  // namespace
 
 model::stored_response payment_answers::render(const model::payment_record& p,
@@ -107,24 +152,8 @@ post_outcome payments_api::answer(const payments::pay_result& r, const request_c
         case pay_status::pending:
             // The same rendering as the answer the store keeps for the key.
             return {from_stored(answers_.render(*r.payment, ctx.request_id)), key_outcome::settled};
-        case pay_status::card_declined: {
-            api_error refusal{http::status::payment_required, error_type::card_error,
-                              "card_declined", "The card was declined."};
-            refusal.decline_code = r.decline_code;
-            return {refusal, key_outcome::record};  // the card's answer stands for this key
-        }
-        case pay_status::processor_unavailable:
-            return {processor_unavailable(
-                        "The payment processor could not be reached; nothing was charged."),
-                    key_outcome::release};
-        case pay_status::unknown_processor_token:
-            return {invalid_request("processor_token", "resource_missing",
-                                    "The processor does not know this card token."),
-                    key_outcome::release};
-        case pay_status::processor_token_not_owned:
-            return {token_not_owned(), key_outcome::release};
-        case pay_status::too_many_cards:
-            return {too_many_cards(), key_outcome::release};
+        case pay_status::refused:
+            return refusal(r.why, nothing_charged, r.decline_code);
         case pay_status::no_such_payment_method:
             return {invalid_request("payment_method", "resource_missing",
                                     "No such payment method for this account."),
@@ -147,10 +176,6 @@ post_outcome payments_api::answer(const payments::pay_result& r, const request_c
         }
         case pay_status::key_lost:
             return {idempotency_key_in_use(), key_outcome::settled};
-        case pay_status::store_unavailable:
-            return {store_failure(store::error::unavailable), key_outcome::release};
-        case pay_status::store_busy:
-            return {store_failure(store::error::busy), key_outcome::release};
         case pay_status::open_not_written:
             // The store gave the key back itself, in the statement that learned nothing was
             // written.
@@ -196,7 +221,7 @@ asio::awaitable<api_result> payments_api::create_payment(request_context& ctx, r
             pay->request_id = ctx.request_id;
             pay->key = lease;
             auto result = co_await service_.pay(*pay);
-            ctx.outcome = payments::to_string(result.status);
+            ctx.outcome = payments::to_string(result);
             if (result.payment) {
                 ctx.payment_id = result.payment->id;
             }
@@ -357,35 +382,10 @@ asio::awaitable<api_result> payments_api::create_payment_method(request_context&
                     co_return post_outcome{
                         json_response(http::status::ok, payment_method_json(*saved.method)),
                         key_outcome::record};
-                case payments::save_status::card_declined: {
-                    api_error refusal{http::status::payment_required, error_type::card_error,
-                                      "card_declined", "The card was declined."};
-                    refusal.decline_code = saved.decline_code;
-                    co_return post_outcome{refusal, key_outcome::record};
-                }
-                case payments::save_status::processor_unavailable:
-                    co_return post_outcome{
-                        processor_unavailable("The payment processor could not be reached."),
-                        key_outcome::release};
-                case payments::save_status::unknown_processor_token:
-                    co_return post_outcome{
-                        invalid_request("processor_token", "resource_missing",
-                                        "The processor does not know this card token."),
-                        key_outcome::release};
-                case payments::save_status::processor_token_not_owned:
-                    co_return post_outcome{token_not_owned(), key_outcome::release};
-                case payments::save_status::too_many_cards:
-                    co_return post_outcome{too_many_cards(), key_outcome::release};
-                case payments::save_status::store_unavailable:
-                    co_return post_outcome{
-                        store_failure(store::error::unavailable, "nothing was saved"),
-                        key_outcome::release};
-                case payments::save_status::store_busy:
-                    co_return post_outcome{store_failure(store::error::busy, "nothing was saved"),
-                                           key_outcome::release};
+                case payments::save_status::refused:
+                    break;
             }
-            co_return post_outcome{store_failure(store::error::internal, "nothing was saved"),
-                                   key_outcome::release};
+            co_return refusal(saved.why, nothing_saved, saved.decline_code);
         }};
     co_return co_await posts_.serve(ctx, req, post);
 }
@@ -427,23 +427,18 @@ asio::awaitable<api_result> payments_api::delete_payment_method(request_context&
                                   "Name the customer's account_number.");
     }
     const std::string id = ctx.path_params.at("id");
-    switch (co_await service_.delete_card(*account, id)) {
+    const auto deleted = co_await service_.delete_card(*account, id);
+    switch (deleted.status) {
         case payments::delete_status::deleted:
             co_return json_response(
                 http::status::ok,
                 json::object{{"id", id}, {"object", "payment_method"}, {"deleted", true}});
         case payments::delete_status::not_found:
             co_return not_found("No such payment method.");
-        case payments::delete_status::processor_unavailable:
-            co_return processor_unavailable(
-                "The payment processor could not be reached; the card is still saved. Try "
-                "again.");
-        case payments::delete_status::store_unavailable:
-            co_return store_failure(store::error::unavailable, "nothing was deleted");
-        case payments::delete_status::store_busy:
-            co_return store_failure(store::error::busy, "nothing was deleted");
+        case payments::delete_status::refused:
+            break;
     }
-    co_return store_failure(store::error::internal, "nothing was deleted");
+    co_return refusal(deleted.why, nothing_deleted, "").answer;
 }
 
 }  // namespace billpay::daemon

@@ -19,20 +19,23 @@ namespace asio = boost::asio;
 
 std::string now_rfc3339() { return model::rfc3339_utc(std::chrono::system_clock::now()); }
 
-/// The store's word on a write that did not happen.
-pay_status pay_status_of(store::error e) {
-    return e == store::error::busy ? pay_status::store_busy : pay_status::store_unavailable;
+/// A payment refused for one of the shared failures.
+pay_result refused(failure why) {
+    pay_result out;
+    out.status = pay_status::refused;
+    out.why = why;
+    return out;
 }
 
 }  // namespace
 
 void throw_exception_from_error(const pay_result& ended, const boost::source_location&) {
-    throw std::logic_error("a payment that ended (" + std::string(to_string(ended.status)) +
+    throw std::logic_error("a payment that ended (" + std::string(to_string(ended)) +
                            ") was taken for one that goes on");
 }
 
-std::string_view to_string(pay_status status) noexcept {
-    switch (status) {
+std::string_view to_string(const pay_result& result) noexcept {
+    switch (result.status) {
         case pay_status::succeeded:
             return "succeeded";
         case pay_status::declined:
@@ -41,16 +44,8 @@ std::string_view to_string(pay_status status) noexcept {
             return "failed";
         case pay_status::pending:
             return "pending";
-        case pay_status::card_declined:
-            return "card_declined";
-        case pay_status::processor_unavailable:
-            return "processor_unavailable";
-        case pay_status::unknown_processor_token:
-            return "unknown_processor_token";
-        case pay_status::processor_token_not_owned:
-            return "processor_token_not_owned";
-        case pay_status::too_many_cards:
-            return "too_many_cards";
+        case pay_status::refused:
+            return to_string(result.why);
         case pay_status::no_such_payment_method:
             return "no_such_payment_method";
         case pay_status::payment_method_unusable:
@@ -59,10 +54,6 @@ std::string_view to_string(pay_status status) noexcept {
             return "possible_duplicate";
         case pay_status::key_lost:
             return "key_lost";
-        case pay_status::store_unavailable:
-            return "store_unavailable";
-        case pay_status::store_busy:
-            return "store_busy";
         case pay_status::open_not_written:
             return "open_not_written";
         case pay_status::outcome_unknown:
@@ -191,10 +182,7 @@ asio::awaitable<payment_service::step<model::payment_record>> payment_service::t
             logging::warn("tokenize refused", {{"request_id", request.request_id},
                                                {"outcome", gateway::to_string(tokenized.result)},
                                                {"decline_code", tokenized.decline_code}});
-            out.status =
-                tokenized.result != gateway::outcome::declined ? pay_status::processor_unavailable
-                : tokenized.decline_code == gateway::too_many_cards ? pay_status::too_many_cards
-                                                                    : pay_status::card_declined;
+            out = refused(failure_of(tokenized));
             out.decline_code = tokenized.decline_code;
             co_return out;
         }
@@ -204,13 +192,7 @@ asio::awaitable<payment_service::step<model::payment_record>> payment_service::t
         auto described = co_await processor_.adopt_token(
             *request.processor_token, customer_reference, use, processor_deadline());
         if (described.result != gateway::outcome::approved) {
-            out.status =
-                described.result != gateway::outcome::declined ? pay_status::processor_unavailable
-                : described.decline_code == gateway::too_many_cards ? pay_status::too_many_cards
-                : described.decline_code == gateway::token_not_owned
-                    ? pay_status::processor_token_not_owned
-                    : pay_status::unknown_processor_token;
-            co_return out;
+            co_return refused(failure_of(described));
         }
         p.card = card_from_token(described);
         p.processor_token = described.token;
@@ -220,8 +202,7 @@ asio::awaitable<payment_service::step<model::payment_record>> payment_service::t
     } else {
         auto method = co_await store_.find_payment_method(request.payment_method.value());
         if (!method) {
-            out.status = pay_status_of(method.error());
-            co_return out;
+            co_return refused(failure_of(method.error()));
         }
         if (!*method || (*method)->account_number != request.account_number) {
             out.status = pay_status::no_such_payment_method;
@@ -271,8 +252,7 @@ asio::awaitable<payment_service::step<model::payment_record>> payment_service::o
         // It waited in the store's queue and never ran.
         logging::error("could not record a new payment: nothing was charged",
                        {{"request_id", request.request_id}, {"error", "busy"}});
-        out.status = pay_status::store_busy;
-        co_return out;
+        co_return refused(failure::store_busy);
     }
     if (!opened) {
         auto learned = co_await learn_lost_open(request, open, opened.error());
@@ -446,16 +426,8 @@ asio::awaitable<save_result> payment_service::save_card(save_card_request& reque
         auto described =
             co_await processor_.adopt_token(request.processor_token.value(), customer_reference,
                                             gateway::token_use::saved_card, processor_deadline());
-        if (described.result == gateway::outcome::declined) {
-            out.status = described.decline_code == gateway::too_many_cards
-                             ? save_status::too_many_cards
-                         : described.decline_code == gateway::token_not_owned
-                             ? save_status::processor_token_not_owned
-                             : save_status::unknown_processor_token;
-            co_return out;
-        }
         if (described.result != gateway::outcome::approved) {
-            out.status = save_status::processor_unavailable;
+            out.why = failure_of(described);
             co_return out;
         }
         card = card_from_token(described);
@@ -464,10 +436,7 @@ asio::awaitable<save_result> payment_service::save_card(save_card_request& reque
         tokenized.reused = described.reused;
     }
     if (tokenized.result != gateway::outcome::approved) {
-        out.status =
-            tokenized.result != gateway::outcome::declined      ? save_status::processor_unavailable
-            : tokenized.decline_code == gateway::too_many_cards ? save_status::too_many_cards
-                                                                : save_status::card_declined;
+        out.why = failure_of(tokenized);
         out.decline_code = tokenized.decline_code;
         co_return out;
     }
@@ -490,8 +459,7 @@ asio::awaitable<save_result> payment_service::save_card(save_card_request& reque
         if (spare) {
             co_await processor_.delete_token(tokenized.token, processor_deadline());
         }
-        out.status = saved.error() == store::error::busy ? save_status::store_busy
-                                                         : save_status::store_unavailable;
+        out.why = failure_of(saved.error());
         co_return out;
     }
     if (!saved->created && spare && tokenized.token != saved->method.processor_token) {
@@ -503,15 +471,14 @@ asio::awaitable<save_result> payment_service::save_card(save_card_request& reque
     co_return out;
 }
 
-asio::awaitable<delete_status> payment_service::delete_card(const std::string& account_number,
+asio::awaitable<delete_result> payment_service::delete_card(const std::string& account_number,
                                                             const std::string& payment_method_id) {
     auto method = co_await store_.find_payment_method(payment_method_id);
     if (!method) {
-        co_return method.error() == store::error::busy ? delete_status::store_busy
-                                                       : delete_status::store_unavailable;
+        co_return delete_result{delete_status::refused, failure_of(method.error())};
     }
     if (!*method || (*method)->account_number != account_number) {
-        co_return delete_status::not_found;
+        co_return delete_result{delete_status::not_found};
     }
     auto deleted =
         co_await processor_.delete_token((*method)->processor_token, processor_deadline());
@@ -519,14 +486,13 @@ asio::awaitable<delete_status> payment_service::delete_card(const std::string& a
     if (deleted.result == gateway::outcome::failed || deleted.result == gateway::outcome::unknown) {
         logging::warn("the processor did not forget a saved card; it stays saved",
                       {{"payment_method_id", payment_method_id}, {"error", deleted.message}});
-        co_return delete_status::processor_unavailable;
+        co_return delete_result{delete_status::refused, failure::processor_unavailable};
     }
     auto gone = co_await store_.delete_payment_method(payment_method_id);
     if (!gone) {
-        co_return gone.error() == store::error::busy ? delete_status::store_busy
-                                                     : delete_status::store_unavailable;
+        co_return delete_result{delete_status::refused, failure_of(gone.error())};
     }
-    co_return delete_status::deleted;
+    co_return delete_result{delete_status::deleted};
 }
 
 }  // namespace billpay::payments

@@ -7,6 +7,7 @@
 
 #include "config/settings.hpp"
 #include "gateway_adapters/gateway.hpp"
+#include "payments/failures.hpp"
 #include "payments/requests.hpp"
 #include "store/payment_store.hpp"
 #include "tokenizer/card_checks.hpp"
@@ -31,18 +32,12 @@ enum class pay_status {
     failed,   // nothing was charged: the processor's own word (or the charge never left)
     pending,  // the processor's answer is not known yet: recovery learns it and sends the receipt
     // No payment; the answer is the API's to record (a decline) or give back (the rest):
-    card_declined,              // the processor refused the card when tokenizing it
-    processor_unavailable,      // tokenizing could not be done: nothing happened at the processor
-    unknown_processor_token,    // the processor does not know the browser token
-    processor_token_not_owned,  // the browser token is another customer's at the processor
-    too_many_cards,             // the processor keeps no more cards for this customer
-    no_such_payment_method,     // or it is another account's
-    payment_method_unusable,    // saved with a processor billpayd no longer uses
-    possible_duplicate,         // this bill was paid (or is being paid) recently
-    key_lost,                   // the Idempotency-Key is no longer this request's: nothing done
-    store_unavailable,          // nothing was charged
-    store_busy,                 // nothing was charged; try again shortly
-    open_not_written,           // OPEN failed and wrote nothing: nothing charged, key given back
+    refused,                  // one of the shared failures: `pay_result::why`
+    no_such_payment_method,   // or it is another account's
+    payment_method_unusable,  // saved with a processor billpayd no longer uses
+    possible_duplicate,       // this bill was paid (or is being paid) recently
+    key_lost,                 // the Idempotency-Key is no longer this request's: nothing done
+    open_not_written,         // OPEN failed and wrote nothing: nothing charged, key given back
     // OPEN's answer was lost and what it did could not be learned: the pending payment may
     // stand (recovery then charges it). The key is left as it is, so a retry with it finds the
     // payment (409 while it runs, then its answer), or, if none was written, runs afresh once
@@ -50,11 +45,9 @@ enum class pay_status {
     outcome_unknown,
 };
 
-/// The status's name, for the access log line ("succeeded", "card_declined", ...).
-std::string_view to_string(pay_status status) noexcept;
-
 struct pay_result {
-    pay_status status = pay_status::store_unavailable;
+    pay_status status = pay_status::refused;
+    failure why = failure::store_unavailable;  // refused
     /// The payment as it now stands, for the four payment statuses (pending also when the
     /// outcome was learned but could not be written: recovery learns it again).
     std::optional<model::payment_record> payment;
@@ -62,34 +55,36 @@ struct pay_result {
     std::optional<std::string> existing_payment;  // possible_duplicate
 };
 
+/// How it ended, for the access log line ("succeeded", "card_declined", "possible_duplicate",
+/// ...): the failure's name when refused.
+std::string_view to_string(const pay_result& result) noexcept;
+
 /// A pay_result taken for a step's value (boost::system::result's hook): a logic error.
 [[noreturn]] void throw_exception_from_error(const pay_result& ended,
                                              const boost::source_location& loc);
 
 enum class save_status {
-    saved,                      // a new saved card
-    already_saved,              // the account had this card: that one
-    card_declined,              // the processor refused the card
-    processor_unavailable,      // nothing happened at the processor
-    unknown_processor_token,    // the processor does not know the browser token
-    processor_token_not_owned,  // the browser token is another customer's at the processor
-    too_many_cards,             // the processor keeps no more cards for this customer
-    store_unavailable,          // nothing kept
-    store_busy,
+    saved,          // a new saved card
+    already_saved,  // the account had this card: that one
+    refused,        // one of the shared failures: `save_result::why`; nothing kept
 };
 
 struct save_result {
-    save_status status = save_status::store_unavailable;
+    save_status status = save_status::refused;
+    failure why = failure::store_unavailable;  // refused
     std::optional<model::payment_method_record> method;
     std::string decline_code;
 };
 
 enum class delete_status {
     deleted,
-    not_found,              // no such saved card for this account
-    processor_unavailable,  // the processor did not forget it: the card is still saved
-    store_unavailable,
-    store_busy,
+    not_found,  // no such saved card for this account
+    refused,    // one of the shared failures (`delete_result::why`): the card is still saved
+};
+
+struct delete_result {
+    delete_status status = delete_status::refused;
+    failure why = failure::store_unavailable;  // refused
 };
 
 /// The payment use case (shared/DESIGN.md, "one payment, step by step", step 4): pay a bill,
@@ -119,7 +114,7 @@ class payment_service {
     boost::asio::awaitable<save_result> save_card(save_card_request& request);
 
     /// Forgets a saved card at the processor, then here.
-    boost::asio::awaitable<delete_status> delete_card(const std::string& account_number,
+    boost::asio::awaitable<delete_result> delete_card(const std::string& account_number,
                                                       const std::string& payment_method_id);
 
   private:

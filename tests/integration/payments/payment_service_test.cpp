@@ -286,7 +286,8 @@ TEST_F(PaymentService, ACardRefusedAtTokenizingMakesNoPaymentAndNoCharge) {
     };
     auto request = card_payment("k1");
     auto result = pay(request);
-    EXPECT_EQ(result.status, pay_status::card_declined);
+    EXPECT_EQ(result.status, pay_status::refused);
+    EXPECT_EQ(result.why, payments::failure::card_declined);
     EXPECT_EQ(result.decline_code, "incorrect_number");
     EXPECT_TRUE(request.card->number().empty());  // wiped whatever the answer
     EXPECT_EQ(processor.charges, 0);
@@ -298,7 +299,9 @@ TEST_F(PaymentService, AProcessorThatCannotBeReachedChargesNothing) {
         return gateway::tokenize_result{outcome::failed, "", "", "connection refused"};
     };
     auto request = card_payment("k1");
-    EXPECT_EQ(pay(request).status, pay_status::processor_unavailable);
+    auto result = pay(request);
+    EXPECT_EQ(result.status, pay_status::refused);
+    EXPECT_EQ(result.why, payments::failure::processor_unavailable);
     EXPECT_EQ(processor.charges, 0);
     EXPECT_EQ(one("SELECT count(*) FROM payments"), "0");
 }
@@ -322,8 +325,10 @@ TEST_F(PaymentService, TheStoreDownBeforeTheIntentChargesNothingAndTheKeyCanBeGi
 
     payments_store.open_fails = store::error::busy;
     auto again = card_payment("k1");
-    EXPECT_EQ(pay(again).status, pay_status::store_busy);  // it never ran
-    EXPECT_EQ(processor.charges, 1);                       // only the retry's above
+    auto never_ran = pay(again);
+    EXPECT_EQ(never_ran.status, pay_status::refused);
+    EXPECT_EQ(never_ran.why, payments::failure::store_busy);  // it never ran
+    EXPECT_EQ(processor.charges, 1);                          // only the retry's above
     EXPECT_EQ(one("SELECT count(*) FROM payments"), "0");
 }
 
