@@ -113,12 +113,217 @@ asio::awaitable<void> discard_input(Stream& stream, beast::tcp_stream& lowest) {
     OPENSSL_cleanse(scratch.data(), scratch.size());
 }
 
+/// What a read that failed is answered with; nullopt when there is nobody to answer (the client
+/// went away, or was too slow).
+std::optional<api_error> answer_to_read_error(const boost::system::error_code& ec) {
+    if (ec == http::error::body_limit) {
+        return api_error{http::status::payload_too_large, error_type::invalid_request_error,
+                         "body_too_large", "The request body is larger than this server accepts."};
+    }
+    if (ec == http::error::header_limit) {
+        return api_error{http::status::request_header_fields_too_large,
+                         error_type::invalid_request_error, "headers_too_large",
+                         "The request headers are larger than this server accepts."};
+    }
+    if (is_http_parse_error(ec) && ec != http::error::end_of_stream &&
+        ec != http::error::partial_message) {
+        return invalid_request("", "malformed_request", "The request is not valid HTTP/1.1.");
+    }
+    return std::nullopt;
+}
+
+/// One log line per request (what a payment's request did is in it too) and its duration in
+/// the metrics.
+void record_request(const request_context& ctx, const request& req, const response& res,
+                    std::chrono::steady_clock::time_point started) {
+    auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    auto level = is_quiet_path(req.target()) ? spdlog::level::debug : spdlog::level::info;
+    auto method = req.method_string();
+    const std::string_view verb(method.data(), method.size());
+    const auto status = static_cast<int>(res.result_int());
+    const auto duration_us = static_cast<std::int64_t>(elapsed.count());
+    metrics::process().http_request_duration.observe(
+        {ctx.route.empty() ? std::string("none") : ctx.route, method_label(verb),
+         std::to_string(status)},
+        static_cast<double>(duration_us) / 1e6);
+    if (ctx.payment_id.empty() && ctx.outcome.empty()) {
+        logging::write(level, "request",
+                       {{"request_id", ctx.request_id},
+                        {"method", verb},
+                        {"path", ctx.path},
+                        {"status", status},
+                        {"duration_us", duration_us},
+                        {"remote", ctx.remote.address().to_string()}});
+    } else {
+        logging::write(level, "request",
+                       {{"request_id", ctx.request_id},
+                        {"method", verb},
+                        {"path", ctx.path},
+                        {"status", status},
+                        {"payment_id", ctx.payment_id},
+                        {"outcome", ctx.outcome},
+                        {"duration_us", duration_us},
+                        {"remote", ctx.remote.address().to_string()}});
+    }
+}
+
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using request_parser = http::request_parser<request_body>;
+
+/// How reading one request went: the read's error, or the answer that refused it once its
+/// headers were read (its body is then never read), and whether the headers named a client.
+struct request_read {
+    boost::system::error_code ec;
+    std::optional<response> refused_early;
+    bool authenticated = false;
+};
+
+/// Reads one request's headers, judges them (their limits, then the route's admission: a route
+/// for clients refuses headers that name none before reading a byte of the body), answers
+/// `Expect: 100-continue`, and reads the body.
+asio::awaitable<request_read> read_request(tls_stream& stream, read_buffer& buffer,
+                                           request_parser& parser, const request_context& ctx,
+                                           const config::listen_settings& settings,
+                                           const router& routes) {
+    request_read read;
+    std::size_t n = 0;
+    std::tie(read.ec, n) = co_await http::async_read_header(stream, buffer, parser, use_nothrow);
+    if (read.ec) {
+        co_return read;
+    }
+    if (auto bad = header_refusal(parser.get(), settings.max_header_bytes)) {
+        read.refused_early = render(*bad, ctx.request_id);
+        co_return read;
+    }
+    auto admitted = routes.admit(parser.get(), ctx);
+    read.authenticated = admitted.authenticated;
+    if (admitted.refusal) {
+        read.refused_early = std::move(admitted.refusal);
+        co_return read;
+    }
+    if (parser.is_done()) {
+        co_return read;
+    }
+    auto& lowest = beast::get_lowest_layer(stream);
+    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> go_on{http::status::continue_, 11};
+        lowest.expires_after(settings.write_timeout);
+        std::tie(read.ec, n) = co_await http::async_write(stream, go_on, use_nothrow);
+        lowest.expires_after(settings.read_timeout);
+        if (read.ec) {
+            co_return read;
+        }
+    }
+    std::tie(read.ec, n) = co_await http::async_read(stream, buffer, parser, use_nothrow);
+    co_return read;
+}
+
+/// What a verified client certificate (listen.tls.client_ca) says: whether there is one, and
+/// its sole common name, which may name the API client.
+struct client_certificate {
+    bool present = false;
+    std::string common_name;
+};
+
+/// The TLS handshake, within handshake_timeout; nullopt when it failed.
+asio::awaitable<std::optional<client_certificate>> handshake(
+    tls_stream& stream, const tcp::endpoint& remote, const config::listen_settings& settings) {
+    beast::get_lowest_layer(stream).expires_after(settings.handshake_timeout);
+    if (auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+        ec) {
+        logging::debug("TLS handshake failed",
+                       {{"remote", remote.address().to_string()}, {"error", ec.message()}});
+        co_return std::nullopt;
+    }
+    client_certificate certificate;
+    if (X509* presented = SSL_get0_peer_certificate(stream.native_handle())) {
+        certificate.present = true;
+        certificate.common_name = sole_common_name(presented);
+    }
+    co_return certificate;
+}
+
+/// Waits for the first byte of the next request: an idle keep-alive connection may wait
+/// idle_timeout, one that no client has used yet only unauthenticated_idle_timeout (`idle` is
+/// set meanwhile, for a drain to close it). False when the connection ended instead.
+asio::awaitable<bool> await_request(tls_stream& stream, read_buffer& buffer, bool& idle, bool first,
+                                    bool authenticated, const config::listen_settings& settings) {
+    if (buffer.size() > 0) {
+        co_return true;  // pipelined: the next request has begun already
+    }
+    idle = !first;
+    const auto between = first ? settings.read_timeout : settings.idle_timeout;
+    beast::get_lowest_layer(stream).expires_after(
+        authenticated ? between : std::min(between, settings.unauthenticated_idle_timeout));
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
+    idle = false;
+    if (ec) {
+        co_return false;
+    }
+    buffer.commit(n);
+    co_return true;
+}
+
+/// Writes the answer within write_timeout. After a request whose body was never read (refused
+/// early, or a read that failed) the client may still be sending it: closing at once would
+/// answer its bytes with a TCP reset that can destroy the response before the client reads it,
+/// so what still arrives is read away, briefly. False when the connection is to be closed.
+asio::awaitable<bool> send_response(tls_stream& stream, response& res, const request_context& ctx,
+                                    bool keep_alive, bool body_unread,
+                                    const config::listen_settings& settings) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    res.set("Request-Id", ctx.request_id);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    lowest.expires_after(settings.write_timeout);
+    auto [ec, written] = co_await http::async_write(stream, res, use_nothrow);
+    if (ec == beast::error::timeout) {
+        logging::info(
+            "client did not take its response within write_timeout_ms; dropped",
+            {{"request_id", ctx.request_id}, {"remote", ctx.remote.address().to_string()}});
+    }
+    if (!ec && body_unread) {
+        co_await discard_input(stream, lowest);
+    }
+    co_return !ec && keep_alive;
+}
+
 }  // namespace
 
 struct http_server::connection {
     asio::any_io_executor executor;
     beast::tcp_stream* stream = nullptr;  // valid while the session runs, touched on its strand
     bool idle = false;
+};
+
+/// Counts a connection in (drain and close find it), and out again when it ends, giving back
+/// the slot its address was counted under (take_address_slot).
+struct http_server::connection_slot {
+    connection_slot(shared_state& state, std::shared_ptr<connection> conn,
+                    asio::ip::address address)
+        : state_(state), conn_(std::move(conn)), address_(std::move(address)) {
+        ++state_.open;
+        std::lock_guard lock(state_.connections_mutex);
+        std::erase_if(state_.connections, [](const auto& weak) { return weak.expired(); });
+        state_.connections.push_back(conn_);
+    }
+    ~connection_slot() {
+        conn_->stream = nullptr;
+        --state_.open;
+        std::lock_guard lock(state_.connections_mutex);
+        if (auto it = state_.per_address.find(address_);
+            it != state_.per_address.end() && --it->second == 0) {
+            state_.per_address.erase(it);
+        }
+    }
+    connection_slot(const connection_slot&) = delete;
+    connection_slot& operator=(const connection_slot&) = delete;
+
+  private:
+    shared_state& state_;
+    std::shared_ptr<connection> conn_;
+    asio::ip::address address_;
 };
 
 http_server::http_server(asio::io_context& ioc, const config::listen_settings& settings,
@@ -222,48 +427,20 @@ asio::awaitable<void> http_server::accept_loop() {
 
 asio::awaitable<void> http_server::serve(tcp::socket socket, asio::ip::address peer) {
     std::shared_ptr<shared_state> state = state_;
-    ++state->open;
     auto conn = std::make_shared<connection>();
     conn->executor = socket.get_executor();
-    {
-        std::lock_guard lock(state->connections_mutex);
-        std::erase_if(state->connections, [](const auto& weak) { return weak.expired(); });
-        state->connections.push_back(conn);
-    }
+    connection_slot slot(*state, conn, peer);
     boost::system::error_code ignored;
     tcp::endpoint remote = socket.remote_endpoint(ignored);
-    struct leave_guard {
-        shared_state& state;
-        connection& conn;
-        asio::ip::address address;
-        ~leave_guard() {
-            conn.stream = nullptr;
-            --state.open;
-            std::lock_guard lock(state.connections_mutex);
-            if (auto it = state.per_address.find(address);
-                it != state.per_address.end() && --it->second == 0) {
-                state.per_address.erase(it);
-            }
-        }
-    } leave{*state, *conn, peer};       // the address its slot was counted under
     auto tls_context = tls_.current();  // kept for this connection's life: SIGHUP swaps safely
     beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls_context);
     auto& lowest = beast::get_lowest_layer(stream);
     conn->stream = &lowest;
 
-    lowest.expires_after(settings_.handshake_timeout);
-    if (auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
-        ec) {
-        logging::debug("TLS handshake failed",
-                       {{"remote", remote.address().to_string()}, {"error", ec.message()}});
+    auto peer_certificate = co_await handshake(stream, remote, settings_);
+    if (!peer_certificate) {
         co_return;
     }
-
-    // A verified client certificate (listen.tls.client_ca) may name the API client.
-    const bool client_certificate = SSL_get0_peer_certificate(stream.native_handle()) != nullptr;
-    const std::string client_certificate_cn =
-        client_certificate ? sole_common_name(SSL_get0_peer_certificate(stream.native_handle()))
-                           : std::string();
 
     read_buffer buffer;
     bool first = true;
@@ -272,62 +449,24 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, asio::ip::address p
         if (state->draining) {
             break;
         }
-        // Wait for the first byte of the next request: an idle keep-alive connection may wait
-        // idle_timeout, one that no client has used yet only unauthenticated_idle_timeout; once
-        // a request starts, all of it must arrive within read_timeout.
-        if (buffer.size() == 0) {
-            conn->idle = !first;
-            const auto wait =
-                authenticated ? (first ? settings_.read_timeout : settings_.idle_timeout)
-                              : std::min(first ? settings_.read_timeout : settings_.idle_timeout,
-                                         settings_.unauthenticated_idle_timeout);
-            lowest.expires_after(wait);
-            auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
-            conn->idle = false;
-            if (ec) {
-                break;  // closed, timed out, or cancelled by a drain
-            }
-            buffer.commit(n);
+        if (!co_await await_request(stream, buffer, conn->idle, first, authenticated, settings_)) {
+            break;  // closed, timed out, or cancelled by a drain
         }
         first = false;
         lowest.expires_after(settings_.read_timeout);
 
-        http::request_parser<request_body> parser;
+        request_parser parser;
         parser.header_limit(static_cast<std::uint32_t>(settings_.max_header_bytes));
         parser.body_limit(settings_.max_body_bytes);
         request_context ctx;
         ctx.remote = remote;
-        ctx.client_certificate = client_certificate;
-        ctx.client_certificate_cn = client_certificate_cn;
-        auto started = std::chrono::steady_clock::now();
-
+        ctx.client_certificate = peer_certificate->present;
+        ctx.client_certificate_cn = peer_certificate->common_name;
         ctx.request_id = model::new_id("req");
-        auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_nothrow);
-        std::optional<response> refused_early;
-        if (!ec) {
-            if (auto bad = header_refusal(parser.get(), settings_.max_header_bytes)) {
-                refused_early = render(*bad, ctx.request_id);
-            }
-        }
-        if (!ec && !refused_early) {
-            // The headers decide whether the body is read at all: a route for clients with
-            // headers that name none is answered now, and the connection closed.
-            auto admitted = routes_.admit(parser.get(), ctx);
-            authenticated = authenticated || admitted.authenticated;
-            refused_early = std::move(admitted.refusal);
-        }
-        if (!ec && !refused_early && !parser.is_done()) {
-            auto expect = parser.get()[http::field::expect];
-            if (beast::iequals(expect, "100-continue")) {
-                http::response<http::empty_body> go_on{http::status::continue_, 11};
-                lowest.expires_after(settings_.write_timeout);
-                std::tie(ec, n) = co_await http::async_write(stream, go_on, use_nothrow);
-                lowest.expires_after(settings_.read_timeout);
-            }
-            if (!ec) {
-                std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_nothrow);
-            }
-        }
+        auto started = std::chrono::steady_clock::now();
+        auto [ec, refused_early, admitted] =
+            co_await read_request(stream, buffer, parser, ctx, settings_, routes_);
+        authenticated = authenticated || admitted;
 
         response res;
         bool keep_alive = false;
@@ -341,25 +480,12 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, asio::ip::address p
                            {"remote", remote.address().to_string()}});
             wipe_request(parser.get());
         } else if (ec) {
-            if (ec == http::error::body_limit) {
-                res = render(
-                    {http::status::payload_too_large, error_type::invalid_request_error,
-                     "body_too_large", "The request body is larger than this server accepts."},
-                    ctx.request_id);
-            } else if (ec == http::error::header_limit) {
-                res = render({http::status::request_header_fields_too_large,
-                              error_type::invalid_request_error, "headers_too_large",
-                              "The request headers are larger than this server accepts."},
-                             ctx.request_id);
-            } else if (is_http_parse_error(ec) && ec != http::error::end_of_stream &&
-                       ec != http::error::partial_message) {
-                res = render(
-                    invalid_request("", "malformed_request", "The request is not valid HTTP/1.1."),
-                    ctx.request_id);
-            } else {
+            auto answer = answer_to_read_error(ec);
+            if (!answer) {
                 wipe_read_buffer(buffer);
                 break;  // the client went away or was too slow: nobody to answer
             }
+            res = render(*answer, ctx.request_id);
             logging::info("request refused", {{"request_id", ctx.request_id},
                                               {"status", static_cast<int>(res.result_int())},
                                               {"error", ec.message()},
@@ -372,58 +498,13 @@ asio::awaitable<void> http_server::serve(tcp::socket socket, asio::ip::address p
             const bool refused = res.result() == http::status::unauthorized ||
                                  res.result() == http::status::forbidden;
             keep_alive = req.keep_alive() && !state->draining && !refused;
-            auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::steady_clock::now() - started);
-            auto level = is_quiet_path(req.target()) ? spdlog::level::debug : spdlog::level::info;
-            auto method = req.method_string();
-            // One line per request: what a payment's request did is in it too.
-            const std::string_view verb(method.data(), method.size());
-            const auto status = static_cast<int>(res.result_int());
-            const auto duration_us = static_cast<std::int64_t>(elapsed.count());
-            metrics::process().http_request_duration.observe(
-                {ctx.route.empty() ? std::string("none") : ctx.route, method_label(verb),
-                 std::to_string(status)},
-                static_cast<double>(duration_us) / 1e6);
-            if (ctx.payment_id.empty() && ctx.outcome.empty()) {
-                logging::write(level, "request",
-                               {{"request_id", ctx.request_id},
-                                {"method", verb},
-                                {"path", ctx.path},
-                                {"status", status},
-                                {"duration_us", duration_us},
-                                {"remote", remote.address().to_string()}});
-            } else {
-                logging::write(level, "request",
-                               {{"request_id", ctx.request_id},
-                                {"method", verb},
-                                {"path", ctx.path},
-                                {"status", status},
-                                {"payment_id", ctx.payment_id},
-                                {"outcome", ctx.outcome},
-                                {"duration_us", duration_us},
-                                {"remote", remote.address().to_string()}});
-            }
+            record_request(ctx, req, res, started);
             wipe_request(req);
         }
         wipe_read_buffer(buffer);
 
-        res.set("Request-Id", ctx.request_id);
-        res.keep_alive(keep_alive);
-        res.prepare_payload();
-        lowest.expires_after(settings_.write_timeout);
-        auto [write_ec, written] = co_await http::async_write(stream, res, use_nothrow);
-        if (write_ec == beast::error::timeout) {
-            logging::info(
-                "client did not take its response within write_timeout_ms; dropped",
-                {{"request_id", ctx.request_id}, {"remote", remote.address().to_string()}});
-        }
-        if (!write_ec && (ec || refused_early)) {
-            // A request refused before its body was read: the client may still be sending it.
-            // Closing now would answer its bytes with a TCP reset that can destroy our error
-            // response before the client reads it, so discard what still arrives, briefly.
-            co_await discard_input(stream, lowest);
-        }
-        if (write_ec || !keep_alive) {
+        const bool body_unread = ec || refused_early;
+        if (!co_await send_response(stream, res, ctx, keep_alive, body_unread, settings_)) {
             break;
         }
     }

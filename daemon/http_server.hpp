@@ -42,7 +42,8 @@ class http_server {
     [[nodiscard]] std::size_t open_connections() const noexcept { return state_->open.load(); }
 
   private:
-    struct connection;  // one open connection's handle, for drain and close
+    struct connection;       // one open connection's handle, for drain and close
+    struct connection_slot;  // a connection counted in, for as long as it is open
 
     /// What connections share with the server. Held by every connection's coroutine, so a
     /// coroutine destroyed after the server (when the io_context goes) touches nothing freed.
