@@ -3,9 +3,12 @@
 #include <openssl/sha.h>
 
 #include <CLI/CLI.hpp>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <tuple>
 
@@ -125,6 +128,239 @@ int run_hash_key() {
     return 0;
 }
 
+/// What the command line chose, once parsed: each subcommand's callback sets one of these.
+struct chosen_command {
+    std::function<int()> bare;                         // needs no config (hash-key)
+    std::function<int(const std::string&)> with_file;  // loads the config itself
+    std::function<int(const config::settings&)> with_settings;
+};
+
+/// migrate, hash-key, receipts list|replay.
+void add_operations_commands(CLI::App& app, chosen_command& chosen) {
+    app.add_subcommand("migrate", "apply the database migrations this build carries")
+        ->callback([&chosen] { chosen.with_file = run_migrate; });
+    app.add_subcommand("hash-key",
+                       "read an API key on stdin, print its sha256: line for the config's "
+                       "clients[].api_key_sha256")
+        ->callback([&chosen] { chosen.bare = run_hash_key; });
+
+    auto* receipts = app.add_subcommand("receipts", "messages to the correspondence system");
+    receipts->require_subcommand(1);
+    auto* list = receipts->add_subcommand("list", "list undelivered messages (or by status)");
+    auto status = std::make_shared<std::string>();
+    auto limit = std::make_shared<int>(100);
+    list->add_option("--status", *status, "pending, failed, dead or delivered")
+        ->check(CLI::IsMember({"pending", "failed", "dead", "delivered"}));
+    list->add_option("--limit", *limit, "at most this many (oldest first)");
+    list->callback([&chosen, status, limit] {
+        chosen.with_file = [status, limit](const std::string& file) {
+            return run_receipts_list(file, *status, *limit);
+        };
+    });
+    auto* replay = receipts->add_subcommand("replay", "queue a dead or delivered message again");
+    auto id = std::make_shared<std::string>();
+    replay->add_option("ID", *id, "the message id (rcpt_…)")->required();
+    replay->callback([&chosen, id] {
+        chosen.with_file = [id](const std::string& file) { return run_receipts_replay(file, *id); };
+    });
+}
+
+/// Finance's tools (docs/finance.md): refund, settlements import, reconcile, report daily|gl,
+/// audit verify|list|checkpoint.
+void add_finance_commands(CLI::App& app, chosen_command& chosen) {
+    auto* refund = app.add_subcommand("refund", "refund all or part of a payment");
+    auto refunding = std::make_shared<ctl::refund_options>();
+    auto amount = std::make_shared<std::int64_t>(0);
+    refund->add_option("PAYMENT_ID", refunding->payment_id, "the payment (pay_…)")->required();
+    auto* amount_option = refund->add_option("--amount", *amount,
+                                             "minor units (cents); without it, all that remains");
+    amount_option->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000'000}));
+    refund->add_option("--reason", refunding->reason, "why (kept in the audit trail)")->required();
+    refund->add_option("--idempotency-key", refunding->idempotency_key,
+                       "run again with the same key, it never refunds twice");
+    refund->callback([&chosen, refunding, amount, amount_option] {
+        if (*amount_option) {
+            refunding->amount = *amount;
+        }
+        chosen.with_settings = [refunding](const config::settings& s) {
+            return ctl::refund(s, *refunding);
+        };
+    });
+
+    auto* settlements = app.add_subcommand("settlements", "what the processors settled");
+    settlements->require_subcommand(1);
+    auto* import = settlements->add_subcommand("import", "import a settlement report");
+    auto importing = std::make_shared<ctl::import_options>();
+    auto import_last_days = std::make_shared<int>(0);
+    import
+        ->add_option("--processor", importing->processor,
+                     "stripe, authorizenet, or the processor a generic file is from")
+        ->required();
+    import->add_option("--format", importing->format, "stripe (default for stripe), generic")
+        ->check(CLI::IsMember({"stripe", "generic"}));
+    import->add_option("FILE", importing->file, "the CSV file (not for authorizenet)");
+    import->add_option("--from", importing->from, "authorizenet: first settlement date");
+    import->add_option("--to", importing->to, "authorizenet: last settlement date");
+    import->add_option("--last-days", *import_last_days, "authorizenet: the N days before today")
+        ->check(CLI::Range(1, 31));
+    import->add_option("--reason", importing->reason, "kept in the audit trail");
+    import->callback([&chosen, importing, import_last_days] {
+        chosen.with_settings = [importing, import_last_days](const config::settings& s) {
+            if (*import_last_days > 0) {
+                std::tie(importing->from, importing->to) = ctl::last_days(s, *import_last_days);
+}
+return ctl::import_settlements(s, *importing);
+};  // namespace
+});
+
+auto* reconcile = app.add_subcommand(
+    "reconcile", "match settlements to payments and refunds; exit 3 on exceptions");
+auto days = std::make_shared<std::array<std::string, 3>>();  // from, to, today
+auto last_days = std::make_shared<int>(0);
+auto* reconcile_from = reconcile->add_option("--from", (*days)[0], "first day (YYYY-MM-DD)");
+auto* reconcile_to = reconcile->add_option("--to", (*days)[1], "last day (YYYY-MM-DD)");
+reconcile
+    ->add_option("--last-days", *last_days, "the N days before today (the daily timer's choice)")
+    ->excludes(reconcile_from)
+    ->excludes(reconcile_to)
+    ->check(CLI::Range(1, 366));
+reconcile->add_option("--today", (*days)[2], "judge \"not settled yet\" as of this day");
+reconcile->callback([&chosen, days, last_days] {
+    chosen.with_settings = [days, last_days](const config::settings& s) {
+        auto& [from, to, today] = *days;
+        if (*last_days > 0) {
+            std::tie(from, to) = ctl::last_days(s, *last_days);
+        } else if (from.empty() || to.empty()) {
+            std::cerr << "billpayctl reconcile: give --from and --to, or --last-days\n";
+            return 2;
+        }
+        return ctl::reconcile(s, from, to, today);
+    };
+});
+
+auto* report = app.add_subcommand("report", "reports for finance staff");
+report->require_subcommand(1);
+auto* daily = report->add_subcommand("daily", "daily totals and reconciliation exceptions");
+auto range = std::make_shared<std::array<std::string, 4>>();  // from, to, format, output
+(*range)[2] = "csv";
+daily->add_option("--from", (*range)[0], "first day (YYYY-MM-DD)")->required();
+daily->add_option("--to", (*range)[1], "last day (YYYY-MM-DD)")->required();
+daily->add_option("--format", (*range)[2], "csv, json or html")
+    ->check(CLI::IsMember({"csv", "json", "html"}));
+daily->add_option("--output,-o", (*range)[3], "write here instead of standard output");
+daily->callback([&chosen, range] {
+    chosen.with_settings = [range](const config::settings& s) {
+        const auto& [from, to, format, output] = *range;
+        return ctl::report_daily(s, from, to, format, output);
+    };
+});
+auto* gl = report->add_subcommand("gl", "the day's general-ledger journal lines (CSV)");
+auto day = std::make_shared<std::array<std::string, 2>>();  // date, output
+gl->add_option("--date", (*day)[0], "the day (YYYY-MM-DD)")->required();
+gl->add_option("--output,-o", (*day)[1], "write here instead of standard output");
+gl->callback([&chosen, day] {
+    chosen.with_settings = [day](const config::settings& s) {
+        return ctl::report_gl(s, (*day)[0], (*day)[1]);
+    };
+});
+
+auto* audit = app.add_subcommand("audit", "the audit trail of finance and operator actions");
+audit->require_subcommand(1);
+audit->add_subcommand("verify", "check the hash chain; exit 1 if broken")->callback([&chosen] {
+    chosen.with_settings = ctl::audit_verify;
+});
+auto* list = audit->add_subcommand("list", "the newest rows");
+auto record = std::make_shared<std::string>();
+auto limit = std::make_shared<int>(50);
+list->add_option("--record", *record, "only rows naming this id");
+list->add_option("--limit", *limit, "at most this many");
+list->callback([&chosen, record, limit] {
+    chosen.with_settings = [record, limit](const config::settings& s) {
+        return ctl::audit_list(s, *record, *limit);
+    };
+});
+audit
+    ->add_subcommand("checkpoint", "sign every whole day of the chain not signed yet (daily timer)")
+    ->callback([&chosen] { chosen.with_settings = ctl::audit_checkpoint; });
+}
+
+/// The privacy policy's tools (docs/privacy.md, docs/incident-response.md): purge, customer
+/// export, breach scope|notify, processor purge-profiles.
+void add_privacy_commands(CLI::App& app, chosen_command& chosen) {
+    auto* purge = app.add_subcommand("purge", "apply retention: reduce or delete old records");
+    auto purge_dry = std::make_shared<bool>(false);
+    purge->add_flag("--dry-run", *purge_dry, "count what would be purged; change nothing");
+    purge->callback([&chosen, purge_dry] {
+        chosen.with_settings = [purge_dry](const config::settings& s) {
+            return ctl::purge(s, *purge_dry);
+        };
+    });
+
+    auto* customer = app.add_subcommand("customer", "a customer's own data");
+    customer->require_subcommand(1);
+    auto* exporting =
+        customer->add_subcommand("export", "everything billpayd holds about one account (audited)");
+    auto asked = std::make_shared<std::array<std::string, 4>>();  // account, format, output, reason
+    (*asked)[1] = "json";
+    exporting->add_option("--account", (*asked)[0], "the account number")->required();
+    exporting->add_option("--format", (*asked)[1], "json (default) or csv")
+        ->check(CLI::IsMember({"json", "csv"}));
+    exporting->add_option("--output,-o", (*asked)[2], "write here instead of standard output");
+    exporting->add_option("--reason", (*asked)[3], "e.g. the customer's request number");
+    exporting->callback([&chosen, asked] {
+        chosen.with_settings = [asked](const config::settings& s) {
+            const auto& [account, format, output, reason] = *asked;
+            return ctl::customer_export(s, account, format, output, reason);
+        };
+    });
+
+    auto* breach = app.add_subcommand("breach", "find and notify the customers a breach touched");
+    breach->require_subcommand(1);
+    auto* scope = breach->add_subcommand(
+        "scope", "accounts whose records were created, changed or read in a window (CSV)");
+    auto window = std::make_shared<std::array<std::string, 4>>();  // from, to, incident, output
+    auto from_audit = std::make_shared<bool>(false);
+    scope->add_option("--from", (*window)[0], "start of the window (RFC 3339 or date)")->required();
+    scope->add_option("--to", (*window)[1], "end of the window, exclusive")->required();
+    scope->add_flag("--accounts-from-audit", *from_audit,
+                    "also accounts the audit trail names in the window (reads included)");
+    scope->add_option("--incident", (*window)[2], "the incident's id, for the audit trail");
+    scope->add_option("--output,-o", (*window)[3], "write here instead of standard output");
+    scope->callback([&chosen, window, from_audit] {
+        chosen.with_settings = [window, from_audit](const config::settings& s) {
+            const auto& [from, to, incident, output] = *window;
+            return ctl::breach_scope(s, from, to, *from_audit, incident, output);
+        };
+    });
+    auto* notify = breach->add_subcommand(
+        "notify", "queue one breach_notice per affected email, once per incident");
+    auto notice = std::make_shared<std::array<std::string, 3>>();  // incident, accounts, template
+    auto notify_dry = std::make_shared<bool>(false);
+    notify->add_option("--incident", (*notice)[0], "the incident's id")->required();
+    notify->add_option("--accounts", (*notice)[1], "breach scope's CSV")->required();
+    notify->add_option("--template", (*notice)[2], "the notice: subject line, then text")
+        ->required();
+    notify->add_flag("--dry-run", *notify_dry, "count what would be queued; queue nothing");
+    notify->callback([&chosen, notice, notify_dry] {
+        chosen.with_settings = [notice, notify_dry](const config::settings& s) {
+            const auto& [incident, accounts, form] = *notice;
+            return ctl::breach_notify(s, incident, accounts, form, *notify_dry);
+        };
+    });
+
+    auto* processor = app.add_subcommand("processor", "records billpayd keeps at the processor");
+    processor->require_subcommand(1);
+    auto* profiles = processor->add_subcommand(
+        "purge-profiles", "delete customer records billpayd made that nothing uses any more");
+    auto profiles_dry = std::make_shared<bool>(false);
+    profiles->add_flag("--dry-run", *profiles_dry, "list what would be deleted; delete nothing");
+    profiles->callback([&chosen, profiles_dry] {
+        chosen.with_settings = [profiles_dry](const config::settings& s) {
+            return ctl::purge_profiles(s, *profiles_dry);
+        };
+    });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -133,210 +369,26 @@ int main(int argc, char** argv) {
     std::string config_file;
     app.add_option("--config,-c", config_file, "billpayd's YAML config file");
     app.set_version_flag("--version", std::string("billpayctl ") + BILLPAY_VERSION);
-
-    auto* migrate =
-        app.add_subcommand("migrate", "apply the database migrations this build carries");
-    auto* hash_key = app.add_subcommand("hash-key",
-                                        "read an API key on stdin, print its sha256: line for the "
-                                        "config's clients[].api_key_sha256");
-    auto* receipts = app.add_subcommand("receipts", "messages to the correspondence system");
-    receipts->require_subcommand(1);
-    auto* receipts_list =
-        receipts->add_subcommand("list", "list undelivered messages (or by status)");
-    std::string receipt_status;
-    int receipt_limit = 100;
-    receipts_list->add_option("--status", receipt_status, "pending, failed, dead or delivered")
-        ->check(CLI::IsMember({"pending", "failed", "dead", "delivered"}));
-    receipts_list->add_option("--limit", receipt_limit, "at most this many (oldest first)");
-    auto* receipts_replay =
-        receipts->add_subcommand("replay", "queue a dead or delivered message again");
-    std::string receipt_id;
-    receipts_replay->add_option("ID", receipt_id, "the message id (rcpt_…)")->required();
-
-    // Finance's tools (docs/finance.md).
-    auto* refund = app.add_subcommand("refund", "refund all or part of a payment");
-    ctl::refund_options refund_options;
-    std::int64_t refund_amount = 0;
-    refund->add_option("PAYMENT_ID", refund_options.payment_id, "the payment (pay_…)")->required();
-    auto* amount_option = refund->add_option("--amount", refund_amount,
-                                             "minor units (cents); without it, all that remains");
-    amount_option->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000'000'000}));
-    refund->add_option("--reason", refund_options.reason, "why (kept in the audit trail)")
-        ->required();
-    refund->add_option("--idempotency-key", refund_options.idempotency_key,
-                       "run again with the same key, it never refunds twice");
-
-    auto* settlements = app.add_subcommand("settlements", "what the processors settled");
-    settlements->require_subcommand(1);
-    auto* import = settlements->add_subcommand("import", "import a settlement report");
-    ctl::import_options import_options;
-    import
-        ->add_option("--processor", import_options.processor,
-                     "stripe, authorizenet, or the processor a generic file is from")
-        ->required();
-    import->add_option("--format", import_options.format, "stripe (default for stripe), generic")
-        ->check(CLI::IsMember({"stripe", "generic"}));
-    import->add_option("FILE", import_options.file, "the CSV file (not for authorizenet)");
-    import->add_option("--from", import_options.from, "authorizenet: first settlement date");
-    import->add_option("--to", import_options.to, "authorizenet: last settlement date");
-    int import_last_days = 0;
-    import->add_option("--last-days", import_last_days, "authorizenet: the N days before today")
-        ->check(CLI::Range(1, 31));
-    import->add_option("--reason", import_options.reason, "kept in the audit trail");
-
-    auto* reconcile = app.add_subcommand(
-        "reconcile", "match settlements to payments and refunds; exit 3 on exceptions");
-    std::string from;
-    std::string to;
-    std::string today;
-    int reconcile_last_days = 0;
-    auto* reconcile_from = reconcile->add_option("--from", from, "first day (YYYY-MM-DD)");
-    auto* reconcile_to = reconcile->add_option("--to", to, "last day (YYYY-MM-DD)");
-    auto* reconcile_last = reconcile->add_option(
-        "--last-days", reconcile_last_days, "the N days before today (the daily timer's choice)");
-    reconcile_last->excludes(reconcile_from)->excludes(reconcile_to)->check(CLI::Range(1, 366));
-    reconcile->add_option("--today", today, "judge \"not settled yet\" as of this day");
-
-    auto* report = app.add_subcommand("report", "reports for finance staff");
-    report->require_subcommand(1);
-    auto* daily = report->add_subcommand("daily", "daily totals and reconciliation exceptions");
-    std::string report_format = "csv";
-    std::string output;
-    daily->add_option("--from", from, "first day (YYYY-MM-DD)")->required();
-    daily->add_option("--to", to, "last day (YYYY-MM-DD)")->required();
-    daily->add_option("--format", report_format, "csv, json or html")
-        ->check(CLI::IsMember({"csv", "json", "html"}));
-    daily->add_option("--output,-o", output, "write here instead of standard output");
-    auto* gl = report->add_subcommand("gl", "the day's general-ledger journal lines (CSV)");
-    std::string gl_date;
-    gl->add_option("--date", gl_date, "the day (YYYY-MM-DD)")->required();
-    gl->add_option("--output,-o", output, "write here instead of standard output");
-
-    auto* audit = app.add_subcommand("audit", "the audit trail of finance and operator actions");
-    audit->require_subcommand(1);
-    auto* audit_verify = audit->add_subcommand("verify", "check the hash chain; exit 1 if broken");
-    auto* audit_list = audit->add_subcommand("list", "the newest rows");
-    std::string audit_record;
-    int audit_limit = 50;
-    audit_list->add_option("--record", audit_record, "only rows naming this id");
-    audit_list->add_option("--limit", audit_limit, "at most this many");
-    auto* audit_checkpoint = audit->add_subcommand(
-        "checkpoint", "sign every whole day of the chain not signed yet (daily timer)");
-
-    // The privacy policy's tools (docs/privacy.md, docs/incident-response.md).
-    auto* purge = app.add_subcommand("purge", "apply retention: reduce or delete old records");
-    bool dry_run = false;
-    purge->add_flag("--dry-run", dry_run, "count what would be purged; change nothing");
-    auto* customer = app.add_subcommand("customer", "a customer's own data");
-    customer->require_subcommand(1);
-    auto* customer_export =
-        customer->add_subcommand("export", "everything billpayd holds about one account (audited)");
-    std::string account_number;
-    std::string export_format = "json";
-    std::string export_reason;
-    customer_export->add_option("--account", account_number, "the account number")->required();
-    customer_export->add_option("--format", export_format, "json (default) or csv")
-        ->check(CLI::IsMember({"json", "csv"}));
-    customer_export->add_option("--output,-o", output, "write here instead of standard output");
-    customer_export->add_option("--reason", export_reason, "e.g. the customer's request number");
-    auto* breach = app.add_subcommand("breach", "find and notify the customers a breach touched");
-    breach->require_subcommand(1);
-    auto* breach_scope = breach->add_subcommand(
-        "scope", "accounts whose records were created, changed or read in a window (CSV)");
-    bool accounts_from_audit = false;
-    std::string incident_id;
-    breach_scope->add_option("--from", from, "start of the window (RFC 3339 or date)")->required();
-    breach_scope->add_option("--to", to, "end of the window, exclusive")->required();
-    breach_scope->add_flag("--accounts-from-audit", accounts_from_audit,
-                           "also accounts the audit trail names in the window (reads included)");
-    breach_scope->add_option("--incident", incident_id, "the incident's id, for the audit trail");
-    breach_scope->add_option("--output,-o", output, "write here instead of standard output");
-    auto* breach_notify = breach->add_subcommand(
-        "notify", "queue one breach_notice per affected email, once per incident");
-    std::string accounts_file;
-    std::string template_file;
-    breach_notify->add_option("--incident", incident_id, "the incident's id")->required();
-    breach_notify->add_option("--accounts", accounts_file, "breach scope's CSV")->required();
-    breach_notify->add_option("--template", template_file, "the notice: subject line, then text")
-        ->required();
-    breach_notify->add_flag("--dry-run", dry_run, "count what would be queued; queue nothing");
-    auto* processor = app.add_subcommand("processor", "records billpayd keeps at the processor");
-    processor->require_subcommand(1);
-    auto* purge_profiles = processor->add_subcommand(
-        "purge-profiles", "delete customer records billpayd made that nothing uses any more");
-    purge_profiles->add_flag("--dry-run", dry_run, "list what would be deleted; delete nothing");
+    chosen_command chosen;
+    add_operations_commands(app, chosen);
+    add_finance_commands(app, chosen);
+    add_privacy_commands(app, chosen);
     CLI11_PARSE(app, argc, argv);
 
     billpay::logging::init("warn");
-    if (*hash_key) {
-        return run_hash_key();
+    if (chosen.bare) {
+        return chosen.bare();
     }
     if (config_file.empty()) {
         std::cerr << "billpayctl: --config FILE is required for "
                   << app.get_subcommands()[0]->get_name() << '\n';
         return 2;
     }
-    if (*migrate) {
-        return run_migrate(config_file);
+    if (chosen.with_file) {
+        return chosen.with_file(config_file);
     }
-    if (*receipts_list) {
-        return run_receipts_list(config_file, receipt_status, receipt_limit);
+    if (!chosen.with_settings) {
+        return 2;
     }
-    if (*receipts_replay) {
-        return run_receipts_replay(config_file, receipt_id);
-    }
-    auto settings = load_or_exit(config_file);
-    if (*refund) {
-        if (*amount_option) {
-            refund_options.amount = refund_amount;
-        }
-        return ctl::refund(settings, refund_options);
-    }
-    if (*import) {
-        if (import_last_days > 0) {
-            std::tie(import_options.from, import_options.to) =
-                ctl::last_days(settings, import_last_days);
-        }
-        return ctl::import_settlements(settings, import_options);
-    }
-    if (*reconcile) {
-        if (reconcile_last_days > 0) {
-            std::tie(from, to) = ctl::last_days(settings, reconcile_last_days);
-        } else if (from.empty() || to.empty()) {
-            std::cerr << "billpayctl reconcile: give --from and --to, or --last-days\n";
-            return 2;
-        }
-        return ctl::reconcile(settings, from, to, today);
-    }
-    if (*daily) {
-        return ctl::report_daily(settings, from, to, report_format, output);
-    }
-    if (*gl) {
-        return ctl::report_gl(settings, gl_date, output);
-    }
-    if (*audit_verify) {
-        return ctl::audit_verify(settings);
-    }
-    if (*audit_list) {
-        return ctl::audit_list(settings, audit_record, audit_limit);
-    }
-    if (*audit_checkpoint) {
-        return ctl::audit_checkpoint(settings);
-    }
-    if (*purge_profiles) {
-        return ctl::purge_profiles(settings, dry_run);
-    }
-    if (*purge) {
-        return ctl::purge(settings, dry_run);
-    }
-    if (*customer_export) {
-        return ctl::customer_export(settings, account_number, export_format, output, export_reason);
-    }
-    if (*breach_scope) {
-        return ctl::breach_scope(settings, from, to, accounts_from_audit, incident_id, output);
-    }
-    if (*breach_notify) {
-        return ctl::breach_notify(settings, incident_id, accounts_file, template_file, dry_run);
-    }
-    return 2;
+    return chosen.with_settings(load_or_exit(config_file));
 }
