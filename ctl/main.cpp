@@ -3,7 +3,6 @@
 #include <openssl/sha.h>
 
 #include <CLI/CLI.hpp>
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -128,6 +127,36 @@ int run_hash_key() {
     return 0;
 }
 
+/// What commands' options are read into; they live as long as the command's callback.
+struct day_range {
+    std::string from;
+    std::string to;
+    std::string today;
+};
+struct report_file {
+    std::string from;  // the first day (gl: the day)
+    std::string to;
+    std::string format = "csv";
+    std::string output;
+};
+struct export_request {
+    std::string account;
+    std::string format = "json";
+    std::string output;
+    std::string reason;
+};
+struct breach_window {
+    std::string from;
+    std::string to;
+    std::string incident;
+    std::string output;
+};
+struct breach_notice_files {
+    std::string incident;
+    std::string accounts;
+    std::string form;  // the notice template
+};
+
 /// What the command line chose, once parsed: each subcommand's callback sets one of these.
 struct chosen_command {
     std::function<int()> bare;                         // needs no config (hash-key)
@@ -165,9 +194,8 @@ void add_operations_commands(CLI::App& app, chosen_command& chosen) {
     });
 }
 
-/// Finance's tools (docs/finance.md): refund, settlements import, reconcile, report daily|gl,
-/// audit verify|list|checkpoint.
-void add_finance_commands(CLI::App& app, chosen_command& chosen) {
+/// refund PAYMENT_ID --reason R [--amount N] [--idempotency-key K]
+void add_refund_command(CLI::App& app, chosen_command& chosen) {
     auto* refund = app.add_subcommand("refund", "refund all or part of a payment");
     auto refunding = std::make_shared<ctl::refund_options>();
     auto amount = std::make_shared<std::int64_t>(0);
@@ -186,102 +214,112 @@ void add_finance_commands(CLI::App& app, chosen_command& chosen) {
             return ctl::refund(s, *refunding);
         };
     });
+}
 
+/// settlements import, reconcile.
+void add_settlement_commands(CLI::App& app, chosen_command& chosen) {
     auto* settlements = app.add_subcommand("settlements", "what the processors settled");
     settlements->require_subcommand(1);
-    auto* import = settlements->add_subcommand("import", "import a settlement report");
+    auto* import_command = settlements->add_subcommand("import", "import a settlement report");
     auto importing = std::make_shared<ctl::import_options>();
     auto import_last_days = std::make_shared<int>(0);
-    import
+    import_command
         ->add_option("--processor", importing->processor,
                      "stripe, authorizenet, or the processor a generic file is from")
         ->required();
-    import->add_option("--format", importing->format, "stripe (default for stripe), generic")
+    import_command
+        ->add_option("--format", importing->format, "stripe (default for stripe), generic")
         ->check(CLI::IsMember({"stripe", "generic"}));
-    import->add_option("FILE", importing->file, "the CSV file (not for authorizenet)");
-    import->add_option("--from", importing->from, "authorizenet: first settlement date");
-    import->add_option("--to", importing->to, "authorizenet: last settlement date");
-    import->add_option("--last-days", *import_last_days, "authorizenet: the N days before today")
+    import_command->add_option("FILE", importing->file, "the CSV file (not for authorizenet)");
+    import_command->add_option("--from", importing->from, "authorizenet: first settlement date");
+    import_command->add_option("--to", importing->to, "authorizenet: last settlement date");
+    import_command
+        ->add_option("--last-days", *import_last_days, "authorizenet: the N days before today")
         ->check(CLI::Range(1, 31));
-    import->add_option("--reason", importing->reason, "kept in the audit trail");
-    import->callback([&chosen, importing, import_last_days] {
+    import_command->add_option("--reason", importing->reason, "kept in the audit trail");
+    import_command->callback([&chosen, importing, import_last_days] {
         chosen.with_settings = [importing, import_last_days](const config::settings& s) {
             if (*import_last_days > 0) {
                 std::tie(importing->from, importing->to) = ctl::last_days(s, *import_last_days);
+            }
+            return ctl::import_settlements(s, *importing);
+        };
+    });
+
+    auto* reconcile = app.add_subcommand(
+        "reconcile", "match settlements to payments and refunds; exit 3 on exceptions");
+    auto days = std::make_shared<day_range>();
+    auto last_days = std::make_shared<int>(0);
+    auto* reconcile_from = reconcile->add_option("--from", days->from, "first day (YYYY-MM-DD)");
+    auto* reconcile_to = reconcile->add_option("--to", days->to, "last day (YYYY-MM-DD)");
+    reconcile
+        ->add_option("--last-days", *last_days,
+                     "the N days before today (the daily timer's choice)")
+        ->excludes(reconcile_from)
+        ->excludes(reconcile_to)
+        ->check(CLI::Range(1, 366));
+    reconcile->add_option("--today", days->today, "judge \"not settled yet\" as of this day");
+    reconcile->callback([&chosen, days, last_days] {
+        chosen.with_settings = [days, last_days](const config::settings& s) {
+            if (*last_days > 0) {
+                std::tie(days->from, days->to) = ctl::last_days(s, *last_days);
+            } else if (days->from.empty() || days->to.empty()) {
+                std::cerr << "billpayctl reconcile: give --from and --to, or --last-days\n";
+                return 2;
+            }
+            return ctl::reconcile(s, days->from, days->to, days->today);
+        };
+    });
 }
-return ctl::import_settlements(s, *importing);
-};  // namespace
-});
 
-auto* reconcile = app.add_subcommand(
-    "reconcile", "match settlements to payments and refunds; exit 3 on exceptions");
-auto days = std::make_shared<std::array<std::string, 3>>();  // from, to, today
-auto last_days = std::make_shared<int>(0);
-auto* reconcile_from = reconcile->add_option("--from", (*days)[0], "first day (YYYY-MM-DD)");
-auto* reconcile_to = reconcile->add_option("--to", (*days)[1], "last day (YYYY-MM-DD)");
-reconcile
-    ->add_option("--last-days", *last_days, "the N days before today (the daily timer's choice)")
-    ->excludes(reconcile_from)
-    ->excludes(reconcile_to)
-    ->check(CLI::Range(1, 366));
-reconcile->add_option("--today", (*days)[2], "judge \"not settled yet\" as of this day");
-reconcile->callback([&chosen, days, last_days] {
-    chosen.with_settings = [days, last_days](const config::settings& s) {
-        auto& [from, to, today] = *days;
-        if (*last_days > 0) {
-            std::tie(from, to) = ctl::last_days(s, *last_days);
-        } else if (from.empty() || to.empty()) {
-            std::cerr << "billpayctl reconcile: give --from and --to, or --last-days\n";
-            return 2;
-        }
-        return ctl::reconcile(s, from, to, today);
-    };
-});
+/// report daily, report gl.
+void add_report_commands(CLI::App& app, chosen_command& chosen) {
+    auto* report = app.add_subcommand("report", "reports for finance staff");
+    report->require_subcommand(1);
+    auto* daily = report->add_subcommand("daily", "daily totals and reconciliation exceptions");
+    auto range = std::make_shared<report_file>();
+    daily->add_option("--from", range->from, "first day (YYYY-MM-DD)")->required();
+    daily->add_option("--to", range->to, "last day (YYYY-MM-DD)")->required();
+    daily->add_option("--format", range->format, "csv, json or html")
+        ->check(CLI::IsMember({"csv", "json", "html"}));
+    daily->add_option("--output,-o", range->output, "write here instead of standard output");
+    daily->callback([&chosen, range] {
+        chosen.with_settings = [range](const config::settings& s) {
+            return ctl::report_daily(s, range->from, range->to, range->format, range->output);
+        };
+    });
+    auto* gl = report->add_subcommand("gl", "the day's general-ledger journal lines (CSV)");
+    auto day = std::make_shared<report_file>();
+    gl->add_option("--date", day->from, "the day (YYYY-MM-DD)")->required();
+    gl->add_option("--output,-o", day->output, "write here instead of standard output");
+    gl->callback([&chosen, day] {
+        chosen.with_settings = [day](const config::settings& s) {
+            return ctl::report_gl(s, day->from, day->output);
+        };
+    });
+}
 
-auto* report = app.add_subcommand("report", "reports for finance staff");
-report->require_subcommand(1);
-auto* daily = report->add_subcommand("daily", "daily totals and reconciliation exceptions");
-auto range = std::make_shared<std::array<std::string, 4>>();  // from, to, format, output
-(*range)[2] = "csv";
-daily->add_option("--from", (*range)[0], "first day (YYYY-MM-DD)")->required();
-daily->add_option("--to", (*range)[1], "last day (YYYY-MM-DD)")->required();
-daily->add_option("--format", (*range)[2], "csv, json or html")
-    ->check(CLI::IsMember({"csv", "json", "html"}));
-daily->add_option("--output,-o", (*range)[3], "write here instead of standard output");
-daily->callback([&chosen, range] {
-    chosen.with_settings = [range](const config::settings& s) {
-        const auto& [from, to, format, output] = *range;
-        return ctl::report_daily(s, from, to, format, output);
-    };
-});
-auto* gl = report->add_subcommand("gl", "the day's general-ledger journal lines (CSV)");
-auto day = std::make_shared<std::array<std::string, 2>>();  // date, output
-gl->add_option("--date", (*day)[0], "the day (YYYY-MM-DD)")->required();
-gl->add_option("--output,-o", (*day)[1], "write here instead of standard output");
-gl->callback([&chosen, day] {
-    chosen.with_settings = [day](const config::settings& s) {
-        return ctl::report_gl(s, (*day)[0], (*day)[1]);
-    };
-});
-
-auto* audit = app.add_subcommand("audit", "the audit trail of finance and operator actions");
-audit->require_subcommand(1);
-audit->add_subcommand("verify", "check the hash chain; exit 1 if broken")->callback([&chosen] {
-    chosen.with_settings = ctl::audit_verify;
-});
-auto* list = audit->add_subcommand("list", "the newest rows");
-auto record = std::make_shared<std::string>();
-auto limit = std::make_shared<int>(50);
-list->add_option("--record", *record, "only rows naming this id");
-list->add_option("--limit", *limit, "at most this many");
-list->callback([&chosen, record, limit] {
-    chosen.with_settings = [record, limit](const config::settings& s) {
-        return ctl::audit_list(s, *record, *limit);
-    };
-});
-audit
-    ->add_subcommand("checkpoint", "sign every whole day of the chain not signed yet (daily timer)")
-    ->callback([&chosen] { chosen.with_settings = ctl::audit_checkpoint; });
+/// audit verify, list, checkpoint.
+void add_audit_commands(CLI::App& app, chosen_command& chosen) {
+    auto* audit = app.add_subcommand("audit", "the audit trail of finance and operator actions");
+    audit->require_subcommand(1);
+    audit->add_subcommand("verify", "check the hash chain; exit 1 if broken")->callback([&chosen] {
+        chosen.with_settings = ctl::audit_verify;
+    });
+    auto* list = audit->add_subcommand("list", "the newest rows");
+    auto record = std::make_shared<std::string>();
+    auto limit = std::make_shared<int>(50);
+    list->add_option("--record", *record, "only rows naming this id");
+    list->add_option("--limit", *limit, "at most this many");
+    list->callback([&chosen, record, limit] {
+        chosen.with_settings = [record, limit](const config::settings& s) {
+            return ctl::audit_list(s, *record, *limit);
+        };
+    });
+    audit
+        ->add_subcommand("checkpoint",
+                         "sign every whole day of the chain not signed yet (daily timer)")
+        ->callback([&chosen] { chosen.with_settings = ctl::audit_checkpoint; });
 }
 
 /// The privacy policy's tools (docs/privacy.md, docs/incident-response.md): purge, customer
@@ -300,17 +338,16 @@ void add_privacy_commands(CLI::App& app, chosen_command& chosen) {
     customer->require_subcommand(1);
     auto* exporting =
         customer->add_subcommand("export", "everything billpayd holds about one account (audited)");
-    auto asked = std::make_shared<std::array<std::string, 4>>();  // account, format, output, reason
-    (*asked)[1] = "json";
-    exporting->add_option("--account", (*asked)[0], "the account number")->required();
-    exporting->add_option("--format", (*asked)[1], "json (default) or csv")
+    auto asked = std::make_shared<export_request>();
+    exporting->add_option("--account", asked->account, "the account number")->required();
+    exporting->add_option("--format", asked->format, "json (default) or csv")
         ->check(CLI::IsMember({"json", "csv"}));
-    exporting->add_option("--output,-o", (*asked)[2], "write here instead of standard output");
-    exporting->add_option("--reason", (*asked)[3], "e.g. the customer's request number");
+    exporting->add_option("--output,-o", asked->output, "write here instead of standard output");
+    exporting->add_option("--reason", asked->reason, "e.g. the customer's request number");
     exporting->callback([&chosen, asked] {
         chosen.with_settings = [asked](const config::settings& s) {
-            const auto& [account, format, output, reason] = *asked;
-            return ctl::customer_export(s, account, format, output, reason);
+            return ctl::customer_export(s, asked->account, asked->format, asked->output,
+                                        asked->reason);
         };
     });
 
@@ -318,33 +355,33 @@ void add_privacy_commands(CLI::App& app, chosen_command& chosen) {
     breach->require_subcommand(1);
     auto* scope = breach->add_subcommand(
         "scope", "accounts whose records were created, changed or read in a window (CSV)");
-    auto window = std::make_shared<std::array<std::string, 4>>();  // from, to, incident, output
+    auto window = std::make_shared<breach_window>();
     auto from_audit = std::make_shared<bool>(false);
-    scope->add_option("--from", (*window)[0], "start of the window (RFC 3339 or date)")->required();
-    scope->add_option("--to", (*window)[1], "end of the window, exclusive")->required();
+    scope->add_option("--from", window->from, "start of the window (RFC 3339 or date)")->required();
+    scope->add_option("--to", window->to, "end of the window, exclusive")->required();
     scope->add_flag("--accounts-from-audit", *from_audit,
                     "also accounts the audit trail names in the window (reads included)");
-    scope->add_option("--incident", (*window)[2], "the incident's id, for the audit trail");
-    scope->add_option("--output,-o", (*window)[3], "write here instead of standard output");
+    scope->add_option("--incident", window->incident, "the incident's id, for the audit trail");
+    scope->add_option("--output,-o", window->output, "write here instead of standard output");
     scope->callback([&chosen, window, from_audit] {
         chosen.with_settings = [window, from_audit](const config::settings& s) {
-            const auto& [from, to, incident, output] = *window;
-            return ctl::breach_scope(s, from, to, *from_audit, incident, output);
+            return ctl::breach_scope(s, window->from, window->to, *from_audit, window->incident,
+                                     window->output);
         };
     });
     auto* notify = breach->add_subcommand(
         "notify", "queue one breach_notice per affected email, once per incident");
-    auto notice = std::make_shared<std::array<std::string, 3>>();  // incident, accounts, template
+    auto notice = std::make_shared<breach_notice_files>();
     auto notify_dry = std::make_shared<bool>(false);
-    notify->add_option("--incident", (*notice)[0], "the incident's id")->required();
-    notify->add_option("--accounts", (*notice)[1], "breach scope's CSV")->required();
-    notify->add_option("--template", (*notice)[2], "the notice: subject line, then text")
+    notify->add_option("--incident", notice->incident, "the incident's id")->required();
+    notify->add_option("--accounts", notice->accounts, "breach scope's CSV")->required();
+    notify->add_option("--template", notice->form, "the notice: subject line, then text")
         ->required();
     notify->add_flag("--dry-run", *notify_dry, "count what would be queued; queue nothing");
     notify->callback([&chosen, notice, notify_dry] {
         chosen.with_settings = [notice, notify_dry](const config::settings& s) {
-            const auto& [incident, accounts, form] = *notice;
-            return ctl::breach_notify(s, incident, accounts, form, *notify_dry);
+            return ctl::breach_notify(s, notice->incident, notice->accounts, notice->form,
+                                      *notify_dry);
         };
     });
 
@@ -371,7 +408,11 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("billpayctl ") + BILLPAY_VERSION);
     chosen_command chosen;
     add_operations_commands(app, chosen);
-    add_finance_commands(app, chosen);
+    // Finance's tools (docs/finance.md), and the audit trail's.
+    add_refund_command(app, chosen);
+    add_settlement_commands(app, chosen);
+    add_report_commands(app, chosen);
+    add_audit_commands(app, chosen);
     add_privacy_commands(app, chosen);
     CLI11_PARSE(app, argc, argv);
 
