@@ -16,6 +16,7 @@
 #include "gateway_adapters/authorizenet/authorizenet_gateway.hpp"
 #include "tests/e2e/payments_fixture.hpp"
 #include "tests/fakes/authorizenet_server.hpp"
+#include "tests/support/run_to_end.hpp"
 
 namespace {
 
@@ -288,10 +289,7 @@ class AuthorizeNetAdapter : public ::testing::Test {
 
     template <class T>
     T run(boost::asio::awaitable<T> work) {
-        auto done = boost::asio::co_spawn(ioc, std::move(work), boost::asio::use_future);
-        ioc.restart();
-        ioc.run();
-        return done.get();
+        return billpay::test::run_to_end(ioc, std::move(work));
     }
 
     static billpay::gateway::deadline soon() { return std::chrono::steady_clock::now() + 5s; }

@@ -14,6 +14,7 @@
 
 #include "model/time.hpp"
 #include "tests/e2e/stripe_fixture.hpp"
+#include "tests/support/run_to_end.hpp"
 
 namespace {
 
@@ -477,10 +478,7 @@ class StripeAdapter : public ::testing::Test {
 
     template <class T>
     T run(boost::asio::awaitable<T> work) {
-        auto done = boost::asio::co_spawn(ioc, std::move(work), boost::asio::use_future);
-        ioc.restart();
-        ioc.run();
-        return done.get();
+        return billpay::test::run_to_end(ioc, std::move(work));
     }
     static billpay::gateway::deadline soon() { return std::chrono::steady_clock::now() + 5s; }
     static std::string hours_ago(int h) {

@@ -16,6 +16,7 @@
 #include "store/idempotency_keys.hpp"
 #include "store/migrations.hpp"
 #include "tests/mocks/scripted_gateway.hpp"
+#include "tests/support/run_to_end.hpp"
 #include "tests/support/test_database.hpp"
 
 namespace {
@@ -88,10 +89,7 @@ class RefundRecovery : public ::testing::Test {
 
     template <class T>
     T run(boost::asio::awaitable<T> work) {
-        boost::asio::io_context ioc;
-        auto done = boost::asio::co_spawn(ioc, std::move(work), boost::asio::use_future);
-        ioc.run();
-        return done.get();
+        return billpay::test::run_to_end(std::move(work));
     }
 
     finance::refund_answer refund_whole(const std::string& id,

@@ -13,6 +13,7 @@
 
 #include "store/database.hpp"
 #include "store/migrations.hpp"
+#include "tests/support/run_to_end.hpp"
 #include "tests/support/test_database.hpp"
 
 namespace {
@@ -80,10 +81,7 @@ class StaffReads : public ::testing::Test {
 
     template <class T>
     T run(boost::asio::awaitable<T> work) {
-        boost::asio::io_context ioc;
-        auto done = boost::asio::co_spawn(ioc, std::move(work), boost::asio::use_future);
-        ioc.run();
-        return done.get();
+        return billpay::test::run_to_end(std::move(work));
     }
 
     std::string audit_rows() {

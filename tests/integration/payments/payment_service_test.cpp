@@ -18,6 +18,7 @@
 #include "store/idempotency_keys.hpp"
 #include "store/migrations.hpp"
 #include "tests/mocks/scripted_gateway.hpp"
+#include "tests/support/run_to_end.hpp"
 #include "tests/support/test_database.hpp"
 
 namespace {
@@ -136,10 +137,7 @@ class PaymentService : public ::testing::Test {
 
     template <class T>
     T run(boost::asio::awaitable<T> work) {
-        boost::asio::io_context ioc;
-        auto done = boost::asio::co_spawn(ioc, std::move(work), boost::asio::use_future);
-        ioc.run();
-        return done.get();
+        return billpay::test::run_to_end(std::move(work));
     }
 
     model::key_lease claim(const std::string& key) {

@@ -14,6 +14,7 @@
 #include "store/database.hpp"
 #include "store/migrations.hpp"
 #include "tests/mocks/scripted_gateway.hpp"
+#include "tests/support/run_to_end.hpp"
 #include "tests/support/test_database.hpp"
 
 namespace {
@@ -63,13 +64,9 @@ class PurgeProcessorProfiles : public ::testing::Test {
     }
 
     privacy::purge_report purge(bool dry_run) {
-        boost::asio::io_context ioc;
         const privacy::purge_options options{dry_run, 50ms, 500ms};
-        auto done = boost::asio::co_spawn(
-            ioc, privacy::purge_processor_profiles(processor, records, options, by),
-            boost::asio::use_future);
-        ioc.run();
-        return done.get();
+        return billpay::test::run_to_end(
+            privacy::purge_processor_profiles(processor, records, options, by));
     }
 
     std::string audit_rows() {
