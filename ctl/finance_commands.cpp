@@ -20,6 +20,7 @@
 #include "gateway_adapters/make_gateway.hpp"
 #include "model/ids.hpp"
 #include "model/money.hpp"
+#include "model/time.hpp"
 #include "store/audit.hpp"
 #include "store/refunds.hpp"
 #include "store/settlements.hpp"
@@ -60,10 +61,6 @@ void print_refund(const model::refund_record& r) {
                 money_text(r.amount.minor_units, r.amount.unit).c_str(), r.payment_id.c_str(),
                 r.processor_reference ? ("  processor " + *r.processor_reference).c_str() : "",
                 r.failure_code ? ("  failure " + *r.failure_code).c_str() : "");
-}
-
-bool valid_date(const std::string& text) {
-    return text.size() == 10 && finance::days_between(text, text).has_value();
 }
 
 }  // namespace
@@ -332,7 +329,8 @@ int import_settlements(const config::settings& settings, const import_options& o
 
 int reconcile(const config::settings& settings, const std::string& from, const std::string& to,
               const std::string& today) {
-    if (!valid_date(from) || !valid_date(to) || finance::days_between(from, to).value_or(-1) < 0) {
+    if (!model::valid_date(from) || !model::valid_date(to) ||
+        finance::days_between(from, to).value_or(-1) < 0) {
         std::cerr << "billpayctl reconcile: --from and --to must be dates, from on or before to\n";
         return 2;
     }
@@ -372,7 +370,8 @@ int reconcile(const config::settings& settings, const std::string& from, const s
 
 int report_daily(const config::settings& settings, const std::string& from, const std::string& to,
                  const std::string& format, const std::string& output) {
-    if (!valid_date(from) || !valid_date(to) || finance::days_between(from, to).value_or(-1) < 0) {
+    if (!model::valid_date(from) || !model::valid_date(to) ||
+        finance::days_between(from, to).value_or(-1) < 0) {
         std::cerr << "billpayctl report daily: --from and --to must be dates, from on or before "
                      "to\n";
         return 2;
@@ -393,7 +392,7 @@ int report_daily(const config::settings& settings, const std::string& from, cons
 
 int report_gl(const config::settings& settings, const std::string& date,
               const std::string& output) {
-    if (!valid_date(date)) {
+    if (!model::valid_date(date)) {
         std::cerr << "billpayctl report gl: --date must be a date (2026-11-26)\n";
         return 2;
     }

@@ -9,6 +9,7 @@
 #include "model/digest.hpp"
 #include "model/ids.hpp"
 #include "model/text.hpp"
+#include "model/time.hpp"
 #include "tokenizer/card_number_search.hpp"
 
 namespace billpay::daemon {
@@ -84,11 +85,6 @@ boost::system::result<refund_body, api_error> parse_refund_body(std::string_view
     }
     out.reason = std::string(reason->as_string());
     return out;
-}
-
-/// YYYY-MM-DD, a real day.
-bool valid_date(const std::string& text) {
-    return text.size() == 10 && finance::days_between(text, text).has_value();
 }
 
 }  // namespace
@@ -248,7 +244,7 @@ asio::awaitable<api_result> finance_api::daily_report(request_context& ctx, requ
         if (!*value) {
             co_return invalid_request(name, "parameter_missing", "Give from and to as dates.");
         }
-        if (!valid_date(**value)) {
+        if (!model::valid_date(**value)) {
             co_return invalid_request(name, "parameter_invalid", "Use a date: 2026-11-26.");
         }
     }

@@ -10,34 +10,12 @@
 
 #include "model/ids.hpp"
 #include "model/money.hpp"
+#include "model/time.hpp"
 
 namespace billpay::finance {
 namespace {
 
 namespace json = boost::json;
-
-std::optional<std::chrono::sys_days> day_of(std::string_view text) {
-    if (text.size() < 10 || text[4] != '-' || text[7] != '-') {
-        return std::nullopt;
-    }
-    int y = 0;
-    unsigned m = 0;
-    unsigned d = 0;
-    auto number = [](std::string_view part, auto& out) {
-        auto r = std::from_chars(part.data(), part.data() + part.size(), out);
-        return r.ec == std::errc{} && r.ptr == part.data() + part.size();
-    };
-    if (!number(text.substr(0, 4), y) || !number(text.substr(5, 2), m) ||
-        !number(text.substr(8, 2), d)) {
-        return std::nullopt;
-    }
-    std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m},
-                                    std::chrono::day{d}};
-    if (!ymd.ok()) {
-        return std::nullopt;
-    }
-    return std::chrono::sys_days{ymd};
-}
 
 std::string money_text(std::int64_t minor, const std::string& currency) {
     auto unit = model::currency::parse(currency);
@@ -48,8 +26,8 @@ std::string money_text(std::int64_t minor, const std::string& currency) {
 }  // namespace
 
 std::optional<int> days_between(std::string_view from, std::string_view to) {
-    auto a = day_of(from);
-    auto b = day_of(to);
+    auto a = model::parse_date(from);
+    auto b = model::parse_date(to);
     if (!a || !b) {
         return std::nullopt;
     }

@@ -7,16 +7,13 @@
 #include "finance/reconcile.hpp"
 #include "model/ids.hpp"
 #include "model/money.hpp"
+#include "model/time.hpp"
 
 namespace billpay::finance {
 namespace {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-
-bool valid_date(const std::string& text) {
-    return text.size() == 10 && days_between(text, text).has_value();
-}
 
 }  // namespace
 
@@ -58,7 +55,7 @@ asio::awaitable<import_outcome> import_settlements(const config::settings& setti
     std::string source;
     std::string digest;
     if (out.format == "authorizenet") {
-        if (!valid_date(o.from) || !valid_date(o.to) ||
+        if (!model::valid_date(o.from) || !model::valid_date(o.to) ||
             days_between(o.from, o.to).value_or(-1) < 0 ||
             days_between(o.from, o.to).value_or(99) > 30) {
             out.status = import_status::refused;

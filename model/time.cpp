@@ -1,5 +1,6 @@
 #include "model/time.hpp"
 
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 
@@ -67,6 +68,29 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339_utc(std::stri
         }
     }
     return sys_days(day) + hours(*h) + minutes(*mi) + seconds(*s) + fraction;
+}
+
+std::optional<std::chrono::sys_days> parse_date(std::string_view text) {
+    if (text.size() < 10 || text[4] != '-' || text[7] != '-') {
+        return std::nullopt;
+    }
+    int y = 0;
+    unsigned m = 0;
+    unsigned d = 0;
+    auto number = [](std::string_view part, auto& out) {
+        auto r = std::from_chars(part.data(), part.data() + part.size(), out);
+        return r.ec == std::errc{} && r.ptr == part.data() + part.size();
+    };
+    if (!number(text.substr(0, 4), y) || !number(text.substr(5, 2), m) ||
+        !number(text.substr(8, 2), d)) {
+        return std::nullopt;
+    }
+    std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m},
+                                    std::chrono::day{d}};
+    if (!ymd.ok()) {
+        return std::nullopt;
+    }
+    return std::chrono::sys_days{ymd};
 }
 
 }  // namespace billpay::model

@@ -17,4 +17,14 @@ std::string rfc3339_utc(std::chrono::system_clock::time_point time);
 /// for anything else.
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339_utc(std::string_view text);
 
+/// The day a "YYYY-MM-DD" names (a bill's due date, a report's range: the utility's days), or
+/// nullopt when it is not one (2026-02-30, 26-11-2026, anything after the day). Leading text of
+/// a longer string is not read as a day.
+std::optional<std::chrono::sys_days> parse_date(std::string_view text);
+
+/// Whether `text` is exactly a real day, "YYYY-MM-DD".
+inline bool valid_date(std::string_view text) {
+    return text.size() == 10 && parse_date(text).has_value();
+}
+
 }  // namespace billpay::model

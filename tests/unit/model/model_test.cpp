@@ -160,4 +160,15 @@ TEST(Rfc3339, ReadsBackWhatBillpaydWritesAndAuthorizeNetsUtcTimes) {
     }
 }
 
+TEST(Dates, ADueDateIsARealDayAndNothingElse) {
+    using namespace std::chrono;
+    EXPECT_EQ(parse_date("2026-12-07"), sys_days(year(2026) / 12 / 7));
+    EXPECT_EQ(parse_date("2028-02-29"), sys_days(year(2028) / 2 / 29));  // a leap day
+    EXPECT_TRUE(valid_date("2026-03-08"));  // daylight saving starts in Los Angeles
+    for (const char* bad : {"", "2026-02-29", "2026-13-01", "2026-00-10", "2026-1-07", "07-12-2026",
+                            "2026/12/07", "2026-12-0x", "2026-12-07T00:00:00Z", "2026-12-07 "}) {
+        EXPECT_FALSE(valid_date(bad)) << bad;
+    }
+}
+
 }  // namespace
