@@ -389,9 +389,10 @@ void read_clients(map_reader& root, std::vector<client_settings>& clients) {
                 map.ctx().report(map.mark(), map.path("id"), "duplicate client id \"" + *id + "\"");
             }
         }
-        if (auto role = read_choice(map, "role", {"portal", "finance", "ops"}, true)) {
+        if (auto role = read_choice(map, "role", {"portal", "finance", "ops", "billing"}, true)) {
             client.role = *role == "portal"    ? client_role::portal
                           : *role == "finance" ? client_role::finance
+                          : *role == "billing" ? client_role::billing
                                                : client_role::ops;
         }
         YAML::Node hash = map.take("api_key_sha256");

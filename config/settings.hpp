@@ -75,7 +75,9 @@ struct database_settings {
     int queue_limit = 1'024;
 };
 
-enum class client_role { portal, finance, ops };
+/// portal: the customer portal; finance: finance staff's tools; ops: metrics and health;
+/// billing: the utility's billing system, which announces bills.
+enum class client_role { portal, finance, ops, billing };
 
 struct client_settings {
     std::string id;

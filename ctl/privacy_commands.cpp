@@ -36,7 +36,8 @@ json::object counts_json(const store::purge_counts& c) {
                         {"idempotency_keys_deleted", c.idempotency_keys_deleted},
                         {"receipt_bodies_deleted", c.receipt_bodies_deleted},
                         {"payment_methods_reduced", c.payment_methods_reduced},
-                        {"account_contacts_deleted", c.account_contacts_deleted}};
+                        {"account_contacts_deleted", c.account_contacts_deleted},
+                        {"bills_deleted", c.bills_deleted}};
 }
 
 void print_counts(const char* verb, const store::purge_counts& c) {
@@ -54,6 +55,7 @@ store::purge_counts& operator+=(store::purge_counts& a, const store::purge_count
     a.receipt_bodies_deleted += b.receipt_bodies_deleted;
     a.payment_methods_reduced += b.payment_methods_reduced;
     a.account_contacts_deleted += b.account_contacts_deleted;
+    a.bills_deleted += b.bills_deleted;
     return a;
 }
 

@@ -13,6 +13,8 @@ std::string_view to_string(config::client_role role) noexcept {
             return "finance";
         case config::client_role::ops:
             return "ops";
+        case config::client_role::billing:
+            return "billing";
     }
     return "unknown";
 }

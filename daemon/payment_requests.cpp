@@ -10,6 +10,7 @@
 
 #include "model/digest.hpp"
 #include "model/text.hpp"
+#include "model/time.hpp"
 #include "tokenizer/card_number_search.hpp"
 #include "tokenizer/wiping_json.hpp"
 
@@ -317,6 +318,55 @@ bool valid_account_number(std::string_view text) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                c == '-';
     });
+}
+
+boost::system::result<payments::bill_request, api_error> parse_bill_request(std::string_view body) {
+    BILLPAY_TAKE(value, parse_object(body));
+    const auto& object = value.get_object();
+    if (auto e = check_keys(object, "",
+                            {"account_number", "bill_id", "amount_due", "currency", "due_date"})) {
+        return *e;
+    }
+    payments::bill_request bill;
+    if (auto e = read_account(object, bill.account_number)) {
+        return *e;
+    }
+    BILLPAY_TAKE(bill_id,
+                 string_field(object, "bill_id", "bill_id", true, 64, text_kind::identifier));
+    if (!valid_bill_id(*bill_id)) {
+        return invalid("bill_id", "The bill id must be 1 to 64 letters, digits or - _ . /");
+    }
+    bill.bill_id = *bill_id;
+    BILLPAY_TAKE(amount, integer_field(object, "amount_due", "amount_due", true));
+    if (*amount <= 0) {
+        return invalid("amount_due",
+                       "The amount due must be a positive whole number of minor units.");
+    }
+    bill.amount_due = *amount;
+    BILLPAY_TAKE(currency,
+                 string_field(object, "currency", "currency", true, 3, text_kind::identifier));
+    bill.currency = *currency;
+    std::transform(bill.currency.begin(), bill.currency.end(), bill.currency.begin(),
+                   [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; });
+    BILLPAY_TAKE(due,
+                 string_field(object, "due_date", "due_date", true, 10, text_kind::identifier));
+    if (!model::valid_date(*due)) {
+        return invalid("due_date", "The due date must be a day: 2026-12-31.");
+    }
+    bill.due_date = *due;
+    return bill;
+}
+
+json::object bill_json(const model::bill_record& bill) {
+    return json::object{{"object", "bill"},
+                        {"account_number", bill.account_number},
+                        {"bill_id", bill.bill_id},
+                        {"amount_due", bill.amount_due.minor_units},
+                        {"currency", std::string(bill.amount_due.unit.code())},
+                        {"due_date", bill.due_date},
+                        {"status", bill.paid_by ? "paid" : "unpaid"},
+                        {"payment", bill.paid_by ? json::value(*bill.paid_by) : json::value()},
+                        {"created", bill.created_at}};
 }
 
 boost::system::result<account_update, api_error> parse_account_update(std::string_view body) {

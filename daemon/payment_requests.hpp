@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "daemon/api_error.hpp"
+#include "model/bill.hpp"
 #include "model/payment.hpp"
 #include "model/payment_method.hpp"
+#include "payments/bills.hpp"
 #include "payments/requests.hpp"
 #include "tokenizer/card_data.hpp"
 
@@ -26,6 +28,16 @@ boost::system::result<payments::pay_request, api_error> parse_payment_request(
     std::string_view body);
 boost::system::result<payments::save_card_request, api_error> parse_payment_method_request(
     std::string_view body);
+
+/// POST /v1/bills: {"account_number", "bill_id", "amount_due", "currency", "due_date"}, all
+/// required, strictly (the bill's own grammar: a bill id is 1-64 of A-Z a-z 0-9 - _ . /, a due
+/// date a real YYYY-MM-DD). Not yet held to the utility's rules: payments::bills::check.
+boost::system::result<payments::bill_request, api_error> parse_bill_request(std::string_view body);
+
+/// The JSON a client sees of a bill: {"object": "bill", "account_number", "bill_id",
+/// "amount_due", "currency", "due_date", "status": "unpaid"|"paid", "payment": id|null,
+/// "created"}.
+boost::json::object bill_json(const model::bill_record& bill);
 
 /// PATCH /v1/accounts/{account_number}: {"email"}, strictly.
 struct account_update {

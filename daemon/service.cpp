@@ -85,6 +85,7 @@ service::service(config::settings settings)
       settlements_(database_),
       audit_(database_),
       privacy_records_(database_),
+      bill_records_(database_),
       outbox_(database_),
       figures_(database_),
       clients_(settings_.clients),
@@ -95,11 +96,13 @@ service::service(config::settings settings)
       recovery_(settings_, payment_store_, *processor_, fingerprints_, answers_),
       refunds_(refund_store_, *processor_, settings_.gateway, &refund_answers_),
       staff_reads_(payment_store_, refund_store_, settlements_, audit_),
+      bills_(settings_, bill_records_),
       posts_(clients_, keys_, config::charge_window(settings_.gateway)),
       payments_api_(settings_, clients_, posts_, payment_service_, staff_reads_, fingerprints_,
                     answers_),
       finance_api_(settings_, clients_, posts_, refunds_, refund_answers_, staff_reads_),
       accounts_api_(clients_, privacy_records_),
+      bills_api_(clients_, bills_),
       transport_(
           correspondence::make_transport(settings_.correspondence.transport, ioc_.get_executor())),
       dispatcher_(ioc_, dispatcher_settings_from(settings_), outbox_, *transport_, instance_name()),
@@ -108,6 +111,7 @@ service::service(config::settings settings)
     add_routes();
     payments_api_.add_routes(routes_);
     finance_api_.add_routes(routes_);
+    bills_api_.add_routes(routes_);
     accounts_api_.add_routes(routes_);
 }
 

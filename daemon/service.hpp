@@ -12,6 +12,7 @@
 #include "correspondence/transport.hpp"
 #include "daemon/accounts_api.hpp"
 #include "daemon/api_clients.hpp"
+#include "daemon/bills_api.hpp"
 #include "daemon/finance_api.hpp"
 #include "daemon/http_server.hpp"
 #include "daemon/idempotent_post.hpp"
@@ -25,6 +26,7 @@
 #include "payments/payment_service.hpp"
 #include "payments/recovery_worker.hpp"
 #include "store/audit.hpp"
+#include "store/bills.hpp"
 #include "store/database.hpp"
 #include "store/figures.hpp"
 #include "store/idempotency_keys.hpp"
@@ -84,6 +86,7 @@ class service {
     store::settlement_records settlements_;
     store::audit_trail audit_;
     store::privacy_records privacy_records_;
+    store::bill_records bill_records_;
     store::outbox outbox_;
     store::operating_figures figures_;
     api_clients clients_;
@@ -95,10 +98,12 @@ class service {
     payments::recovery_worker recovery_;
     finance::refunds refunds_;
     finance::staff_reads staff_reads_;
+    payments::bills bills_;
     idempotent_posts posts_;
     payments_api payments_api_;
     finance_api finance_api_;
     accounts_api accounts_api_;
+    bills_api bills_api_;
     std::unique_ptr<correspondence::transport> transport_;
     correspondence::dispatcher dispatcher_;
     router routes_;

@@ -112,13 +112,21 @@ model::card_record payment_service::card_from_token(
         fingerprints_.of_processor_fingerprint(processor_.name(), seen)};
 }
 
-std::optional<refusal> payment_service::check(const pay_request& request) const {
-    const auto& rules = settings_.payments;
+std::optional<refusal> currency_refusal(const config::payments_settings& rules,
+                                        const std::string& currency) {
     const auto& allowed = rules.currencies;
-    if (!model::currency::parse(request.currency) ||
-        std::find(allowed.begin(), allowed.end(), request.currency) == allowed.end()) {
+    if (!model::currency::parse(currency) ||
+        std::find(allowed.begin(), allowed.end(), currency) == allowed.end()) {
         return refusal{"currency", "currency_not_supported",
                        "This utility does not accept payments in that currency."};
+    }
+    return std::nullopt;
+}
+
+std::optional<refusal> payment_service::check(const pay_request& request) const {
+    const auto& rules = settings_.payments;
+    if (auto refused = currency_refusal(rules, request.currency)) {
+        return refused;
     }
     if (request.amount < rules.min_amount) {
         return refusal{"amount", "amount_too_small",

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/settings.hpp"
 #include "gateway_adapters/gateway.hpp"
 #include "model/key_lease.hpp"
 #include "tokenizer/card_data.hpp"
@@ -59,5 +60,10 @@ struct refusal {
     std::string code;
     std::string message;
 };
+
+/// The utility's currencies (payments.currencies), for a payment and a bill alike: a refusal of
+/// `currency` (upper case, as sent) when it is not one of them.
+std::optional<refusal> currency_refusal(const config::payments_settings& rules,
+                                        const std::string& currency);
 
 }  // namespace billpay::payments

@@ -96,6 +96,16 @@ json::object export_json(const store::account_data& data, const std::string& exp
                                         {"created_at", m.created_at},
                                         {"delivered_at", or_null(m.delivered_at)}});
     }
+    json::array bills;
+    for (const auto& b : data.bills) {
+        bills.push_back(json::object{{"bill_id", b.bill_id},
+                                     {"amount_due", b.amount_due.minor_units},
+                                     {"currency", b.amount_due.unit.code()},
+                                     {"due_date", b.due_date},
+                                     {"created_at", b.created_at},
+                                     {"status", b.paid_by ? "paid" : "unpaid"},
+                                     {"payment", or_null(b.paid_by)}});
+    }
     json::array audit;
     for (const auto& a : data.audit) {
         audit.push_back(json::object{{"id", a.id},
@@ -118,6 +128,7 @@ json::object export_json(const store::account_data& data, const std::string& exp
                         {"refunds", std::move(refunds)},
                         {"payment_methods", std::move(methods)},
                         {"messages", std::move(messages)},
+                        {"bills", std::move(bills)},
                         {"audit", std::move(audit)}};
 }
 
@@ -164,6 +175,11 @@ std::string export_csv(const store::account_data& data, const std::string& expor
     for (const auto& m : data.messages) {
         row({"message", m.id, "", m.created_at, m.status, "", "", "", "", "",
              "type=" + m.type + "; delivered_at=" + m.delivered_at.value_or("")});
+    }
+    for (const auto& b : data.bills) {
+        row({"bill", b.bill_id, b.paid_by.value_or(""), b.created_at, b.paid_by ? "paid" : "unpaid",
+             std::to_string(b.amount_due.minor_units), std::string(b.amount_due.unit.code()), "",
+             "", "", "due_date=" + b.due_date});
     }
     for (const auto& a : data.audit) {
         row({"audit", std::to_string(a.id), a.entry.records, a.at, a.entry.action, "", "", "", "",

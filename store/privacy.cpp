@@ -108,6 +108,15 @@ const std::vector<purge_rule>& purge_rules() {
          " ORDER BY c.updated_at LIMIT $2 FOR UPDATE SKIP LOCKED",
          "DELETE FROM account_contacts WHERE account_number = ANY($1::text[])", "",
          &purge_counts::account_contacts_deleted, &retention_policy::payment_days},
+        // A bill whose due date is older than the period: nothing pays it any more, and the
+        // payments that did keep its account and bill id.
+        {"bills",
+         "SELECT account_number || chr(31) || bill_id FROM bills"
+         " WHERE due_date < (now() - make_interval(days => $1))::date"
+         " AND $3::timestamptz IS NOT NULL"
+         " ORDER BY due_date LIMIT $2 FOR UPDATE SKIP LOCKED",
+         "DELETE FROM bills WHERE account_number || chr(31) || bill_id = ANY($1::text[])", "",
+         &purge_counts::bills_deleted, &retention_policy::payment_days},
     };
     return rules;
 }
@@ -178,7 +187,8 @@ bool account_known(pqxx::connection& conn, const std::string& account_number) {
         .exec_params(
             "SELECT EXISTS (SELECT 1 FROM payments WHERE account_number = $1)"
             " OR EXISTS (SELECT 1 FROM payment_methods WHERE account_number = $1)"
-            " OR EXISTS (SELECT 1 FROM account_contacts WHERE account_number = $1)",
+            " OR EXISTS (SELECT 1 FROM account_contacts WHERE account_number = $1)"
+            " OR EXISTS (SELECT 1 FROM bills WHERE account_number = $1)",
             account_number)[0][0]
         .as<bool>();
 }
@@ -198,6 +208,7 @@ account_data export_account(pqxx::connection& conn, const std::string& account_n
         out.contact_email = contact[0][0].as<std::string>();
         out.contact_updated_at = contact[0][1].as<std::string>();
     }
+    out.bills = bills_of(tx, account_number);
     std::vector<std::string> ids{account_number};
     for (const auto& row : tx.exec_params(std::string("SELECT ") + payment_columns +
                                               " FROM payments WHERE account_number = $1"

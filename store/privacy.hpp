@@ -9,6 +9,7 @@
 
 #include "config/settings.hpp"
 #include "store/audit.hpp"
+#include "store/bills.hpp"
 #include "store/errors.hpp"
 #include "store/payment_methods.hpp"
 #include "store/payment_records.hpp"
@@ -32,10 +33,12 @@ struct purge_counts {
     std::int64_t receipt_bodies_deleted = 0;
     std::int64_t payment_methods_reduced = 0;
     std::int64_t account_contacts_deleted = 0;
+    std::int64_t bills_deleted = 0;
 
     [[nodiscard]] std::int64_t total() const noexcept {
         return payments_reduced + refunds_reduced + idempotency_keys_deleted +
-               receipt_bodies_deleted + payment_methods_reduced + account_contacts_deleted;
+               receipt_bodies_deleted + payment_methods_reduced + account_contacts_deleted +
+               bills_deleted;
     }
 };
 
@@ -71,7 +74,8 @@ struct account_data {
     std::vector<refund_record> refunds;
     std::vector<exported_method> payment_methods;
     std::vector<exported_message> messages;
-    std::vector<audit_row> audit;  // rows naming the account or its payments and refunds
+    std::vector<bill_record> bills;  // by due date
+    std::vector<audit_row> audit;    // rows naming the account or its payments and refunds
 };
 
 /// Reads the account's records and appends `audit` (customer.exported) in one transaction: no

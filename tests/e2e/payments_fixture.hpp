@@ -22,6 +22,7 @@ inline const std::string portal_key = "portal-key-7d1f0c9e4b2a85f3e6d7c8b9a0f1e2
 inline const std::string other_portal_key = "portal2-key-1a2b3c4d5e6f708192a3b4c5d6e7f809";
 inline const std::string finance_key = "finance-key-0f9e8d7c6b5a49382716a5b4c3d2e1f0";
 inline const std::string ops_key = "ops-key-5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4";
+inline const std::string billing_key = "billing-key-8c7b6a594837261504f3e2d1c0b9a8f7e6";
 
 inline std::string sha256_line(const std::string& key) {
     unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -61,7 +62,10 @@ class payments_fixture : public daemon_fixture {
                sha256_line(finance_key) +
                "\"}\n"
                "  - {id: ops, role: ops, api_key_sha256: \"" +
-               sha256_line(ops_key) + "\"}\n";
+               sha256_line(ops_key) +
+               "\"}\n"
+               "  - {id: billing, role: billing, api_key_sha256: \"" +
+               sha256_line(billing_key) + "\"}\n";
     }
     std::string gateway_yaml(int latency_ms = 0) const {
         return "gateway:\n  processor: simulator\n  timeout_ms: 1000\n  simulator: {latency_ms: " +

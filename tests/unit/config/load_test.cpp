@@ -216,13 +216,14 @@ TEST_F(ConfigLoad, ClientsAreChecked) {
                                       "    api_key_sha256: \"abc\"\n"
                                       "  - id: portal\n"
                                       "    role: ops\n"));
-    EXPECT_THAT(problems,
-                ElementsAre("F:12:11: clients[0].role: must be one of: portal, finance, ops",
-                            "F:13:21: clients[0].api_key_sha256: must be \"sha256:\" and 64 hex "
-                            "digits (billpayctl hash-key)",
-                            "F:14:5: clients[1].id: duplicate client id \"portal\"",
-                            "F:14:5: clients[1].api_key_sha256: is required (or certificate_cn, "
-                            "with listen.tls.client_ca)"));
+    EXPECT_THAT(
+        problems,
+        ElementsAre("F:12:11: clients[0].role: must be one of: portal, finance, ops, billing",
+                    "F:13:21: clients[0].api_key_sha256: must be \"sha256:\" and 64 hex "
+                    "digits (billpayctl hash-key)",
+                    "F:14:5: clients[1].id: duplicate client id \"portal\"",
+                    "F:14:5: clients[1].api_key_sha256: is required (or certificate_cn, "
+                    "with listen.tls.client_ca)"));
 }
 
 TEST_F(ConfigLoad, BillpayctlNeedsNeitherTheTlsKeyNorTheFingerprintKey) {

@@ -1,0 +1,188 @@
+// The utility's billing system announces bills (POST /v1/bills, role billing): each account and
+// bill id is one bill forever, the same bill again is answered as it stands, other content is
+// a conflict that changes nothing, and a bill the customer already paid through the portal is
+// paid. Every refusal has its status and code and writes nothing.
+#include <gmock/gmock.h>
+
+#include "tests/e2e/payments_fixture.hpp"
+
+namespace {
+
+using namespace billpay::test;
+namespace json = boost::json;
+
+class Bills : public payments_fixture {
+  protected:
+    static json::object bill(const std::string& bill_id = "2026-12", std::int64_t amount_due = 8450,
+                             const std::string& due_date = "2026-12-28",
+                             const std::string& account = "1001-2002") {
+        return json::object{{"account_number", account},
+                            {"bill_id", bill_id},
+                            {"amount_due", amount_due},
+                            {"currency", "USD"},
+                            {"due_date", due_date}};
+    }
+    http_response send(https_client& c, const json::value& body,
+                       const std::string& key = billing_key) {
+        return c.request(http::verb::post, "/v1/bills", json::serialize(body), auth(key));
+    }
+};
+
+TEST_F(Bills, ABillIsRecordedOnceAndTheSameBillAgainIsAnsweredAsItStands) {
+    start();
+    auto c = client();
+    auto first = send(c, bill());
+    ASSERT_EQ(first.result(), http::status::created) << first.body();
+    auto b = json_of(first);
+    EXPECT_EQ(b.at("object"), "bill");
+    EXPECT_EQ(b.at("account_number"), "1001-2002");
+    EXPECT_EQ(b.at("bill_id"), "2026-12");
+    EXPECT_EQ(b.at("amount_due"), 8450);
+    EXPECT_EQ(b.at("currency"), "USD");
+    EXPECT_EQ(b.at("due_date"), "2026-12-28");
+    EXPECT_EQ(b.at("status"), "unpaid");
+    EXPECT_TRUE(b.at("payment").is_null());
+
+    auto again = send(c, bill());
+    ASSERT_EQ(again.result(), http::status::ok) << again.body();
+    EXPECT_EQ(again.body(), first.body());
+    EXPECT_EQ(count("SELECT count(*) FROM bills"), 1);
+    EXPECT_EQ(text("SELECT client_id FROM bills"), "billing");
+}
+
+TEST_F(Bills, OtherContentUnderTheSameBillIdIsAConflictThatChangesNothing) {
+    start();
+    auto c = client();
+    ASSERT_EQ(send(c, bill()).result(), http::status::created);
+    for (const auto& changed : {bill("2026-12", 9999), bill("2026-12", 8450, "2027-01-05")}) {
+        auto res = send(c, changed);
+        ASSERT_EQ(res.result(), http::status::conflict) << res.body();
+        auto error = json_of(res).at("error");
+        EXPECT_EQ(error.at("code"), "bill_conflict");
+        EXPECT_EQ(error.at("param"), "bill_id");
+        EXPECT_EQ(error.at("bill").at("amount_due"), 8450);  // the bill that stands
+        EXPECT_EQ(error.at("bill").at("due_date"), "2026-12-28");
+    }
+    EXPECT_EQ(text("SELECT amount_due || ' ' || due_date FROM bills"), "8450 2026-12-28");
+    // Another account may have a bill of the same id.
+    EXPECT_EQ(send(c, bill("2026-12", 9999, "2026-12-28", "3003-4004")).result(),
+              http::status::created);
+    EXPECT_EQ(count("SELECT count(*) FROM bills"), 2);
+}
+
+TEST_F(Bills, ABillTheCustomerPaidThroughThePortalIsPaid) {
+    start();
+    auto c = client();
+    // Paid before the billing system announced it.
+    const auto early = paid(c, 12500, "2026-11");
+    auto announced = send(c, bill("2026-11", 12500, "2026-11-30"));
+    ASSERT_EQ(announced.result(), http::status::created) << announced.body();
+    EXPECT_EQ(json_of(announced).at("status"), "paid");
+    EXPECT_EQ(json_of(announced).at("payment"), json::value(early));
+
+    // Announced, then paid: the same bill again says so.
+    ASSERT_EQ(send(c, bill()).result(), http::status::created);
+    const auto later = paid(c, 8450, "2026-12");
+    auto again = send(c, bill());
+    ASSERT_EQ(again.result(), http::status::ok) << again.body();
+    EXPECT_EQ(json_of(again).at("status"), "paid");
+    EXPECT_EQ(json_of(again).at("payment"), json::value(later));
+
+    // A declined payment of a bill does not pay it.
+    auto declined = pay(c, payment_body("4000000000000002", "2027-01", 5000), "pay-declined");
+    ASSERT_EQ(declined.result(), http::status::payment_required) << declined.body();
+    auto unpaid = send(c, bill("2027-01", 5000, "2027-01-28"));
+    EXPECT_EQ(json_of(unpaid).at("status"), "unpaid");
+}
+
+TEST_F(Bills, BillIdsWithTheirOwnGrammarAreTakenAsTheyAre) {
+    start();
+    auto c = client();
+    // Realistic billing-system ids, a Luhn-valid run of 16 digits included: a bill id is not
+    // searched for card numbers.
+    for (const char* id : {"INV-2026/11.0042_a", "4242424242424242", "2026.12", "B/77-13"}) {
+        auto res = send(c, bill(id));
+        EXPECT_EQ(res.result(), http::status::created) << id << ": " << res.body();
+        EXPECT_EQ(json_of(res).at("bill_id"), id);
+    }
+    EXPECT_EQ(count("SELECT count(*) FROM bills"), 4);
+}
+
+TEST_F(Bills, EveryRefusalSaysWhatAndWritesNothing) {
+    start();
+    auto c = client();
+    struct refusal {
+        json::object body;
+        http::status status;
+        const char* code;
+        const char* param;
+    };
+    auto without = [](const char* field) {
+        auto b = bill();
+        b.erase(field);
+        return b;
+    };
+    auto with = [](const char* field, json::value v) {
+        auto b = bill();
+        b[field] = std::move(v);
+        return b;
+    };
+    const std::vector<refusal> refusals = {
+        {without("due_date"), http::status::bad_request, "parameter_missing", "due_date"},
+        {without("amount_due"), http::status::bad_request, "parameter_missing", "amount_due"},
+        {with("due_date", "2026-02-30"), http::status::bad_request, "parameter_invalid",
+         "due_date"},
+        {with("due_date", "28/12/2026"), http::status::bad_request, "parameter_invalid",
+         "due_date"},
+        {with("amount_due", 0), http::status::bad_request, "parameter_invalid", "amount_due"},
+        {with("amount_due", 84.5), http::status::bad_request, "parameter_invalid", "amount_due"},
+        {with("currency", "XYZ"), http::status::bad_request, "currency_not_supported", "currency"},
+        {with("bill_id", "2026 12"), http::status::bad_request, "parameter_invalid", "bill_id"},
+        {with("account_number", "1001 2002"), http::status::bad_request, "parameter_invalid",
+         "account_number"},
+        {with("paid", true), http::status::bad_request, "parameter_unknown", "paid"},
+    };
+    for (const auto& r : refusals) {
+        auto res = send(c, r.body);
+        EXPECT_EQ(res.result(), r.status) << json::serialize(r.body) << ": " << res.body();
+        auto error = json_of(res).at("error");
+        EXPECT_EQ(error.at("code"), r.code) << json::serialize(r.body);
+        EXPECT_EQ(error.at("param"), r.param) << json::serialize(r.body);
+    }
+    // Only the billing system announces bills.
+    for (const auto& key : {portal_key, finance_key, ops_key}) {
+        EXPECT_EQ(send(c, bill(), key).result(), http::status::forbidden);
+    }
+    EXPECT_EQ(count("SELECT count(*) FROM bills"), 0);
+}
+
+TEST_F(Bills, TheCustomersExportHoldsTheirBillsAndRetentionDeletesBillsLongPastDue) {
+    start();
+    auto c = client();
+    const auto payment = paid(c, 8450, "2026-12");
+    ASSERT_EQ(send(c, bill()).result(), http::status::created);
+    ASSERT_EQ(send(c, bill("2019-01", 4000, "2019-01-28")).result(), http::status::created);
+    ASSERT_EQ(send(c, bill("2026-12", 100, "2026-12-28", "3003-4004")).result(),
+              http::status::created);
+
+    auto exported = get(c, "/v1/accounts/1001-2002/export", finance_key);
+    ASSERT_EQ(exported.result(), http::status::ok) << exported.body();
+    const auto export_document = json_of(exported);
+    const auto& bills = export_document.at("bills").as_array();
+    ASSERT_EQ(bills.size(), 2U);  // this account's, by due date; not the other account's
+    EXPECT_EQ(bills[0].at("bill_id"), "2019-01");
+    EXPECT_EQ(bills[0].at("status"), "unpaid");
+    EXPECT_EQ(bills[1].at("bill_id"), "2026-12");
+    EXPECT_EQ(bills[1].at("payment"), json::value(payment));
+    // Only bills: billpayd holds something about the account, so there is an export.
+    EXPECT_EQ(get(c, "/v1/accounts/3003-4004/export", finance_key).result(), http::status::ok);
+
+    // retention.payment_days (540): a bill due over 540 days ago goes; the others stay.
+    ASSERT_EQ(run_command(ctl() + " purge --dry-run >/dev/null"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM bills"), 3);
+    ASSERT_EQ(run_command(ctl() + " purge >/dev/null"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM bills WHERE bill_id = '2019-01'"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM bills"), 2);
+}
+
+}  // namespace
