@@ -369,6 +369,46 @@ json::object bill_json(const model::bill_record& bill) {
                         {"created", bill.created_at}};
 }
 
+boost::system::result<payments::autopay_request, api_error> parse_autopay_request(
+    std::string_view body) {
+    BILLPAY_TAKE(value, parse_object(body));
+    const auto& object = value.get_object();
+    if (auto e = check_keys(object, "", {"payment_method", "days_before_due", "max_amount"})) {
+        return *e;
+    }
+    payments::autopay_request request;
+    BILLPAY_TAKE(method, string_field(object, "payment_method", "payment_method", true, 64,
+                                      text_kind::identifier));
+    request.payment_method = *method;
+    BILLPAY_TAKE(days, integer_field(object, "days_before_due", "days_before_due", false));
+    if (days) {
+        if (*days < 0 || *days > 10) {
+            return invalid("days_before_due",
+                           "days_before_due must be a whole number from 0 to 10.");
+        }
+        request.days_before_due = static_cast<int>(*days);
+    }
+    BILLPAY_TAKE(max, integer_field(object, "max_amount", "max_amount", false));
+    if (max) {
+        if (*max <= 0) {
+            return invalid("max_amount",
+                           "max_amount must be a positive whole number of minor units.");
+        }
+        request.max_amount = *max;
+    }
+    return request;
+}
+
+json::object autopay_json(const model::autopay_enrollment& e) {
+    return json::object{{"object", "autopay"},
+                        {"account_number", e.account_number},
+                        {"payment_method", e.payment_method_id},
+                        {"days_before_due", e.days_before_due},
+                        {"max_amount", e.max_amount ? json::value(*e.max_amount) : json::value()},
+                        {"created", e.created_at},
+                        {"updated", e.updated_at}};
+}
+
 boost::system::result<account_update, api_error> parse_account_update(std::string_view body) {
     BILLPAY_TAKE(value, parse_object(body));
     const auto& object = value.get_object();

@@ -12,6 +12,7 @@
 #include "model/bill.hpp"
 #include "model/payment.hpp"
 #include "model/payment_method.hpp"
+#include "payments/autopay.hpp"
 #include "payments/bills.hpp"
 #include "payments/requests.hpp"
 #include "tokenizer/card_data.hpp"
@@ -38,6 +39,16 @@ boost::system::result<payments::bill_request, api_error> parse_bill_request(std:
 /// "amount_due", "currency", "due_date", "status": "unpaid"|"paid", "payment": id|null,
 /// "created"}.
 boost::json::object bill_json(const model::bill_record& bill);
+
+/// PUT /v1/accounts/{account_number}/autopay: {"payment_method" (required), "days_before_due"
+/// (0-10, default 0), "max_amount" (minor units, optional)}, strictly. `account_number` is the
+/// path's.
+boost::system::result<payments::autopay_request, api_error> parse_autopay_request(
+    std::string_view body);
+
+/// {"object": "autopay", "account_number", "payment_method", "days_before_due", "max_amount":
+/// n | null, "created", "updated"}.
+boost::json::object autopay_json(const model::autopay_enrollment& enrollment);
 
 /// PATCH /v1/accounts/{account_number}: {"email"}, strictly.
 struct account_update {

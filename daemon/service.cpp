@@ -86,6 +86,7 @@ service::service(config::settings settings)
       audit_(database_),
       privacy_records_(database_),
       bill_records_(database_),
+      autopay_records_(database_),
       outbox_(database_),
       figures_(database_),
       clients_(settings_.clients),
@@ -97,12 +98,14 @@ service::service(config::settings settings)
       refunds_(refund_store_, *processor_, settings_.gateway, &refund_answers_),
       staff_reads_(payment_store_, refund_store_, settlements_, audit_),
       bills_(settings_, bill_records_),
+      autopay_(autopay_records_, payment_store_, *processor_),
       posts_(clients_, keys_, config::charge_window(settings_.gateway)),
       payments_api_(settings_, clients_, posts_, payment_service_, staff_reads_, fingerprints_,
                     answers_),
       finance_api_(settings_, clients_, posts_, refunds_, refund_answers_, staff_reads_),
       accounts_api_(clients_, privacy_records_),
       bills_api_(clients_, bills_),
+      autopay_api_(clients_, autopay_),
       transport_(
           correspondence::make_transport(settings_.correspondence.transport, ioc_.get_executor())),
       dispatcher_(ioc_, dispatcher_settings_from(settings_), outbox_, *transport_, instance_name()),
@@ -112,6 +115,7 @@ service::service(config::settings settings)
     payments_api_.add_routes(routes_);
     finance_api_.add_routes(routes_);
     bills_api_.add_routes(routes_);
+    autopay_api_.add_routes(routes_);
     accounts_api_.add_routes(routes_);
 }
 

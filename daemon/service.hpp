@@ -12,6 +12,7 @@
 #include "correspondence/transport.hpp"
 #include "daemon/accounts_api.hpp"
 #include "daemon/api_clients.hpp"
+#include "daemon/autopay_api.hpp"
 #include "daemon/bills_api.hpp"
 #include "daemon/finance_api.hpp"
 #include "daemon/http_server.hpp"
@@ -26,6 +27,7 @@
 #include "payments/payment_service.hpp"
 #include "payments/recovery_worker.hpp"
 #include "store/audit.hpp"
+#include "store/autopay.hpp"
 #include "store/bills.hpp"
 #include "store/database.hpp"
 #include "store/figures.hpp"
@@ -87,6 +89,7 @@ class service {
     store::audit_trail audit_;
     store::privacy_records privacy_records_;
     store::bill_records bill_records_;
+    store::autopay_records autopay_records_;
     store::outbox outbox_;
     store::operating_figures figures_;
     api_clients clients_;
@@ -99,11 +102,13 @@ class service {
     finance::refunds refunds_;
     finance::staff_reads staff_reads_;
     payments::bills bills_;
+    payments::autopay autopay_;
     idempotent_posts posts_;
     payments_api payments_api_;
     finance_api finance_api_;
     accounts_api accounts_api_;
     bills_api bills_api_;
+    autopay_api autopay_api_;
     std::unique_ptr<correspondence::transport> transport_;
     correspondence::dispatcher dispatcher_;
     router routes_;

@@ -120,16 +120,26 @@ json::object export_json(const store::account_data& data, const std::string& exp
         contact = json::object{{"email", *data.contact_email},
                                {"updated_at", or_null(data.contact_updated_at)}};
     }
-    return json::object{{"object", "customer_export"},
-                        {"account_number", data.account_number},
-                        {"exported_at", exported_at},
-                        {"contact", std::move(contact)},
-                        {"payments", std::move(payments)},
-                        {"refunds", std::move(refunds)},
-                        {"payment_methods", std::move(methods)},
-                        {"messages", std::move(messages)},
-                        {"bills", std::move(bills)},
-                        {"audit", std::move(audit)}};
+    return json::object{
+        {"object", "customer_export"},
+        {"account_number", data.account_number},
+        {"exported_at", exported_at},
+        {"contact", std::move(contact)},
+        {"payments", std::move(payments)},
+        {"refunds", std::move(refunds)},
+        {"payment_methods", std::move(methods)},
+        {"messages", std::move(messages)},
+        {"bills", std::move(bills)},
+        {"autopay", data.autopay ? json::value(json::object{
+                                       {"payment_method", data.autopay->payment_method_id},
+                                       {"days_before_due", data.autopay->days_before_due},
+                                       {"max_amount", data.autopay->max_amount
+                                                          ? json::value(*data.autopay->max_amount)
+                                                          : json::value()},
+                                       {"created_at", data.autopay->created_at},
+                                       {"updated_at", data.autopay->updated_at}})
+                                 : json::value()},
+        {"audit", std::move(audit)}};
 }
 
 std::string export_csv(const store::account_data& data, const std::string& exported_at) {
@@ -180,6 +190,12 @@ std::string export_csv(const store::account_data& data, const std::string& expor
         row({"bill", b.bill_id, b.paid_by.value_or(""), b.created_at, b.paid_by ? "paid" : "unpaid",
              std::to_string(b.amount_due.minor_units), std::string(b.amount_due.unit.code()), "",
              "", "", "due_date=" + b.due_date});
+    }
+    if (const auto& e = data.autopay) {
+        row({"autopay", e->account_number, e->payment_method_id, e->created_at, "enrolled",
+             e->max_amount ? std::to_string(*e->max_amount) : "", "", "", "", "",
+             "days_before_due=" + std::to_string(e->days_before_due) +
+                 "; updated_at=" + e->updated_at});
     }
     for (const auto& a : data.audit) {
         row({"audit", std::to_string(a.id), a.entry.records, a.at, a.entry.action, "", "", "", "",

@@ -77,6 +77,9 @@ bool delete_payment_method(pqxx::connection& conn, const std::string& id) {
         " card_exp_month = NULL, card_exp_year = NULL, card_fingerprint = NULL"
         " WHERE id = $1 AND deleted_at IS NULL",
         id);
+    // AutoPay from this card ends with it, in the same transaction: no run charges a card that
+    // is gone (an enrollment being written waits on the card's row, and is ended here after).
+    tx.exec_params("DELETE FROM autopay_enrollments WHERE payment_method_id = $1", id);
     tx.commit();
     return r.affected_rows() == 1;
 }

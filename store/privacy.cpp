@@ -209,6 +209,7 @@ account_data export_account(pqxx::connection& conn, const std::string& account_n
         out.contact_updated_at = contact[0][1].as<std::string>();
     }
     out.bills = bills_of(tx, account_number);
+    out.autopay = autopay_of(tx, account_number);
     std::vector<std::string> ids{account_number};
     for (const auto& row : tx.exec_params(std::string("SELECT ") + payment_columns +
                                               " FROM payments WHERE account_number = $1"

@@ -9,6 +9,7 @@
 
 #include "config/settings.hpp"
 #include "store/audit.hpp"
+#include "store/autopay.hpp"
 #include "store/bills.hpp"
 #include "store/errors.hpp"
 #include "store/payment_methods.hpp"
@@ -75,7 +76,8 @@ struct account_data {
     std::vector<exported_method> payment_methods;
     std::vector<exported_message> messages;
     std::vector<bill_record> bills;  // by due date
-    std::vector<audit_row> audit;    // rows naming the account or its payments and refunds
+    std::optional<model::autopay_enrollment> autopay;
+    std::vector<audit_row> audit;  // rows naming the account or its payments and refunds
 };
 
 /// Reads the account's records and appends `audit` (customer.exported) in one transaction: no

@@ -185,4 +185,117 @@ TEST_F(Bills, TheCustomersExportHoldsTheirBillsAndRetentionDeletesBillsLongPastD
     EXPECT_EQ(count("SELECT count(*) FROM bills"), 2);
 }
 
+/// AutoPay: one enrollment per account, with a saved card of the account's; it ends when the
+/// customer ends it or deletes the card.
+class AutoPay : public payments_fixture {
+  protected:
+    std::string saved_card(https_client& c, const std::string& account = "1001-2002",
+                           const std::string& number = "4242424242424242") {
+        json::object card{
+            {"number", number}, {"exp_month", 12}, {"exp_year", 2031}, {"cvc", "123"}};
+        auto res = post(c, "/v1/payment_methods",
+                        json::object{{"account_number", account}, {"card", card}}, portal_key,
+                        "save-" + account + "-" + number.substr(12));
+        EXPECT_EQ(res.result(), http::status::created) << res.body();
+        return std::string(json_of(res).at("id").as_string());
+    }
+    http_response call(https_client& c, http::verb verb, const std::string& account,
+                       const json::object& body = {}) {
+        return c.request(verb, "/v1/accounts/" + account + "/autopay",
+                         verb == http::verb::put ? json::serialize(body) : "", auth(portal_key));
+    }
+};
+
+TEST_F(AutoPay, ACustomerEnrollsChangesAndEndsTheirAutoPay) {
+    start();
+    auto c = client();
+    const auto card = saved_card(c);
+    EXPECT_EQ(call(c, http::verb::get, "1001-2002").result(), http::status::not_found);
+
+    auto enrolled = call(c, http::verb::put, "1001-2002", {{"payment_method", card}});
+    ASSERT_EQ(enrolled.result(), http::status::ok) << enrolled.body();
+    auto e = json_of(enrolled);
+    EXPECT_EQ(e.at("object"), "autopay");
+    EXPECT_EQ(e.at("payment_method"), json::value(card));
+    EXPECT_EQ(e.at("days_before_due"), 0);  // on the due date, by default
+    EXPECT_TRUE(e.at("max_amount").is_null());
+
+    auto changed = call(c, http::verb::put, "1001-2002",
+                        {{"payment_method", card}, {"days_before_due", 3}, {"max_amount", 20000}});
+    ASSERT_EQ(changed.result(), http::status::ok) << changed.body();
+    auto shown = call(c, http::verb::get, "1001-2002");
+    ASSERT_EQ(shown.result(), http::status::ok);
+    EXPECT_EQ(json_of(shown).at("days_before_due"), 3);
+    EXPECT_EQ(json_of(shown).at("max_amount"), 20000);
+    EXPECT_EQ(count("SELECT count(*) FROM autopay_enrollments"), 1);
+    // The customer's export shows it.
+    auto exported = get(c, "/v1/accounts/1001-2002/export", finance_key);
+    ASSERT_EQ(exported.result(), http::status::ok) << exported.body();
+    EXPECT_EQ(json_of(exported).at("autopay").at("payment_method"), json::value(card));
+    EXPECT_EQ(json_of(exported).at("autopay").at("days_before_due"), 3);
+
+    auto ended = call(c, http::verb::delete_, "1001-2002");
+    ASSERT_EQ(ended.result(), http::status::ok) << ended.body();
+    EXPECT_EQ(json_of(ended).at("deleted"), true);
+    EXPECT_EQ(call(c, http::verb::get, "1001-2002").result(), http::status::not_found);
+    EXPECT_EQ(call(c, http::verb::delete_, "1001-2002").result(), http::status::not_found);
+}
+
+TEST_F(AutoPay, DeletingTheCardEndsTheAutoPayItPays) {
+    start();
+    auto c = client();
+    const auto card = saved_card(c);
+    ASSERT_EQ(call(c, http::verb::put, "1001-2002", {{"payment_method", card}}).result(),
+              http::status::ok);
+    auto deleted =
+        c.request(http::verb::delete_, "/v1/payment_methods/" + card + "?account_number=1001-2002",
+                  "", auth(portal_key));
+    ASSERT_EQ(deleted.result(), http::status::ok) << deleted.body();
+    EXPECT_EQ(call(c, http::verb::get, "1001-2002").result(), http::status::not_found);
+    // A deleted card cannot be enrolled again.
+    auto again = call(c, http::verb::put, "1001-2002", {{"payment_method", card}});
+    EXPECT_EQ(again.result(), http::status::bad_request);
+    EXPECT_EQ(json_of(again).at("error").at("code"), "resource_missing");
+    EXPECT_EQ(count("SELECT count(*) FROM autopay_enrollments"), 0);
+}
+
+TEST_F(AutoPay, EveryRefusalSaysWhatAndEnrollsNothing) {
+    start();
+    auto c = client();
+    const auto card = saved_card(c);
+    const auto other_accounts = saved_card(c, "3003-4004", "5555555555554444");
+    struct refusal {
+        json::object body;
+        const char* code;
+        const char* param;
+    };
+    const std::vector<refusal> refusals = {
+        {{{"payment_method", other_accounts}}, "resource_missing", "payment_method"},
+        {{{"payment_method", "pm_nosuchcard"}}, "resource_missing", "payment_method"},
+        {{{"days_before_due", 2}}, "parameter_missing", "payment_method"},
+        {{{"payment_method", card}, {"days_before_due", 11}},
+         "parameter_invalid",
+         "days_before_due"},
+        {{{"payment_method", card}, {"days_before_due", -1}},
+         "parameter_invalid",
+         "days_before_due"},
+        {{{"payment_method", card}, {"max_amount", 0}}, "parameter_invalid", "max_amount"},
+        {{{"payment_method", card}, {"pay_on", "2026-12-28"}}, "parameter_unknown", "pay_on"},
+    };
+    for (const auto& r : refusals) {
+        auto res = call(c, http::verb::put, "1001-2002", r.body);
+        EXPECT_EQ(res.result(), http::status::bad_request)
+            << json::serialize(r.body) << ": " << res.body();
+        auto error = json_of(res).at("error");
+        EXPECT_EQ(error.at("code"), r.code) << json::serialize(r.body);
+        EXPECT_EQ(error.at("param"), r.param) << json::serialize(r.body);
+    }
+    // Only the customer's portal enrolls.
+    auto by_finance =
+        c.request(http::verb::put, "/v1/accounts/1001-2002/autopay",
+                  json::serialize(json::object{{"payment_method", card}}), auth(finance_key));
+    EXPECT_EQ(by_finance.result(), http::status::forbidden);
+    EXPECT_EQ(count("SELECT count(*) FROM autopay_enrollments"), 0);
+}
+
 }  // namespace

@@ -1,0 +1,107 @@
+#include "daemon/autopay_api.hpp"
+
+#include "daemon/idempotent_post.hpp"
+#include "daemon/payment_requests.hpp"
+
+namespace billpay::daemon {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using payments::autopay_status;
+
+constexpr const char* autopay_path = "/v1/accounts/{account_number}/autopay";
+
+std::optional<api_error> account_refusal(const std::string& account_number) {
+    if (!valid_account_number(account_number)) {
+        return invalid_request("account_number", "parameter_invalid",
+                               "Account numbers are 1 to 32 letters, digits and '-'.");
+    }
+    return std::nullopt;
+}
+
+/// The answer to every AutoPay call, from how it ended.
+api_result answer(const payments::autopay_result& r, const std::string& account_number,
+                  std::string_view nothing_done) {
+    switch (r.status) {
+        case autopay_status::enrolled:
+            return json_response(http::status::ok, autopay_json(*r.enrollment));
+        case autopay_status::ended:
+            return json_response(http::status::ok, json::object{{"object", "autopay"},
+                                                                {"account_number", account_number},
+                                                                {"deleted", true}});
+        case autopay_status::not_enrolled:
+            return not_found("This account has no AutoPay.");
+        case autopay_status::no_such_payment_method:
+            return invalid_request("payment_method", "resource_missing",
+                                   "No such saved card for this account.");
+        case autopay_status::payment_method_unusable:
+            return invalid_request("payment_method", "payment_method_unusable",
+                                   "This card was saved with another processor; save it again.");
+        case autopay_status::refused:
+            break;
+    }
+    return store_failure(
+        r.why == payments::failure::store_busy ? store::error::busy : store::error::unavailable,
+        nothing_done);
+}
+
+}  // namespace
+
+void autopay_api::add_routes(router& routes) {
+    auto bind = [this](auto member) {
+        return [this, member](request_context& ctx, request& req) {
+            return (this->*member)(ctx, req);
+        };
+    };
+    routes.add(http::verb::put, autopay_path, bind(&autopay_api::enroll));
+    routes.add(http::verb::get, autopay_path, bind(&autopay_api::show));
+    routes.add(http::verb::delete_, autopay_path, bind(&autopay_api::end));
+}
+
+asio::awaitable<api_result> autopay_api::enroll(request_context& ctx, request& req) {
+    auto client = clients_.caller(req, ctx, {config::client_role::portal});
+    if (!client) {
+        co_return client.error();
+    }
+    const std::string account_number = ctx.path_params.at("account_number");
+    if (auto refusal = account_refusal(account_number)) {
+        co_return *refusal;
+    }
+    if (auto refusal = json_body_refusal(req)) {
+        co_return *refusal;
+    }
+    auto request = parse_autopay_request(req.body());
+    if (!request) {
+        co_return request.error();
+    }
+    request->account_number = account_number;
+    request->client_id = client->id;
+    co_return answer(co_await autopay_.enroll(*request), account_number, "nothing was changed");
+}
+
+asio::awaitable<api_result> autopay_api::show(request_context& ctx, request& req) {
+    auto client = clients_.caller(req, ctx, {config::client_role::portal});
+    if (!client) {
+        co_return client.error();
+    }
+    const std::string account_number = ctx.path_params.at("account_number");
+    if (auto refusal = account_refusal(account_number)) {
+        co_return *refusal;
+    }
+    co_return answer(co_await autopay_.show(account_number), account_number, "nothing was shown");
+}
+
+asio::awaitable<api_result> autopay_api::end(request_context& ctx, request& req) {
+    auto client = clients_.caller(req, ctx, {config::client_role::portal});
+    if (!client) {
+        co_return client.error();
+    }
+    const std::string account_number = ctx.path_params.at("account_number");
+    if (auto refusal = account_refusal(account_number)) {
+        co_return *refusal;
+    }
+    co_return answer(co_await autopay_.end(account_number), account_number, "nothing was changed");
+}
+
+}  // namespace billpay::daemon
