@@ -558,6 +558,7 @@ void read_payments(map_reader& root, payments_settings& payments) {
         }
     }
     read_into(map, "duplicate_window_minutes", payments.duplicate_window_minutes, 0, 525'600);
+    read_into(map, "schedule_horizon_days", payments.schedule_horizon_days, 0, 366);
     YAML::Node keys = map.take("metadata_keys");
     if (!is_absent(keys)) {
         if (!keys.IsSequence() || keys.size() > 20) {

@@ -166,6 +166,9 @@ struct payments_settings {
     /// portal's own bookkeeping, never free text where personal data could ride along.
     std::vector<std::string> metadata_keys{"portal_session", "channel", "bill_period",
                                            "invoice_number"};
+    /// How far ahead a payment may be scheduled (POST /v1/scheduled_payments): pay_on is today
+    /// (in time_zone) or at most this many days later.
+    int schedule_horizon_days = 90;
     recovery_settings recovery;
 };
 

@@ -37,7 +37,8 @@ json::object counts_json(const store::purge_counts& c) {
                         {"receipt_bodies_deleted", c.receipt_bodies_deleted},
                         {"payment_methods_reduced", c.payment_methods_reduced},
                         {"account_contacts_deleted", c.account_contacts_deleted},
-                        {"bills_deleted", c.bills_deleted}};
+                        {"bills_deleted", c.bills_deleted},
+                        {"scheduled_payments_reduced", c.scheduled_payments_reduced}};
 }
 
 void print_counts(const char* verb, const store::purge_counts& c) {
@@ -56,6 +57,7 @@ store::purge_counts& operator+=(store::purge_counts& a, const store::purge_count
     a.payment_methods_reduced += b.payment_methods_reduced;
     a.account_contacts_deleted += b.account_contacts_deleted;
     a.bills_deleted += b.bills_deleted;
+    a.scheduled_payments_reduced += b.scheduled_payments_reduced;
     return a;
 }
 

@@ -297,6 +297,39 @@ boost::system::result<json::value, api_error> parse_object(std::string_view body
     return value;
 }
 
+std::string upper_case(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; });
+    return text;
+}
+
+std::optional<api_error> read_customer(const json::object& object, payments::customer& out) {
+    auto customer = object.find("customer");
+    if (customer == object.end() || customer->value().is_null()) {
+        return missing("customer");
+    }
+    if (!customer->value().is_object()) {
+        return invalid("customer", "The field customer must be an object.");
+    }
+    const auto& c = customer->value().get_object();
+    if (auto e = check_keys(c, "customer.", {"name", "email"})) {
+        return *e;
+    }
+    auto name = string_field(c, "name", "customer.name", true, 200, text_kind::free_text);
+    if (!name) {
+        return name.error();
+    }
+    auto email = string_field(c, "email", "customer.email", true, 254, text_kind::free_text);
+    if (!email) {
+        return email.error();
+    }
+    if (!valid_email(**email)) {
+        return invalid("customer.email", "The customer's email address is not valid.");
+    }
+    out = {**name, **email};
+    return std::nullopt;
+}
+
 std::optional<api_error> read_account(const json::object& object, std::string& out) {
     auto field =
         string_field(object, "account_number", "account_number", true, 32, text_kind::identifier);
@@ -318,6 +351,61 @@ bool valid_account_number(std::string_view text) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                c == '-';
     });
+}
+
+boost::system::result<payments::schedule_request, api_error> parse_schedule_request(
+    std::string_view body) {
+    BILLPAY_TAKE(value, parse_object(body));
+    const auto& object = value.get_object();
+    if (auto e = check_keys(object, "",
+                            {"account_number", "bill_id", "amount", "currency", "payment_method",
+                             "pay_on", "customer"})) {
+        return *e;
+    }
+    payments::schedule_request request;
+    if (auto e = read_account(object, request.account_number)) {
+        return *e;
+    }
+    BILLPAY_TAKE(bill_id,
+                 string_field(object, "bill_id", "bill_id", false, 64, text_kind::identifier));
+    if (bill_id && !valid_bill_id(*bill_id)) {
+        return invalid("bill_id", "The bill id must be 1 to 64 letters, digits or - _ . /");
+    }
+    request.bill_id = bill_id;
+    BILLPAY_TAKE(amount, integer_field(object, "amount", "amount", true));
+    if (*amount <= 0) {
+        return invalid("amount", "The amount must be a positive whole number of minor units.");
+    }
+    request.amount = *amount;
+    BILLPAY_TAKE(currency,
+                 string_field(object, "currency", "currency", true, 3, text_kind::identifier));
+    request.currency = upper_case(*currency);
+    BILLPAY_TAKE(method, string_field(object, "payment_method", "payment_method", true, 64,
+                                      text_kind::identifier));
+    request.payment_method = *method;
+    BILLPAY_TAKE(pay_on, string_field(object, "pay_on", "pay_on", true, 10, text_kind::identifier));
+    if (!model::valid_date(*pay_on)) {
+        return invalid("pay_on", "pay_on must be a day: 2026-12-28.");
+    }
+    request.pay_on = *pay_on;
+    if (auto e = read_customer(object, request.payer)) {
+        return *e;
+    }
+    return request;
+}
+
+json::object scheduled_payment_json(const model::scheduled_payment_record& p) {
+    return json::object{{"id", p.id},
+                        {"object", "scheduled_payment"},
+                        {"account_number", p.account_number},
+                        {"bill_id", p.bill_id ? json::value(*p.bill_id) : json::value()},
+                        {"amount", p.amount.minor_units},
+                        {"currency", std::string(p.amount.unit.code())},
+                        {"payment_method", p.payment_method_id},
+                        {"pay_on", p.pay_on},
+                        {"status", model::to_string(p.status)},
+                        {"payment", p.payment_id ? json::value(*p.payment_id) : json::value()},
+                        {"created", p.created_at}};
 }
 
 boost::system::result<payments::bill_request, api_error> parse_bill_request(std::string_view body) {
@@ -479,24 +567,9 @@ boost::system::result<payments::pay_request, api_error> parse_payment_request(
         request.processor_token = token;
     }
 
-    auto customer = object.find("customer");
-    if (customer == object.end() || customer->value().is_null()) {
-        return missing("customer");
-    }
-    if (!customer->value().is_object()) {
-        return invalid("customer", "The field customer must be an object.");
-    }
-    const auto& c = customer->value().get_object();
-    if (auto e = check_keys(c, "customer.", {"name", "email"})) {
+    if (auto e = read_customer(object, request.payer)) {
         return *e;
     }
-    BILLPAY_TAKE(name, string_field(c, "name", "customer.name", true, 200, text_kind::free_text));
-    BILLPAY_TAKE(email,
-                 string_field(c, "email", "customer.email", true, 254, text_kind::free_text));
-    if (!valid_email(*email)) {
-        return invalid("customer.email", "The customer's email address is not valid.");
-    }
-    request.payer = {*name, *email};
 
     BILLPAY_TAKE(save, bool_field(object, "save_payment_method"));
     request.save_payment_method = save;

@@ -15,6 +15,7 @@
 #include "payments/autopay.hpp"
 #include "payments/bills.hpp"
 #include "payments/requests.hpp"
+#include "payments/scheduled_payments.hpp"
 #include "tokenizer/card_data.hpp"
 
 namespace billpay::daemon {
@@ -29,6 +30,16 @@ boost::system::result<payments::pay_request, api_error> parse_payment_request(
     std::string_view body);
 boost::system::result<payments::save_card_request, api_error> parse_payment_method_request(
     std::string_view body);
+
+/// POST /v1/scheduled_payments: {"account_number", "bill_id"?, "amount", "currency",
+/// "payment_method", "pay_on", "customer": {"name", "email"}}, strictly. Not yet held to the
+/// utility's rules: payments::scheduled_payments::check.
+boost::system::result<payments::schedule_request, api_error> parse_schedule_request(
+    std::string_view body);
+
+/// {"id": "sch_…", "object": "scheduled_payment", "account_number", "bill_id", "amount",
+/// "currency", "payment_method", "pay_on", "status", "payment", "created"}.
+boost::json::object scheduled_payment_json(const model::scheduled_payment_record& payment);
 
 /// POST /v1/bills: {"account_number", "bill_id", "amount_due", "currency", "due_date"}, all
 /// required, strictly (the bill's own grammar: a bill id is 1-64 of A-Z a-z 0-9 - _ . /, a due

@@ -87,6 +87,7 @@ service::service(config::settings settings)
       privacy_records_(database_),
       bill_records_(database_),
       autopay_records_(database_),
+      scheduled_payment_records_(database_),
       outbox_(database_),
       figures_(database_),
       clients_(settings_.clients),
@@ -99,6 +100,7 @@ service::service(config::settings settings)
       staff_reads_(payment_store_, refund_store_, settlements_, audit_),
       bills_(settings_, bill_records_),
       autopay_(autopay_records_, payment_store_, *processor_),
+      scheduled_payments_(settings_, scheduled_payment_records_, payment_store_, *processor_),
       posts_(clients_, keys_, config::charge_window(settings_.gateway)),
       payments_api_(settings_, clients_, posts_, payment_service_, staff_reads_, fingerprints_,
                     answers_),
@@ -106,6 +108,7 @@ service::service(config::settings settings)
       accounts_api_(clients_, privacy_records_),
       bills_api_(clients_, bills_),
       autopay_api_(clients_, autopay_),
+      scheduled_payments_api_(settings_, clients_, posts_, scheduled_payments_),
       transport_(
           correspondence::make_transport(settings_.correspondence.transport, ioc_.get_executor())),
       dispatcher_(ioc_, dispatcher_settings_from(settings_), outbox_, *transport_, instance_name()),
@@ -116,6 +119,7 @@ service::service(config::settings settings)
     finance_api_.add_routes(routes_);
     bills_api_.add_routes(routes_);
     autopay_api_.add_routes(routes_);
+    scheduled_payments_api_.add_routes(routes_);
     accounts_api_.add_routes(routes_);
 }
 

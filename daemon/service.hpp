@@ -19,6 +19,7 @@
 #include "daemon/idempotent_post.hpp"
 #include "daemon/payments_api.hpp"
 #include "daemon/router.hpp"
+#include "daemon/scheduled_payments_api.hpp"
 #include "daemon/systemd_notifier.hpp"
 #include "daemon/tls.hpp"
 #include "finance/refunds.hpp"
@@ -36,6 +37,7 @@
 #include "store/outbox.hpp"
 #include "store/payment_store.hpp"
 #include "store/refunds.hpp"
+#include "store/scheduled_payments.hpp"
 #include "store/settlements.hpp"
 #include "tokenizer/card_checks.hpp"
 
@@ -90,6 +92,7 @@ class service {
     store::privacy_records privacy_records_;
     store::bill_records bill_records_;
     store::autopay_records autopay_records_;
+    store::scheduled_payment_records scheduled_payment_records_;
     store::outbox outbox_;
     store::operating_figures figures_;
     api_clients clients_;
@@ -103,12 +106,14 @@ class service {
     finance::staff_reads staff_reads_;
     payments::bills bills_;
     payments::autopay autopay_;
+    payments::scheduled_payments scheduled_payments_;
     idempotent_posts posts_;
     payments_api payments_api_;
     finance_api finance_api_;
     accounts_api accounts_api_;
     bills_api bills_api_;
     autopay_api autopay_api_;
+    scheduled_payments_api scheduled_payments_api_;
     std::unique_ptr<correspondence::transport> transport_;
     correspondence::dispatcher dispatcher_;
     router routes_;

@@ -123,20 +123,27 @@ std::optional<refusal> currency_refusal(const config::payments_settings& rules,
     return std::nullopt;
 }
 
+std::optional<refusal> amount_refusal(const config::payments_settings& rules, std::int64_t amount) {
+    if (amount < rules.min_amount) {
+        return refusal{"amount", "amount_too_small",
+                       "The amount is below the smallest payment accepted (" +
+                           std::to_string(rules.min_amount) + ")."};
+    }
+    if (amount > rules.max_amount) {
+        return refusal{"amount", "amount_too_large",
+                       "The amount is above the largest payment accepted (" +
+                           std::to_string(rules.max_amount) + ")."};
+    }
+    return std::nullopt;
+}
+
 std::optional<refusal> payment_service::check(const pay_request& request) const {
     const auto& rules = settings_.payments;
     if (auto refused = currency_refusal(rules, request.currency)) {
         return refused;
     }
-    if (request.amount < rules.min_amount) {
-        return refusal{"amount", "amount_too_small",
-                       "The amount is below the smallest payment accepted (" +
-                           std::to_string(rules.min_amount) + ")."};
-    }
-    if (request.amount > rules.max_amount) {
-        return refusal{"amount", "amount_too_large",
-                       "The amount is above the largest payment accepted (" +
-                           std::to_string(rules.max_amount) + ")."};
+    if (auto refused = amount_refusal(rules, request.amount)) {
+        return refused;
     }
     const auto& keys = rules.metadata_keys;
     for (const auto& [key, value] : request.metadata) {

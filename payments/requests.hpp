@@ -66,4 +66,7 @@ struct refusal {
 std::optional<refusal> currency_refusal(const config::payments_settings& rules,
                                         const std::string& currency);
 
+/// The utility's amount limits (payments.min_amount, max_amount), for a payment now or later.
+std::optional<refusal> amount_refusal(const config::payments_settings& rules, std::int64_t amount);
+
 }  // namespace billpay::payments

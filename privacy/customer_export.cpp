@@ -106,6 +106,20 @@ json::object export_json(const store::account_data& data, const std::string& exp
                                      {"status", b.paid_by ? "paid" : "unpaid"},
                                      {"payment", or_null(b.paid_by)}});
     }
+    json::array scheduled;
+    for (const auto& p : data.scheduled_payments) {
+        scheduled.push_back(json::object{{"id", p.id},
+                                         {"created_at", p.created_at},
+                                         {"pay_on", p.pay_on},
+                                         {"status", model::to_string(p.status)},
+                                         {"amount", p.amount.minor_units},
+                                         {"currency", p.amount.unit.code()},
+                                         {"payment_method", p.payment_method_id},
+                                         {"bill_id", or_null(p.bill_id)},
+                                         {"payment", or_null(p.payment_id)},
+                                         {"customer_name", text_or_null(p.customer_name)},
+                                         {"customer_email", text_or_null(p.customer_email)}});
+    }
     json::array audit;
     for (const auto& a : data.audit) {
         audit.push_back(json::object{{"id", a.id},
@@ -130,6 +144,7 @@ json::object export_json(const store::account_data& data, const std::string& exp
         {"payment_methods", std::move(methods)},
         {"messages", std::move(messages)},
         {"bills", std::move(bills)},
+        {"scheduled_payments", std::move(scheduled)},
         {"autopay", data.autopay ? json::value(json::object{
                                        {"payment_method", data.autopay->payment_method_id},
                                        {"days_before_due", data.autopay->days_before_due},
@@ -190,6 +205,14 @@ std::string export_csv(const store::account_data& data, const std::string& expor
         row({"bill", b.bill_id, b.paid_by.value_or(""), b.created_at, b.paid_by ? "paid" : "unpaid",
              std::to_string(b.amount_due.minor_units), std::string(b.amount_due.unit.code()), "",
              "", "", "due_date=" + b.due_date});
+    }
+    for (const auto& p : data.scheduled_payments) {
+        row({"scheduled_payment", p.id, p.payment_id.value_or(""), p.created_at,
+             std::string(model::to_string(p.status)), std::to_string(p.amount.minor_units),
+             std::string(p.amount.unit.code()), "", "", "",
+             "pay_on=" + p.pay_on + "; payment_method=" + p.payment_method_id +
+                 "; bill_id=" + p.bill_id.value_or("") + "; name=" + p.customer_name +
+                 "; email=" + p.customer_email});
     }
     if (const auto& e = data.autopay) {
         row({"autopay", e->account_number, e->payment_method_id, e->created_at, "enrolled",

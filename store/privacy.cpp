@@ -117,6 +117,18 @@ const std::vector<purge_rule>& purge_rules() {
          " ORDER BY due_date LIMIT $2 FOR UPDATE SKIP LOCKED",
          "DELETE FROM bills WHERE account_number || chr(31) || bill_id = ANY($1::text[])", "",
          &purge_counts::bills_deleted, &retention_policy::payment_days},
+        // A scheduled payment finished (paid, failed, canceled) longer ago than the period
+        // loses the name and email it carried for the receipt, as a payment does.
+        {"scheduled_payments",
+         "SELECT id FROM scheduled_payments WHERE reduced_at IS NULL"
+         " AND status IN ('paid', 'failed', 'canceled')"
+         " AND updated_at >= $3::timestamptz AND updated_at < now() - make_interval(days => $1)"
+         " ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+         "UPDATE scheduled_payments SET customer_name = NULL, customer_email = NULL,"
+         " reduced_at = now() WHERE id = ANY($1::text[])",
+         "SELECT min(updated_at) FROM scheduled_payments WHERE reduced_at IS NULL"
+         " AND updated_at >= $1::timestamptz AND updated_at < now() - make_interval(days => $2)",
+         &purge_counts::scheduled_payments_reduced, &retention_policy::payment_days},
     };
     return rules;
 }
@@ -210,6 +222,7 @@ account_data export_account(pqxx::connection& conn, const std::string& account_n
     }
     out.bills = bills_of(tx, account_number);
     out.autopay = autopay_of(tx, account_number);
+    out.scheduled_payments = scheduled_payments_of(tx, account_number);
     std::vector<std::string> ids{account_number};
     for (const auto& row : tx.exec_params(std::string("SELECT ") + payment_columns +
                                               " FROM payments WHERE account_number = $1"

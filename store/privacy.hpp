@@ -15,6 +15,7 @@
 #include "store/payment_methods.hpp"
 #include "store/payment_records.hpp"
 #include "store/refunds.hpp"
+#include "store/scheduled_payments.hpp"
 
 namespace billpay::store {
 
@@ -35,11 +36,12 @@ struct purge_counts {
     std::int64_t payment_methods_reduced = 0;
     std::int64_t account_contacts_deleted = 0;
     std::int64_t bills_deleted = 0;
+    std::int64_t scheduled_payments_reduced = 0;
 
     [[nodiscard]] std::int64_t total() const noexcept {
         return payments_reduced + refunds_reduced + idempotency_keys_deleted +
                receipt_bodies_deleted + payment_methods_reduced + account_contacts_deleted +
-               bills_deleted;
+               bills_deleted + scheduled_payments_reduced;
     }
 };
 
@@ -77,6 +79,7 @@ struct account_data {
     std::vector<exported_message> messages;
     std::vector<bill_record> bills;  // by due date
     std::optional<model::autopay_enrollment> autopay;
+    std::vector<scheduled_payment_record> scheduled_payments;  // by pay_on
     std::vector<audit_row> audit;  // rows naming the account or its payments and refunds
 };
 

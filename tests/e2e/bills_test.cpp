@@ -185,20 +185,26 @@ TEST_F(Bills, TheCustomersExportHoldsTheirBillsAndRetentionDeletesBillsLongPastD
     EXPECT_EQ(count("SELECT count(*) FROM bills"), 2);
 }
 
-/// AutoPay: one enrollment per account, with a saved card of the account's; it ends when the
-/// customer ends it or deletes the card.
-class AutoPay : public payments_fixture {
+/// A fixture whose customers save cards first (AutoPay and scheduled payments pay with them).
+class WithSavedCards : public payments_fixture {
   protected:
     std::string saved_card(https_client& c, const std::string& account = "1001-2002",
-                           const std::string& number = "4242424242424242") {
+                           const std::string& number = "4242424242424242", int exp_month = 12,
+                           int exp_year = 2031) {
         json::object card{
-            {"number", number}, {"exp_month", 12}, {"exp_year", 2031}, {"cvc", "123"}};
+            {"number", number}, {"exp_month", exp_month}, {"exp_year", exp_year}, {"cvc", "123"}};
         auto res = post(c, "/v1/payment_methods",
                         json::object{{"account_number", account}, {"card", card}}, portal_key,
                         "save-" + account + "-" + number.substr(12));
         EXPECT_EQ(res.result(), http::status::created) << res.body();
         return std::string(json_of(res).at("id").as_string());
     }
+};
+
+/// AutoPay: one enrollment per account, with a saved card of the account's; it ends when the
+/// customer ends it or deletes the card.
+class AutoPay : public WithSavedCards {
+  protected:
     http_response call(https_client& c, http::verb verb, const std::string& account,
                        const json::object& body = {}) {
         return c.request(verb, "/v1/accounts/" + account + "/autopay",
@@ -296,6 +302,171 @@ TEST_F(AutoPay, EveryRefusalSaysWhatAndEnrollsNothing) {
                   json::serialize(json::object{{"payment_method", card}}), auth(finance_key));
     EXPECT_EQ(by_finance.result(), http::status::forbidden);
     EXPECT_EQ(count("SELECT count(*) FROM autopay_enrollments"), 0);
+}
+
+/// Payments scheduled ahead: kept for their day, listed, canceled until their run begins.
+class ScheduledPayments : public WithSavedCards {
+  protected:
+    static json::object scheduled(const std::string& card, const std::string& pay_on,
+                                  std::int64_t amount = 8450) {
+        return json::object{
+            {"account_number", "1001-2002"},
+            {"bill_id", "2026-12"},
+            {"amount", amount},
+            {"currency", "USD"},
+            {"payment_method", card},
+            {"pay_on", pay_on},
+            {"customer", json::object{{"name", "Ada Lovelace"}, {"email", "ada@example.com"}}}};
+    }
+    http_response schedule(https_client& c, const json::value& body, const std::string& key,
+                           const std::string& api_key = portal_key) {
+        return post(c, "/v1/scheduled_payments", body, api_key, key);
+    }
+    http_response cancel(https_client& c, const std::string& id,
+                         const std::string& account = "1001-2002") {
+        return c.request(http::verb::delete_,
+                         "/v1/scheduled_payments/" + id + "?account_number=" + account, "",
+                         auth(portal_key));
+    }
+};
+
+TEST_F(ScheduledPayments, APaymentIsKeptForItsDayListedAndCanceledOnce) {
+    start();
+    auto c = client();
+    const auto card = saved_card(c);
+    const auto day = local_day(5);
+    auto first = schedule(c, scheduled(card, day), "sch-1");
+    ASSERT_EQ(first.result(), http::status::created) << first.body();
+    auto p = json_of(first);
+    EXPECT_EQ(p.at("object"), "scheduled_payment");
+    EXPECT_TRUE(p.at("id").as_string().starts_with("sch_"));
+    EXPECT_EQ(p.at("status"), "scheduled");
+    EXPECT_EQ(p.at("pay_on"), json::value(day));
+    EXPECT_EQ(p.at("amount"), 8450);
+    EXPECT_TRUE(p.at("payment").is_null());
+    const std::string id(p.at("id").as_string());
+
+    // The same key: the same answer, and one scheduled payment.
+    auto replay = schedule(c, scheduled(card, day), "sch-1");
+    EXPECT_EQ(replay.body(), first.body());
+    EXPECT_EQ(replay["Idempotent-Replayed"], "true");
+    EXPECT_EQ(count("SELECT count(*) FROM scheduled_payments"), 1);
+    // Nothing is charged before its day's run.
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 0);
+
+    auto listed = get(c, "/v1/scheduled_payments?account_number=1001-2002");
+    ASSERT_EQ(listed.result(), http::status::ok) << listed.body();
+    EXPECT_EQ(json_of(listed).at("data").as_array().size(), 1U);
+    auto others = get(c, "/v1/scheduled_payments?account_number=3003-4004");
+    EXPECT_TRUE(json_of(others).at("data").as_array().empty());
+
+    // Another account's is as absent as none.
+    EXPECT_EQ(cancel(c, id, "3003-4004").result(), http::status::not_found);
+    auto canceled = cancel(c, id);
+    ASSERT_EQ(canceled.result(), http::status::ok) << canceled.body();
+    EXPECT_EQ(json_of(canceled).at("status"), "canceled");
+    EXPECT_EQ(cancel(c, id).result(), http::status::ok);  // canceled already: so it stays
+    EXPECT_EQ(count("SELECT count(*) FROM scheduled_payments WHERE status = 'canceled'"), 1);
+}
+
+TEST_F(ScheduledPayments, OnceItsRunHasBegunItCanNoLongerBeCanceled) {
+    start();
+    auto c = client();
+    const auto card = saved_card(c);
+    auto res = schedule(c, scheduled(card, local_day(0)), "sch-today");
+    ASSERT_EQ(res.result(), http::status::created) << res.body();
+    const std::string id(json_of(res).at("id").as_string());
+    exec("UPDATE scheduled_payments SET status = 'running' WHERE id = '" + id + "'");
+    auto refused = cancel(c, id);
+    ASSERT_EQ(refused.result(), http::status::conflict) << refused.body();
+    EXPECT_EQ(json_of(refused).at("error").at("code"), "schedule_in_progress");
+    EXPECT_EQ(text("SELECT status FROM scheduled_payments"), "running");
+}
+
+TEST_F(ScheduledPayments, EveryRefusalSaysWhatAndSchedulesNothing) {
+    start();
+    auto c = client();
+    const auto card = saved_card(c);
+    const auto other_accounts = saved_card(c, "3003-4004", "5555555555554444");
+    // A card that expires at the end of this month, and a day next month.
+    const auto today = local_day(0);
+    const auto expiring = saved_card(c, "1001-2002", "4000056655665556",
+                                     std::stoi(today.substr(5, 2)), std::stoi(today.substr(0, 4)));
+    struct refusal {
+        json::object body;
+        const char* code;
+        const char* param;
+    };
+    auto with = [&](const char* field, json::value v) {
+        auto b = scheduled(card, local_day(3));
+        b[field] = std::move(v);
+        return b;
+    };
+    auto without = [&](const char* field) {
+        auto b = scheduled(card, local_day(3));
+        b.erase(field);
+        return b;
+    };
+    const std::vector<refusal> refusals = {
+        {scheduled(card, local_day(-1)), "parameter_invalid", "pay_on"},
+        {scheduled(card, local_day(91)), "parameter_invalid", "pay_on"},
+        {scheduled(expiring, local_day(40)), "card_expires_before_pay_on", "pay_on"},
+        {scheduled(other_accounts, local_day(3)), "resource_missing", "payment_method"},
+        {with("pay_on", "2026-13-01"), "parameter_invalid", "pay_on"},
+        {with("currency", "XYZ"), "currency_not_supported", "currency"},
+        {with("amount", 5000001), "amount_too_large", "amount"},
+        {without("customer"), "parameter_missing", "customer"},
+        {without("payment_method"), "parameter_missing", "payment_method"},
+        {with("card", json::object{}), "parameter_unknown", "card"},
+    };
+    int n = 0;
+    for (const auto& r : refusals) {
+        auto res = schedule(c, r.body, "refused-" + std::to_string(++n));
+        EXPECT_EQ(res.result(), http::status::bad_request)
+            << json::serialize(r.body) << ": " << res.body();
+        auto error = json_of(res).at("error");
+        EXPECT_EQ(error.at("code"), r.code) << json::serialize(r.body);
+        EXPECT_EQ(error.at("param"), r.param) << json::serialize(r.body);
+    }
+    EXPECT_EQ(schedule(c, scheduled(card, local_day(3)), "by-finance", finance_key).result(),
+              http::status::forbidden);
+    EXPECT_EQ(count("SELECT count(*) FROM scheduled_payments"), 0);
+    // The same card on the horizon's last day is taken.
+    EXPECT_EQ(schedule(c, scheduled(card, local_day(90)), "at-horizon").result(),
+              http::status::created);
+}
+
+TEST_F(ScheduledPayments, TheExportHoldsThemAndRetentionReducesFinishedOnes) {
+    start();
+    auto c = client();
+    const auto card = saved_card(c);
+    auto kept = schedule(c, scheduled(card, local_day(4)), "sch-kept");
+    auto old = schedule(c, scheduled(card, local_day(2)), "sch-old");
+    ASSERT_EQ(kept.result(), http::status::created) << kept.body();
+    ASSERT_EQ(old.result(), http::status::created) << old.body();
+    const std::string old_id(json_of(old).at("id").as_string());
+    ASSERT_EQ(cancel(c, old_id).result(), http::status::ok);
+
+    auto exported = get(c, "/v1/accounts/1001-2002/export", finance_key);
+    ASSERT_EQ(exported.result(), http::status::ok) << exported.body();
+    const auto document = json_of(exported);
+    const auto& listed = document.at("scheduled_payments").as_array();
+    ASSERT_EQ(listed.size(), 2U);
+    EXPECT_EQ(listed[0].at("id"), json::value(old_id));  // by pay_on
+    EXPECT_EQ(listed[0].at("customer_email"), "ada@example.com");
+
+    // Canceled longer ago than retention.payment_days: the name and email go; the scheduled
+    // one keeps them (it still needs them for its receipt).
+    exec(
+        "UPDATE scheduled_payments SET updated_at = now() - interval '600 days'"
+        " WHERE id = '" +
+        old_id + "'");
+    ASSERT_EQ(run_command(ctl() + " purge >/dev/null"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM scheduled_payments WHERE customer_email IS NULL"
+                    " AND id = '" +
+                    old_id + "'"),
+              1);
+    EXPECT_EQ(count("SELECT count(*) FROM scheduled_payments WHERE customer_email IS NOT NULL"), 1);
 }
 
 }  // namespace
