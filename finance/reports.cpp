@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
+#include <chrono>
+#include <cstdio>
 #include <map>
+#include <vector>
 
 #include "model/money.hpp"
 #include "model/text.hpp"
+#include "model/time.hpp"
 
 namespace billpay::finance {
 namespace {
@@ -66,11 +70,71 @@ json::object item_json(const store::reconciliation_item& i) {
         {"message", i.message}};
 }
 
+/// Every day of [from, to], YYYY-MM-DD (at most 367: the range the report allows).
+std::vector<std::string> days_of(const std::string& from, const std::string& to) {
+    std::vector<std::string> out;
+    auto first = model::parse_date(from);
+    auto last = model::parse_date(to);
+    if (!first || !last) {
+        return out;
+    }
+    for (auto d = *first; d <= *last && out.size() < 367; d += std::chrono::days{1}) {
+        const std::chrono::year_month_day ymd{d};
+        char text[16];
+        std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+        out.emplace_back(text);
+    }
+    return out;
+}
+
+/// A tick spacing of 1, 2 or 5 times a power of ten (minor units), at least one major unit,
+/// that puts at most five ticks under `largest`.
+std::int64_t tick_step(std::int64_t largest) {
+    const std::int64_t wanted = std::max<std::int64_t>(100, (largest + 4) / 5);
+    for (std::int64_t magnitude = 100;; magnitude *= 10) {
+        for (std::int64_t m : {1, 2, 5}) {
+            if (m * magnitude >= wanted) {
+                return m * magnitude;
+            }
+        }
+    }
+}
+
+/// A tick's label: "$250.00" for dollars, "250.00 CAD" for another currency.
+std::string money_label(std::int64_t minor, const std::string& currency) {
+    return currency == "USD" ? "$" + decimal(minor, currency)
+                             : decimal(minor, currency) + " " + currency;
+}
+
+/// One currency's totals over the report's range.
+struct report_total {
+    std::int64_t payments_count = 0;
+    std::int64_t payments = 0;
+    std::int64_t refunds_count = 0;
+    std::int64_t refunds = 0;
+    std::int64_t fees = 0;
+    std::int64_t net = 0;
+};
+
+std::map<std::string, report_total> totals_of(const daily_report& r) {
+    std::map<std::string, report_total> totals;
+    for (const auto& d : r.days) {
+        auto& t = totals[d.currency];
+        t.payments_count += d.payments_count;
+        t.payments += d.payments_sum;
+        t.refunds_count += d.refunds_count;
+        t.refunds += d.refunds_sum;
+        t.fees += d.fees;
+        t.net += d.net();
+    }
+    return totals;
+}
+
 }  // namespace
 
 json::object report_json(const daily_report& r) {
     json::array days;
-    std::map<std::string, std::array<std::int64_t, 4>> totals;  // currency -> pay, ref, fee, net
     for (const auto& d : r.days) {
         days.push_back(json::object{
             {"day", d.day},
@@ -80,19 +144,16 @@ json::object report_json(const daily_report& r) {
             {"refunds", json::object{{"count", d.refunds_count}, {"amount", d.refunds_sum}}},
             {"fees", d.fees},
             {"net", d.net()}});
-        auto& t = totals[d.currency];
-        t[0] += d.payments_sum;
-        t[1] += d.refunds_sum;
-        t[2] += d.fees;
-        t[3] += d.net();
     }
     json::array total_list;
-    for (const auto& [currency, t] : totals) {
+    for (const auto& [currency, t] : totals_of(r)) {
         total_list.push_back(json::object{{"currency", currency},
-                                          {"payments", t[0]},
-                                          {"refunds", t[1]},
-                                          {"fees", t[2]},
-                                          {"net", t[3]}});
+                                          {"payments_count", t.payments_count},
+                                          {"payments", t.payments},
+                                          {"refunds_count", t.refunds_count},
+                                          {"refunds", t.refunds},
+                                          {"fees", t.fees},
+                                          {"net", t.net}});
     }
     json::array exceptions;
     for (const auto& e : r.exceptions) {
@@ -113,6 +174,13 @@ std::string report_csv(const daily_report& r) {
                std::to_string(d.refunds_count) + "," + decimal(d.refunds_sum, d.currency) + "," +
                decimal(d.fees, d.currency) + "," + decimal(d.net(), d.currency) + "\r\n";
     }
+    // The range's totals, a row per currency, as the HTML page's total row and the JSON totals.
+    for (const auto& [currency, t] : totals_of(r)) {
+        out += "total,," + csv(currency) + "," + std::to_string(t.payments_count) + "," +
+               decimal(t.payments, currency) + "," + std::to_string(t.refunds_count) + "," +
+               decimal(t.refunds, currency) + "," + decimal(t.fees, currency) + "," +
+               decimal(t.net, currency) + "\r\n";
+    }
     out +=
         "\r\nexception_day,class,processor,reference,payment,refund,expected,actual,currency,"
         "message\r\n";
@@ -127,40 +195,60 @@ std::string report_csv(const daily_report& r) {
 }
 
 std::string report_html(const daily_report& r) {
-    // The chart: one group per day, payments and refunds summed over processors (one currency:
-    // the first one's, which a utility's reports have).
+    // The chart: every day of the range on its axis (none left out, zero where nothing
+    // happened), payments and refunds summed over processors (one currency: the first one's,
+    // which a utility's reports have), and a y axis with ticks in money.
+    const std::string currency = r.days.empty() ? "USD" : r.days.front().currency;
+    const auto days = days_of(r.from, r.to);
     std::map<std::string, std::pair<std::int64_t, std::int64_t>> by_day;
-    std::string currency = r.days.empty() ? "USD" : r.days.front().currency;
+    for (const auto& day : days) {
+        by_day[day];
+    }
     for (const auto& d : r.days) {
         if (d.currency == currency) {
             by_day[d.day].first += d.payments_sum;
             by_day[d.day].second += d.refunds_sum;
         }
     }
-    std::int64_t top = 1;
+    std::int64_t largest = 0;
     for (const auto& [day, v] : by_day) {
-        top = std::max({top, v.first, v.second});
+        largest = std::max({largest, v.first, v.second});
     }
+    const std::int64_t step = tick_step(largest);
+    const std::int64_t top = std::max<std::int64_t>(step, (largest + step - 1) / step * step);
     const int width = 860;
-    const int height = 260;
-    const int left = 70;
+    const int height = 290;  // a plot of 240 px: ticks and bars fall on whole pixels
+    const int left = 90;
     const int bottom = 30;
-    int groups = std::max<int>(1, static_cast<int>(by_day.size()));
-    int slot = (width - left - 10) / groups;
-    int bar = std::max(2, slot * 2 / 5);
+    const int plot = height - bottom - 20;
+    const int groups = std::max<int>(1, static_cast<int>(by_day.size()));
+    const int slot = (width - left - 10) / groups;
+    const int bar = std::max(1, slot * 2 / 5);
+    // A label every day while they fit; otherwise every n-th, so none overlap.
+    const int label_every = std::max(1, (groups * 40 + (width - left)) / (width - left));
     std::string svg =
         "<svg id=\"chart\" role=\"img\" aria-label=\"Daily payments and refunds\" "
         "width=\"" +
         std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " +
         std::to_string(width) + " " + std::to_string(height) +
         "\" xmlns=\"http://www.w3.org/2000/svg\">";
-    int plot = height - bottom - 10;
-    // The axis: a 2 px rectangle on whole pixels, so that it is drawn crisp.
-    svg += "<rect class=\"axis\" x=\"" + std::to_string(left - 20) + "\" y=\"" +
-           std::to_string(height - bottom) + "\" width=\"" + std::to_string(width - left + 15) +
+    // The y axis: gridlines and labels at each tick, in the report's money.
+    for (std::int64_t tick = step; tick <= top; tick += step) {
+        const int y = height - bottom - static_cast<int>(tick * plot / top);
+        svg += "<rect class=\"grid\" x=\"" + std::to_string(left - 5) + "\" y=\"" +
+               std::to_string(y) + "\" width=\"" + std::to_string(width - left) +
+               "\" height=\"1\" fill=\"#dddddd\"/>";
+        svg += "<text class=\"tick\" x=\"" + std::to_string(left - 8) + "\" y=\"" +
+               std::to_string(y + 4) + "\" font-size=\"11\" text-anchor=\"end\">" +
+               html(money_label(tick, currency)) + "</text>";
+    }
+    svg += "<text class=\"tick\" x=\"" + std::to_string(left - 8) + "\" y=\"" +
+           std::to_string(height - bottom + 4) + "\" font-size=\"11\" text-anchor=\"end\">" +
+           html(money_label(0, currency)) + "</text>";
+    // The x axis: a 2 px rectangle on whole pixels, so that it is drawn crisp.
+    svg += "<rect class=\"axis\" x=\"" + std::to_string(left - 5) + "\" y=\"" +
+           std::to_string(height - bottom) + "\" width=\"" + std::to_string(width - left) +
            "\" height=\"2\" fill=\"#333333\"/>";
-    svg += "<text x=\"4\" y=\"16\" font-size=\"12\">" + html(decimal(top, currency)) + " " +
-           html(currency) + "</text>";
     int i = 0;
     for (const auto& entry : by_day) {
         // Named, not bound: clang 14 (the fuzzers' compiler) cannot capture a structured binding.
@@ -168,7 +256,7 @@ std::string report_html(const daily_report& r) {
         const auto& v = entry.second;
         int x = left + i * slot + slot / 10;
         auto bar_rect = [&](std::int64_t amount, int offset, const char* cls, const char* what) {
-            int h = static_cast<int>(amount * plot / top);
+            int h = static_cast<int>((amount * plot + top / 2) / top);
             svg += "<rect class=\"" + std::string(cls) + "\" x=\"" + std::to_string(x + offset) +
                    "\" y=\"" + std::to_string(height - bottom - h) + "\" width=\"" +
                    std::to_string(bar) + "\" height=\"" + std::to_string(h) + "\"><title>" +
@@ -177,8 +265,11 @@ std::string report_html(const daily_report& r) {
         };
         bar_rect(v.first, 0, "pay", "payments");
         bar_rect(v.second, bar, "ref", "refunds");
-        svg += "<text x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(height - 10) +
-               "\" font-size=\"11\">" + html(day.substr(5)) + "</text>";
+        if (i % label_every == 0) {
+            svg += "<text class=\"day\" x=\"" + std::to_string(x) + "\" y=\"" +
+                   std::to_string(height - 10) + "\" font-size=\"11\">" + html(day.substr(5)) +
+                   "</text>";
+        }
         ++i;
     }
     svg += "</svg>";
@@ -192,6 +283,15 @@ std::string report_html(const daily_report& r) {
                 "</td><td class=\"n\">" + html(decimal(d.refunds_sum, d.currency)) +
                 "</td><td class=\"n\">" + html(decimal(d.fees, d.currency)) +
                 "</td><td class=\"n\">" + html(decimal(d.net(), d.currency)) + "</td></tr>\n";
+    }
+    for (const auto& [unit, t] : totals_of(r)) {
+        rows += "<tr class=\"total\"><th colspan=\"3\">Total " + html(unit) +
+                "</th><td class=\"n\">" + std::to_string(t.payments_count) +
+                "</td><td class=\"n\">" + html(decimal(t.payments, unit)) +
+                "</td><td class=\"n\">" + std::to_string(t.refunds_count) +
+                "</td><td class=\"n\">" + html(decimal(t.refunds, unit)) + "</td><td class=\"n\">" +
+                html(decimal(t.fees, unit)) + "</td><td class=\"n\">" + html(decimal(t.net, unit)) +
+                "</td></tr>\n";
     }
     std::string exceptions;
     for (const auto& e : r.exceptions) {
@@ -211,6 +311,7 @@ std::string report_html(const daily_report& r) {
            "th,td{border:1px solid #bbb;padding:4px 8px}th{background:#eee}"
            "td.n{text-align:right;font-variant-numeric:tabular-nums}"
            "rect.pay{fill:#1f6fd1}rect.ref{fill:#d1541f}"
+           "tr.total th,tr.total td{font-weight:bold}"
            ".key span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px}"
            "</style></head><body>\n<h1>Daily report " +
            html(r.from) + " to " + html(r.to) + "</h1>\n<p>Days in " + html(r.time_zone) +

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <png.h>
 
+#include <boost/json/parse.hpp>
 #include <filesystem>
 #include <set>
 
@@ -163,6 +164,74 @@ TEST_F(ReportInChromium, TheHtmlReportRendersItsChartAndTables) {
     // The tables: their grid lines and header shading are drawn.
     EXPECT_GT(pixels_of(img, 0xbbbbbb), 2000u);
     EXPECT_GT(pixels_of(img, 0xeeeeee), 2000u);
+}
+
+TEST_F(ReportInChromium, AWeekWithQuietDaysShowsEveryDayATickedAxisAndTheTotalsOfTheJson) {
+    const std::filesystem::path chromium = "/usr/bin/chromium";
+    if (!std::filesystem::exists(chromium)) {
+        GTEST_SKIP() << "Debian's chromium is not installed (scripts/install-deps installs it)";
+    }
+    start();
+    auto c = client();
+    // Payments today (two) and three days ago; the other four days of the week are quiet.
+    std::vector<std::string> ids;
+    for (int n = 0; n < 3; ++n) {
+        auto res = pay(c, payment_body("4242424242424242", "w" + std::to_string(n), 12550 + n),
+                       "w" + std::to_string(n));
+        ASSERT_EQ(res.result(), http::status::created) << res.body();
+        ids.emplace_back(json_of(res).at("id").as_string());
+    }
+    exec("UPDATE payments SET created_at = now() - interval '3 days' WHERE id = '" + ids[2] + "'");
+    const auto from = local_day(-6);
+    const auto to = local_day(0);
+    auto html = dir / "week.html";
+    ASSERT_EQ(run_command(ctl() + " report daily --format html --from " + from + " --to " + to +
+                          " -o " + html.string()),
+              0);
+    auto report_json =
+        capture_command(ctl() + " report daily --format json --from " + from + " --to " + to);
+    const auto report = json::parse(report_json);
+    const auto& totals = report.at("totals").as_array();
+    ASSERT_EQ(totals.size(), 1U);
+    EXPECT_EQ(totals[0].at("payments_count"), 3);
+    EXPECT_EQ(totals[0].at("payments"), 12550 + 12551 + 12552);
+
+    const std::string browser = "timeout 60 " + chromium.string() +
+                                " --headless --no-sandbox --disable-gpu --disable-quic"
+                                " --no-first-run --disable-background-networking"
+                                " --disable-component-update --disable-sync --hide-scrollbars"
+                                " --user-data-dir=" +
+                                (dir / "chromium-week").string();
+    // What Chromium made of the page: every day of the week on the axis, ticks in dollars, and
+    // a total row with the JSON report's figures.
+    const auto dom =
+        capture_command(browser + " --dump-dom file://" + html.string() + " 2>/dev/null");
+    std::size_t labels = 0;
+    for (auto at = dom.find("class=\"day\""); at != std::string::npos;
+         at = dom.find("class=\"day\"", at + 1)) {
+        ++labels;
+    }
+    EXPECT_EQ(labels, 7U) << "every day of the range, quiet ones included";
+    EXPECT_NE(dom.find(">" + from.substr(5) + "</text>"), std::string::npos);
+    EXPECT_NE(dom.find(">" + local_day(-1).substr(5) + "</text>"), std::string::npos);
+    EXPECT_NE(dom.find("class=\"tick\""), std::string::npos);
+    EXPECT_NE(dom.find(">$0.00</text>"), std::string::npos);
+    EXPECT_NE(dom.find(">$100.00</text>"), std::string::npos);
+    EXPECT_NE(dom.find("Total USD"), std::string::npos);
+    EXPECT_NE(dom.find(">376.53</td>"), std::string::npos) << "the JSON's payments total";
+    EXPECT_NE(dom.find("Days in America/Chicago"), std::string::npos);
+
+    // And in the picture: two days with bars, and the gridlines of the ticks.
+    auto shot = dir / "week.png";
+    ASSERT_EQ(run_command(browser + " --window-size=1000,900 --screenshot=" + shot.string() +
+                          " file://" + html.string() + " >/dev/null 2>&1"),
+              0);
+    auto img = read_png(shot);
+    ASSERT_EQ(img.width, 1000u);
+    unsigned axis = row_with_most(img, 0x333333);
+    ASSERT_GT(axis, 2u);
+    EXPECT_EQ(runs_in_row(img, axis - 2, 0x1f6fd1), 2);
+    EXPECT_GT(pixels_of(img, 0xdddddd), 1000u);
 }
 
 }  // namespace
