@@ -14,14 +14,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using config::client_role;
 
-std::optional<api_error> account_refusal(const std::string& account_number) {
-    if (!valid_account_number(account_number)) {
-        return invalid_request("account_number", "parameter_invalid",
-                               "Account numbers are 1 to 32 letters, digits and '-'.");
-    }
-    return std::nullopt;
-}
-
 }  // namespace
 
 void accounts_api::add_routes(router& routes) {
@@ -42,7 +34,7 @@ asio::awaitable<api_result> accounts_api::correct_email(request_context& ctx, re
         co_return client.error();
     }
     const std::string account_number = ctx.path_params.at("account_number");
-    if (auto refusal = account_refusal(account_number)) {
+    if (auto refusal = account_number_refusal(account_number)) {
         co_return *refusal;
     }
     if (auto refusal = json_body_refusal(req)) {
@@ -72,7 +64,7 @@ asio::awaitable<api_result> accounts_api::export_account(request_context& ctx, r
         co_return client.error();
     }
     const std::string account_number = ctx.path_params.at("account_number");
-    if (auto refusal = account_refusal(account_number)) {
+    if (auto refusal = account_number_refusal(account_number)) {
         co_return *refusal;
     }
     const store::audit_entry audit{

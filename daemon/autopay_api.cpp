@@ -12,14 +12,6 @@ using payments::autopay_status;
 
 constexpr const char* autopay_path = "/v1/accounts/{account_number}/autopay";
 
-std::optional<api_error> account_refusal(const std::string& account_number) {
-    if (!valid_account_number(account_number)) {
-        return invalid_request("account_number", "parameter_invalid",
-                               "Account numbers are 1 to 32 letters, digits and '-'.");
-    }
-    return std::nullopt;
-}
-
 /// The answer to every AutoPay call, from how it ended.
 api_result answer(const payments::autopay_result& r, const std::string& account_number,
                   std::string_view nothing_done) {
@@ -65,7 +57,7 @@ asio::awaitable<api_result> autopay_api::enroll(request_context& ctx, request& r
         co_return client.error();
     }
     const std::string account_number = ctx.path_params.at("account_number");
-    if (auto refusal = account_refusal(account_number)) {
+    if (auto refusal = account_number_refusal(account_number)) {
         co_return *refusal;
     }
     if (auto refusal = json_body_refusal(req)) {
@@ -81,27 +73,32 @@ asio::awaitable<api_result> autopay_api::enroll(request_context& ctx, request& r
 }
 
 asio::awaitable<api_result> autopay_api::show(request_context& ctx, request& req) {
-    auto client = clients_.caller(req, ctx, {config::client_role::portal});
-    if (!client) {
-        co_return client.error();
+    auto account = portal_account(ctx, req);
+    if (!account) {
+        co_return account.error();
     }
-    const std::string account_number = ctx.path_params.at("account_number");
-    if (auto refusal = account_refusal(account_number)) {
-        co_return *refusal;
-    }
-    co_return answer(co_await autopay_.show(account_number), account_number, "nothing was shown");
+    co_return answer(co_await autopay_.show(*account), *account, "nothing was shown");
 }
 
 asio::awaitable<api_result> autopay_api::end(request_context& ctx, request& req) {
+    auto account = portal_account(ctx, req);
+    if (!account) {
+        co_return account.error();
+    }
+    co_return answer(co_await autopay_.end(*account), *account, "nothing was changed");
+}
+
+boost::system::result<std::string, api_error> autopay_api::portal_account(
+    const request_context& ctx, const request& req) const {
     auto client = clients_.caller(req, ctx, {config::client_role::portal});
     if (!client) {
-        co_return client.error();
+        return client.error();
     }
-    const std::string account_number = ctx.path_params.at("account_number");
-    if (auto refusal = account_refusal(account_number)) {
-        co_return *refusal;
+    std::string account_number = ctx.path_params.at("account_number");
+    if (auto refusal = account_number_refusal(account_number)) {
+        return *refusal;
     }
-    co_return answer(co_await autopay_.end(account_number), account_number, "nothing was changed");
+    return account_number;
 }
 
 }  // namespace billpay::daemon

@@ -24,6 +24,9 @@ class autopay_api {
     boost::asio::awaitable<api_result> enroll(request_context& ctx, request& req);
     boost::asio::awaitable<api_result> show(request_context& ctx, request& req);
     boost::asio::awaitable<api_result> end(request_context& ctx, request& req);
+    /// The portal client's account in the path, checked; 401/403/400 otherwise.
+    [[nodiscard]] boost::system::result<std::string, api_error> portal_account(
+        const request_context& ctx, const request& req) const;
 
     const api_clients& clients_;
     payments::autopay& autopay_;

@@ -330,6 +330,45 @@ std::optional<api_error> read_customer(const json::object& object, payments::cus
     return std::nullopt;
 }
 
+/// The bill id, by its own grammar (never searched for card numbers).
+std::optional<api_error> read_bill_id(const json::object& object, bool required,
+                                      std::optional<std::string>& out) {
+    auto field = string_field(object, "bill_id", "bill_id", required, 64, text_kind::identifier);
+    if (!field) {
+        return field.error();
+    }
+    if (*field && !valid_bill_id(**field)) {
+        return invalid("bill_id", "The bill id must be 1 to 64 letters, digits or - _ . /");
+    }
+    out = *field;
+    return std::nullopt;
+}
+
+/// A required positive amount in minor units under `key`.
+std::optional<api_error> read_amount(const json::object& object, std::string_view key,
+                                     std::int64_t& out) {
+    const std::string param(key);
+    auto field = integer_field(object, key, param, true);
+    if (!field) {
+        return field.error();
+    }
+    if (**field <= 0) {
+        return invalid(param, "The " + param + " must be a positive whole number of minor units.");
+    }
+    out = **field;
+    return std::nullopt;
+}
+
+/// The required currency code, upper-cased (whether the utility takes it is the use case's).
+std::optional<api_error> read_currency(const json::object& object, std::string& out) {
+    auto field = string_field(object, "currency", "currency", true, 3, text_kind::identifier);
+    if (!field) {
+        return field.error();
+    }
+    out = upper_case(**field);
+    return std::nullopt;
+}
+
 std::optional<api_error> read_account(const json::object& object, std::string& out) {
     auto field =
         string_field(object, "account_number", "account_number", true, 32, text_kind::identifier);
@@ -345,6 +384,14 @@ std::optional<api_error> read_account(const json::object& object, std::string& o
 }
 
 }  // namespace
+
+std::optional<api_error> account_number_refusal(const std::string& account_number) {
+    if (!valid_account_number(account_number)) {
+        return invalid_request("account_number", "parameter_invalid",
+                               "Account numbers are 1 to 32 letters, digits and '-'.");
+    }
+    return std::nullopt;
+}
 
 bool valid_account_number(std::string_view text) {
     return !text.empty() && text.size() <= 32 && std::all_of(text.begin(), text.end(), [](char c) {
@@ -366,20 +413,15 @@ boost::system::result<payments::schedule_request, api_error> parse_schedule_requ
     if (auto e = read_account(object, request.account_number)) {
         return *e;
     }
-    BILLPAY_TAKE(bill_id,
-                 string_field(object, "bill_id", "bill_id", false, 64, text_kind::identifier));
-    if (bill_id && !valid_bill_id(*bill_id)) {
-        return invalid("bill_id", "The bill id must be 1 to 64 letters, digits or - _ . /");
+    if (auto e = read_bill_id(object, false, request.bill_id)) {
+        return *e;
     }
-    request.bill_id = bill_id;
-    BILLPAY_TAKE(amount, integer_field(object, "amount", "amount", true));
-    if (*amount <= 0) {
-        return invalid("amount", "The amount must be a positive whole number of minor units.");
+    if (auto e = read_amount(object, "amount", request.amount)) {
+        return *e;
     }
-    request.amount = *amount;
-    BILLPAY_TAKE(currency,
-                 string_field(object, "currency", "currency", true, 3, text_kind::identifier));
-    request.currency = upper_case(*currency);
+    if (auto e = read_currency(object, request.currency)) {
+        return *e;
+    }
     BILLPAY_TAKE(method, string_field(object, "payment_method", "payment_method", true, 64,
                                       text_kind::identifier));
     request.payment_method = *method;
@@ -419,23 +461,17 @@ boost::system::result<payments::bill_request, api_error> parse_bill_request(std:
     if (auto e = read_account(object, bill.account_number)) {
         return *e;
     }
-    BILLPAY_TAKE(bill_id,
-                 string_field(object, "bill_id", "bill_id", true, 64, text_kind::identifier));
-    if (!valid_bill_id(*bill_id)) {
-        return invalid("bill_id", "The bill id must be 1 to 64 letters, digits or - _ . /");
+    std::optional<std::string> bill_id;
+    if (auto e = read_bill_id(object, true, bill_id)) {
+        return *e;
     }
     bill.bill_id = *bill_id;
-    BILLPAY_TAKE(amount, integer_field(object, "amount_due", "amount_due", true));
-    if (*amount <= 0) {
-        return invalid("amount_due",
-                       "The amount due must be a positive whole number of minor units.");
+    if (auto e = read_amount(object, "amount_due", bill.amount_due)) {
+        return *e;
     }
-    bill.amount_due = *amount;
-    BILLPAY_TAKE(currency,
-                 string_field(object, "currency", "currency", true, 3, text_kind::identifier));
-    bill.currency = *currency;
-    std::transform(bill.currency.begin(), bill.currency.end(), bill.currency.begin(),
-                   [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; });
+    if (auto e = read_currency(object, bill.currency)) {
+        return *e;
+    }
     BILLPAY_TAKE(due,
                  string_field(object, "due_date", "due_date", true, 10, text_kind::identifier));
     if (!model::valid_date(*due)) {
@@ -524,25 +560,15 @@ boost::system::result<payments::pay_request, api_error> parse_payment_request(
     if (auto e = read_account(object, request.account_number)) {
         return *e;
     }
-    BILLPAY_TAKE(bill_id,
-                 string_field(object, "bill_id", "bill_id", false, 64, text_kind::identifier));
-    if (bill_id && !valid_bill_id(*bill_id)) {
-        return invalid("bill_id", "The bill id must be 1 to 64 letters, digits or - _ . /");
+    if (auto e = read_bill_id(object, false, request.bill_id)) {
+        return *e;
     }
-    request.bill_id = bill_id;
-
-    BILLPAY_TAKE(amount, integer_field(object, "amount", "amount", true));
-    if (*amount <= 0) {
-        return invalid("amount", "The amount must be a positive whole number of minor units.");
+    if (auto e = read_amount(object, "amount", request.amount)) {
+        return *e;
     }
-    request.amount = *amount;
-
-    BILLPAY_TAKE(currency,
-                 string_field(object, "currency", "currency", true, 3, text_kind::identifier));
-    std::string upper = *currency;
-    std::transform(upper.begin(), upper.end(), upper.begin(),
-                   [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; });
-    request.currency = upper;
+    if (auto e = read_currency(object, request.currency)) {
+        return *e;
+    }
 
     auto card = object.find("card");
     bool has_card = card != object.end() && !card->value().is_null();

@@ -70,6 +70,9 @@ boost::system::result<account_update, api_error> parse_account_update(std::strin
 /// Account numbers: 1-32 of A-Z a-z 0-9 and '-'. The portal names one on every read.
 bool valid_account_number(std::string_view text);
 
+/// 400 parameter_invalid (param account_number) for an account number in a path that is not one.
+std::optional<api_error> account_number_refusal(const std::string& account_number);
+
 /// "2026-11-26" or an RFC 3339 time, checked for form before PostgreSQL reads it.
 bool valid_time(std::string_view text);
 
