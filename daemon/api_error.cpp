@@ -85,6 +85,20 @@ api_error store_failure(store::error e, std::string_view nothing_done) {
                 ". Try again with the same Idempotency-Key."};
 }
 
+api_error store_failure_resend(payments::failure why, std::string_view what) {
+    if (why == payments::failure::store_busy) {
+        api_error busy{http::status::service_unavailable, error_type::api_error, "store_busy",
+                       "billpayd is too busy to take this now; nothing was done. Send the same "
+                       "request again shortly."};
+        busy.headers.emplace_back(http::field::retry_after, "1");
+        return busy;
+    }
+    return {http::status::service_unavailable, error_type::api_error, "database_unavailable",
+            "billpayd cannot reach its database; whether this " + std::string(what) +
+                " took effect is not known. Sending the same request again is safe: it takes "
+                "effect once."};
+}
+
 api_error idempotency_key_in_use() {
     return {http::status::conflict, error_type::idempotency_error, "idempotency_key_in_use",
             "A request with this Idempotency-Key is still being processed. Try again shortly."};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "daemon/http_types.hpp"
+#include "payments/failures.hpp"
 #include "store/errors.hpp"
 
 namespace billpay::daemon {
@@ -63,6 +64,11 @@ api_error not_found(std::string message, std::string param = "id");
 /// 503 database_unavailable (or store_busy with Retry-After), saying what was not done
 /// ("nothing was charged") and that the same Idempotency-Key may be sent again.
 api_error store_failure(store::error e, std::string_view nothing_done = "nothing was charged");
+/// The same for a request without an Idempotency-Key that is safe to send again as it is (a
+/// bill, an AutoPay PUT or DELETE, a cancel, a read), from the use case's store failure: busy
+/// (the job never ran: nothing was done) or unavailable (whether `what` took effect is not
+/// known: never "nothing was done", only that the same request again takes effect once).
+api_error store_failure_resend(payments::failure why, std::string_view what);
 /// 502 processor_unavailable.
 api_error processor_unavailable(std::string message);
 /// 409 idempotency_key_in_use: a request with the key runs (or ran and lost the key's lease).

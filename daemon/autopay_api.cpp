@@ -14,7 +14,7 @@ constexpr const char* autopay_path = "/v1/accounts/{account_number}/autopay";
 
 /// The answer to every AutoPay call, from how it ended.
 api_result answer(const payments::autopay_result& r, const std::string& account_number,
-                  std::string_view nothing_done) {
+                  std::string_view what) {
     switch (r.status) {
         case autopay_status::enrolled:
             return json_response(http::status::ok, autopay_json(*r.enrollment));
@@ -33,9 +33,7 @@ api_result answer(const payments::autopay_result& r, const std::string& account_
         case autopay_status::refused:
             break;
     }
-    return store_failure(
-        r.why == payments::failure::store_busy ? store::error::busy : store::error::unavailable,
-        nothing_done);
+    return store_failure_resend(r.why, what);
 }
 
 }  // namespace
@@ -69,7 +67,7 @@ asio::awaitable<api_result> autopay_api::enroll(request_context& ctx, request& r
     }
     request->account_number = account_number;
     request->client_id = client->id;
-    co_return answer(co_await autopay_.enroll(*request), account_number, "nothing was changed");
+    co_return answer(co_await autopay_.enroll(*request), account_number, "AutoPay change");
 }
 
 asio::awaitable<api_result> autopay_api::show(request_context& ctx, request& req) {
@@ -77,7 +75,7 @@ asio::awaitable<api_result> autopay_api::show(request_context& ctx, request& req
     if (!account) {
         co_return account.error();
     }
-    co_return answer(co_await autopay_.show(*account), *account, "nothing was shown");
+    co_return answer(co_await autopay_.show(*account), *account, "read");
 }
 
 asio::awaitable<api_result> autopay_api::end(request_context& ctx, request& req) {
@@ -85,7 +83,7 @@ asio::awaitable<api_result> autopay_api::end(request_context& ctx, request& req)
     if (!account) {
         co_return account.error();
     }
-    co_return answer(co_await autopay_.end(*account), *account, "nothing was changed");
+    co_return answer(co_await autopay_.end(*account), *account, "AutoPay change");
 }
 
 boost::system::result<std::string, api_error> autopay_api::portal_account(

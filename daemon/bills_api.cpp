@@ -47,10 +47,7 @@ asio::awaitable<api_result> bills_api::create_bill(request_context& ctx, request
         case payments::bill_status::refused:
             break;
     }
-    co_return store_failure(received.why == payments::failure::store_busy
-                                ? store::error::busy
-                                : store::error::unavailable,
-                            "nothing was recorded");
+    co_return store_failure_resend(received.why, "bill");
 }
 
 }  // namespace billpay::daemon

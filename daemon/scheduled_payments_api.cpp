@@ -19,7 +19,7 @@ api_error account_required() {
 }
 
 /// The answer to every scheduling call, from how it ended.
-api_result answer(const payments::schedule_result& r, std::string_view nothing_done,
+api_result answer(const payments::schedule_result& r, std::string_view what,
                   const config::settings& settings) {
     switch (r.status) {
         case schedule_status::scheduled:
@@ -56,6 +56,10 @@ api_result answer(const payments::schedule_result& r, std::string_view nothing_d
             return invalid_request("pay_on", "card_expires_before_pay_on",
                                    "The card expires before pay_on: schedule an earlier day, or "
                                    "save the card's new expiry first.");
+        case schedule_status::key_reused:
+            return api_error{http::status::unprocessable_entity, error_type::idempotency_error,
+                             "idempotency_key_reused",
+                             "This Idempotency-Key was used for a different request."};
         case schedule_status::pay_on_out_of_range:
             return invalid_request("pay_on", "parameter_invalid",
                                    "pay_on must be today (" + r.today + " in " +
@@ -65,9 +69,7 @@ api_result answer(const payments::schedule_result& r, std::string_view nothing_d
         case schedule_status::refused:
             break;
     }
-    return store_failure(
-        r.why == payments::failure::store_busy ? store::error::busy : store::error::unavailable,
-        nothing_done);
+    return store_failure_resend(r.why, what);
 }
 
 }  // namespace
@@ -111,14 +113,25 @@ asio::awaitable<api_result> scheduled_payments_api::create(request_context& ctx,
                 {"name", schedule->payer.name},
                 {"email", schedule->payer.email}}));
         },
-        [&](const api_client& client, const model::key_lease&) -> asio::awaitable<post_outcome> {
+        [&](const api_client& client,
+            const model::key_lease& lease) -> asio::awaitable<post_outcome> {
             schedule->client_id = client.id;
+            schedule->idempotency_key = lease.key;
             auto scheduled = co_await schedules_.schedule(*schedule);
-            // What it said stands for its key, but a store that could not do it gives the key
-            // back: nothing was scheduled.
-            const bool stands = scheduled.status != schedule_status::refused;
-            co_return post_outcome{answer(scheduled, "nothing was scheduled", settings_),
-                                   stands ? key_outcome::record : key_outcome::release};
+            if (scheduled.status != schedule_status::refused) {
+                co_return post_outcome{answer(scheduled, "scheduled payment", settings_),
+                                       key_outcome::record};
+            }
+            // The key is given back either way: the retry under it schedules the same id, so it
+            // finds what this one may have written and never schedules a second payment. But
+            // only a job that never ran is "nothing was scheduled"; a failed commit is unknown.
+            if (scheduled.why == payments::failure::store_busy) {
+                co_return post_outcome{store_failure(store::error::busy, "nothing was scheduled"),
+                                       key_outcome::release};
+            }
+            co_return post_outcome{
+                outcome_unknown("schedule_outcome_unknown", "scheduled payment", "scheduled"),
+                key_outcome::release};
         }};
     co_return co_await posts_.serve(ctx, req, post);
 }
@@ -136,7 +149,7 @@ asio::awaitable<api_result> scheduled_payments_api::list(request_context& ctx, r
         co_return invalid_request("account_number", "parameter_invalid",
                                   "The account number must be 1 to 32 letters, digits or dashes.");
     }
-    co_return answer(co_await schedules_.list(*account), "nothing was shown", settings_);
+    co_return answer(co_await schedules_.list(*account), "read", settings_);
 }
 
 asio::awaitable<api_result> scheduled_payments_api::cancel(request_context& ctx, request& req) {
@@ -148,8 +161,8 @@ asio::awaitable<api_result> scheduled_payments_api::cancel(request_context& ctx,
     if (!account) {
         co_return account_required();
     }
-    co_return answer(co_await schedules_.cancel(ctx.path_params.at("id"), *account),
-                     "nothing was canceled", settings_);
+    co_return answer(co_await schedules_.cancel(ctx.path_params.at("id"), *account), "cancel",
+                     settings_);
 }
 
 }  // namespace billpay::daemon

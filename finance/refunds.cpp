@@ -1,13 +1,12 @@
 #include "finance/refunds.hpp"
 
-#include <openssl/evp.h>
-
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "correspondence/messages.hpp"
 #include "logging/log.hpp"
 #include "metrics/metrics.hpp"
+#include "model/ids.hpp"
 
 namespace billpay::finance {
 namespace {
@@ -286,23 +285,7 @@ asio::awaitable<int> refunds::retry_pending(std::chrono::milliseconds pending_fo
 }
 
 std::string refund_id_for_key(std::string_view key) {
-    std::string input = "billpayctl refund:" + std::string(key);
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr);
-    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-    std::string id = "ref_";
-    unsigned buffer = 0;
-    int bits = 0;
-    for (unsigned int i = 0; i < length && id.size() < 30; ++i) {
-        buffer = (buffer << 8) | digest[i];
-        bits += 8;
-        while (bits >= 5 && id.size() < 30) {
-            id.push_back(alphabet[(buffer >> (bits - 5)) & 31]);
-            bits -= 5;
-        }
-    }
-    return id;
+    return model::id_for_key("ref", "billpayctl refund:" + std::string(key));
 }
 
 }  // namespace billpay::finance

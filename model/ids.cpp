@@ -1,6 +1,7 @@
 #include "model/ids.hpp"
 
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <array>
 #include <stdexcept>
@@ -42,6 +43,12 @@ std::string base32(const std::array<unsigned char, N>& bytes, const char* alphab
 std::string new_id(std::string_view prefix) {
     return std::string(prefix) + "_" +
            base32(random_bytes<16>(), "abcdefghijklmnopqrstuvwxyz234567", 26);
+}
+
+std::string id_for_key(std::string_view prefix, std::string_view seed) {
+    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+    SHA256(reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), digest.data());
+    return std::string(prefix) + "_" + base32(digest, "abcdefghijklmnopqrstuvwxyz234567", 26);
 }
 
 std::string new_confirmation_code() {

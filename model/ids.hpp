@@ -11,6 +11,12 @@ namespace billpay::model {
 /// another.
 std::string new_id(std::string_view prefix);
 
+/// The id a request under an idempotency key always gets: `prefix` + "_" + 26 base32
+/// characters of SHA-256(`seed`), where the seed names the key and its scope (the client). A
+/// retry whose first answer was lost finds the record it may have made instead of making a
+/// second; as unguessable as the key it comes from.
+std::string id_for_key(std::string_view prefix, std::string_view seed);
+
 /// A short confirmation code a customer can read over the phone: 10 characters of Crockford
 /// base32 (no I, L, O, U), grouped "XXXXX-XXXXX".
 std::string new_confirmation_code();

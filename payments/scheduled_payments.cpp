@@ -60,7 +60,10 @@ asio::awaitable<schedule_result> scheduled_payments::schedule(const schedule_req
         co_return ended(schedule_status::card_expires_before_pay_on);
     }
     model::scheduled_payment_record p;
-    p.id = model::new_id("sch");
+    // From the key: a retry whose first answer was lost (the commit may stand) finds the one it
+    // made instead of scheduling a second charge.
+    p.id = model::id_for_key(
+        "sch", "scheduled_payment\n" + request.client_id + "\n" + request.idempotency_key);
     p.client_id = request.client_id;
     p.account_number = request.account_number;
     p.bill_id = request.bill_id;
@@ -86,6 +89,9 @@ asio::awaitable<schedule_result> scheduled_payments::schedule(const schedule_req
             break;
         case store::schedule_write::no_such_payment_method:
             out.status = schedule_status::no_such_payment_method;
+            break;
+        case store::schedule_write::id_taken:
+            out.status = schedule_status::key_reused;
             break;
     }
     co_return out;

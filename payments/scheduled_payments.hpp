@@ -19,6 +19,7 @@ namespace billpay::payments {
 /// POST /v1/scheduled_payments, as the API parsed it.
 struct schedule_request {
     std::string client_id;
+    std::string idempotency_key;  // the request's, once claimed: the schedule's id derives from it
     std::string account_number;
     std::optional<std::string> bill_id;
     std::int64_t amount = 0;  // minor units of `currency`
@@ -38,6 +39,7 @@ enum class schedule_status {
     payment_method_unusable,     // saved with a processor billpayd no longer uses
     card_expires_before_pay_on,  // the card's expiry month ends before pay_on
     pay_on_out_of_range,         // before today, or past payments.schedule_horizon_days
+    key_reused,                  // the key's id holds another scheduled payment: nothing changed
     refused,                     // one of the shared failures: `why`
 };
 

@@ -41,6 +41,17 @@ schedule_written schedule_payment(pqxx::connection& conn, const scheduled_paymen
                                   const std::string& time_zone, int horizon_days) {
     pqxx::work tx(conn);
     schedule_written out;
+    auto earlier = tx.exec_params(
+        std::string("SELECT ") + schedule_columns + " FROM scheduled_payments WHERE id = $1", p.id);
+    if (!earlier.empty()) {
+        auto e = read_schedule(earlier[0]);
+        const bool same = e.account_number == p.account_number && e.bill_id == p.bill_id &&
+                          e.amount == p.amount && e.payment_method_id == p.payment_method_id &&
+                          e.pay_on == p.pay_on;
+        out.status = same ? schedule_write::scheduled : schedule_write::id_taken;
+        out.payment = std::move(e);
+        return out;
+    }
     auto day = tx.exec_params1(
         "SELECT to_char((now() AT TIME ZONE $1)::date, 'YYYY-MM-DD'),"
         " $2::date BETWEEN (now() AT TIME ZONE $1)::date"
@@ -63,11 +74,16 @@ schedule_written schedule_payment(pqxx::connection& conn, const scheduled_paymen
         std::string("INSERT INTO scheduled_payments (id, client_id, account_number, bill_id,"
                     " amount, currency, payment_method_id, pay_on, customer_name,"
                     " customer_email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, $9, $10)"
-                    " RETURNING ") +
+                    " ON CONFLICT (id) DO NOTHING RETURNING ") +
             schedule_columns,
         p.id, p.client_id, p.account_number, p.bill_id, p.amount.minor_units,
         std::string(p.amount.unit.code()), p.payment_method_id, p.pay_on, p.customer_name,
         p.customer_email);
+    if (rows.empty()) {
+        // The same request, written by a retry at the same moment: the row above is its.
+        tx.commit();
+        return schedule_payment(conn, p, time_zone, horizon_days);
+    }
     tx.commit();
     out.payment = read_schedule(rows[0]);
     return out;

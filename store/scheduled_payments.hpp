@@ -20,6 +20,7 @@ enum class schedule_write {
     scheduled,               // written: `payment`
     pay_on_out_of_range,     // pay_on is before today or past the horizon: `today`
     no_such_payment_method,  // the card is not the account's, or was deleted
+    id_taken,                // another scheduled payment has this id: nothing written
 };
 
 struct schedule_written {
@@ -28,8 +29,10 @@ struct schedule_written {
     std::string today;  // YYYY-MM-DD in the time zone
 };
 
-/// Writes `p` (its id, account, card, day, amount) if `p.pay_on` is today or at most
-/// `horizon_days` later in `time_zone`, and its card is still the account's (locked meanwhile,
+/// A scheduled payment of `p.id` already written with the same content is returned as it
+/// stands (scheduled: the retry of a request whose answer was lost); with other content,
+/// id_taken. Otherwise writes `p` (its id, account, card, day, amount) if `p.pay_on` is today or at
+/// most `horizon_days` later in `time_zone`, and its card is still the account's (locked meanwhile,
 /// so a card deleted at the same moment cannot be scheduled).
 schedule_written schedule_payment(pqxx::connection& conn, const scheduled_payment_record& p,
                                   const std::string& time_zone, int horizon_days);

@@ -469,4 +469,29 @@ TEST_F(ScheduledPayments, TheExportHoldsThemAndRetentionReducesFinishedOnes) {
     EXPECT_EQ(count("SELECT count(*) FROM scheduled_payments WHERE customer_email IS NOT NULL"), 1);
 }
 
+TEST_F(ScheduledPayments, ARetryAfterALostAnswerFindsTheScheduleItMayHaveMadeNeverASecond) {
+    start();
+    auto c = client();
+    const auto card = saved_card(c);
+    auto first = schedule(c, scheduled(card, local_day(6)), "sch-lost");
+    ASSERT_EQ(first.result(), http::status::created) << first.body();
+    // The commit stood but its answer was lost: the API gave the key back (a 503 whose outcome
+    // is unknown), so the retry claims it afresh and runs again.
+    exec("DELETE FROM idempotency_keys");
+    auto retry = schedule(c, scheduled(card, local_day(6)), "sch-lost");
+    ASSERT_EQ(retry.result(), http::status::created) << retry.body();
+    EXPECT_EQ(json_of(retry).at("id"), json_of(first).at("id"));
+    EXPECT_EQ(count("SELECT count(*) FROM scheduled_payments"), 1);
+    // The same key for another payment is a reused key: nothing changes.
+    exec("DELETE FROM idempotency_keys");
+    auto other = schedule(c, scheduled(card, local_day(6), 9999), "sch-lost");
+    ASSERT_EQ(other.result(), http::status::unprocessable_entity) << other.body();
+    EXPECT_EQ(json_of(other).at("error").at("code"), "idempotency_key_reused");
+    EXPECT_EQ(text("SELECT amount FROM scheduled_payments"), "8450");
+    // Another key is another scheduled payment.
+    EXPECT_EQ(schedule(c, scheduled(card, local_day(6)), "sch-other").result(),
+              http::status::created);
+    EXPECT_EQ(count("SELECT count(*) FROM scheduled_payments"), 2);
+}
+
 }  // namespace
