@@ -388,6 +388,11 @@ void read_clients(map_reader& root, std::vector<client_settings>& clients) {
             if (!ids.insert(*id).second) {
                 map.ctx().report(map.mark(), map.path("id"), "duplicate client id \"" + *id + "\"");
             }
+            if (id->starts_with("billpayd:")) {
+                // billpayd's own charges (the schedule run's) are made under these.
+                map.ctx().report(map.mark(), map.path("id"),
+                                 "client ids beginning \"billpayd:\" are billpayd's own");
+            }
         }
         if (auto role = read_choice(map, "role", {"portal", "finance", "ops", "billing"}, true)) {
             client.role = *role == "portal"    ? client_role::portal
@@ -496,11 +501,10 @@ void read_gateway(map_reader& root, gateway_settings& gateway) {
 
 void read_tokenizer(map_reader& root, tokenizer_settings& tokenizer) {
     map_reader map(root.ctx(), root.take("tokenizer"), "tokenizer", root.mark());
-    if (map.ctx().who != reader::daemon) {
-        // billpayctl keys no card fingerprints: the key is neither read nor needed.
-        map.take("fingerprint_key");
-        map.take("fingerprint_key_file");
-    } else if (auto key = read_secret(map, "fingerprint_key", true)) {
+    const bool daemon = map.ctx().who == reader::daemon;
+    // billpayctl keys no card fingerprints, but `schedule run` names an account to the
+    // processor by its keyed pseudonym as billpayd does: its unit loads the key, the others not.
+    if (auto key = read_secret(map, "fingerprint_key", daemon, !daemon); key && !key->empty()) {
         // HMAC-SHA256 keys shorter than the hash weaken it; 32 bytes is the floor.
         if (key->reveal().size() < 32) {
             map.ctx().report(map.mark(), map.path("fingerprint_key_file"),
@@ -559,6 +563,8 @@ void read_payments(map_reader& root, payments_settings& payments) {
     }
     read_into(map, "duplicate_window_minutes", payments.duplicate_window_minutes, 0, 525'600);
     read_into(map, "schedule_horizon_days", payments.schedule_horizon_days, 0, 366);
+    read_into(map, "schedule_retries", payments.schedule_retries, 0, 5);
+    read_into(map, "autopay_notice_days", payments.autopay_notice_days, 0, 30);
     YAML::Node keys = map.take("metadata_keys");
     if (!is_absent(keys)) {
         if (!keys.IsSequence() || keys.size() > 20) {

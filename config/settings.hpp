@@ -169,6 +169,12 @@ struct payments_settings {
     /// How far ahead a payment may be scheduled (POST /v1/scheduled_payments): pay_on is today
     /// (in time_zone) or at most this many days later.
     int schedule_horizon_days = 90;
+    /// How many times `billpayctl schedule run` tries a declined scheduled payment (or AutoPay
+    /// charge) again, one day apart, before it gives up and tells the customer. Declines that
+    /// another try cannot cure (an expired, lost or stolen card) are not tried again.
+    int schedule_retries = 1;
+    /// How many days before an AutoPay charge the customer is told (autopay_upcoming).
+    int autopay_notice_days = 3;
     recovery_settings recovery;
 };
 

@@ -7,6 +7,7 @@
 
 #include "logging/log.hpp"
 #include "model/ids.hpp"
+#include "model/scheduled_payment.hpp"
 #include "model/time.hpp"
 
 namespace billpay::correspondence {
@@ -32,7 +33,8 @@ json::object payment_fields(const model::payment_record& p) {
          p.status == payment_status::succeeded ? json::value(p.updated_at) : json::value(nullptr)},
         {"created_at", p.created_at},
         {"processor_reference", or_null(p.processor_reference)},
-        {"decline_code", or_null(p.decline_code)}};
+        {"decline_code", or_null(p.decline_code)},
+        {"origin", model::to_string(model::origin_of_client(p.client_id))}};
 }
 
 /// The customer as a notice names them: the address is the account's correction when one was

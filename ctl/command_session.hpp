@@ -16,14 +16,16 @@
 
 namespace billpay::ctl {
 
-/// What one billpayctl command runs on: the store (two connections, the configured timeouts),
+/// What one billpayctl command runs on: the store (two connections unless the command needs
+/// more, the configured timeouts),
 /// and an event loop on which it waits for the libraries' coroutines, one after another.
 class command_session {
   public:
     explicit command_session(const config::settings& settings)
         : command_session(settings, settings.database.statement_timeout) {}
-    command_session(const config::settings& settings, std::chrono::milliseconds statement_timeout)
-        : database_(store::database_options{settings.database.dsn, 2,
+    command_session(const config::settings& settings, std::chrono::milliseconds statement_timeout,
+                    int connections = 2)
+        : database_(store::database_options{settings.database.dsn, connections,
                                             settings.database.connect_timeout, statement_timeout,
                                             std::chrono::minutes(1)}) {}
 

@@ -15,6 +15,7 @@
 #include "ctl/command_session.hpp"
 #include "ctl/finance_commands.hpp"
 #include "ctl/privacy_commands.hpp"
+#include "ctl/schedule_commands.hpp"
 #include "logging/log.hpp"
 #include "store/audit.hpp"
 #include "store/migrations.hpp"
@@ -398,6 +399,28 @@ void add_privacy_commands(CLI::App& app, chosen_command& chosen) {
     });
 }
 
+/// schedule run [--date D] [--parallel N] [--lease SECONDS]
+void add_schedule_commands(CLI::App& app, chosen_command& chosen) {
+    auto* schedule = app.add_subcommand("schedule", "scheduled payments and AutoPay");
+    schedule->require_subcommand(1);
+    auto* run = schedule->add_subcommand(
+        "run", "charge what is due on the day: scheduled payments and AutoPay's bills");
+    auto options = std::make_shared<ctl::schedule_run_options>();
+    run->add_option("--date", options->date,
+                    "the utility's day to charge (YYYY-MM-DD; default today in "
+                    "payments.time_zone)");
+    run->add_option("--parallel", options->parallel, "charges in flight at once")
+        ->check(CLI::Range(1, 64));
+    run->add_option("--lease", options->lease_seconds,
+                    "seconds a claimed item stays this run's without news from it")
+        ->check(CLI::Range(1, 86400));
+    run->callback([&chosen, options] {
+        chosen.with_settings = [options](const config::settings& s) {
+            return ctl::schedule_run(s, *options);
+        };
+    });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -414,6 +437,7 @@ int main(int argc, char** argv) {
     add_report_commands(app, chosen);
     add_audit_commands(app, chosen);
     add_privacy_commands(app, chosen);
+    add_schedule_commands(app, chosen);
     CLI11_PARSE(app, argc, argv);
 
     billpay::logging::init("warn");

@@ -437,17 +437,22 @@ boost::system::result<payments::schedule_request, api_error> parse_schedule_requ
 }
 
 json::object scheduled_payment_json(const model::scheduled_payment_record& p) {
-    return json::object{{"id", p.id},
-                        {"object", "scheduled_payment"},
-                        {"account_number", p.account_number},
-                        {"bill_id", p.bill_id ? json::value(*p.bill_id) : json::value()},
-                        {"amount", p.amount.minor_units},
-                        {"currency", std::string(p.amount.unit.code())},
-                        {"payment_method", p.payment_method_id},
-                        {"pay_on", p.pay_on},
-                        {"status", model::to_string(p.status)},
-                        {"payment", p.payment_id ? json::value(*p.payment_id) : json::value()},
-                        {"created", p.created_at}};
+    return json::object{
+        {"id", p.id},
+        {"object", "scheduled_payment"},
+        {"account_number", p.account_number},
+        {"bill_id", p.bill_id ? json::value(*p.bill_id) : json::value()},
+        {"amount", p.amount.minor_units},
+        {"currency", std::string(p.amount.unit.code())},
+        {"payment_method", p.payment_method_id},
+        {"pay_on", p.pay_on},
+        {"status", model::to_string(p.status)},
+        {"payment", p.payment_id ? json::value(*p.payment_id) : json::value()},
+        {"origin", model::to_string(p.origin)},
+        {"attempts", p.attempts},
+        {"next_attempt_on", p.next_attempt_on ? json::value(*p.next_attempt_on) : json::value()},
+        {"failure_code", p.failure_code ? json::value(*p.failure_code) : json::value()},
+        {"created", p.created_at}};
 }
 
 boost::system::result<payments::bill_request, api_error> parse_bill_request(std::string_view body) {
@@ -497,7 +502,8 @@ boost::system::result<payments::autopay_request, api_error> parse_autopay_reques
     std::string_view body) {
     BILLPAY_TAKE(value, parse_object(body));
     const auto& object = value.get_object();
-    if (auto e = check_keys(object, "", {"payment_method", "days_before_due", "max_amount"})) {
+    if (auto e = check_keys(object, "",
+                            {"payment_method", "days_before_due", "max_amount", "customer"})) {
         return *e;
     }
     payments::autopay_request request;
@@ -520,17 +526,22 @@ boost::system::result<payments::autopay_request, api_error> parse_autopay_reques
         }
         request.max_amount = *max;
     }
+    if (auto e = read_customer(object, request.payer)) {
+        return *e;  // AutoPay's receipts and notices go to them
+    }
     return request;
 }
 
 json::object autopay_json(const model::autopay_enrollment& e) {
-    return json::object{{"object", "autopay"},
-                        {"account_number", e.account_number},
-                        {"payment_method", e.payment_method_id},
-                        {"days_before_due", e.days_before_due},
-                        {"max_amount", e.max_amount ? json::value(*e.max_amount) : json::value()},
-                        {"created", e.created_at},
-                        {"updated", e.updated_at}};
+    return json::object{
+        {"object", "autopay"},
+        {"account_number", e.account_number},
+        {"payment_method", e.payment_method_id},
+        {"days_before_due", e.days_before_due},
+        {"max_amount", e.max_amount ? json::value(*e.max_amount) : json::value()},
+        {"customer", json::object{{"name", e.customer_name}, {"email", e.customer_email}}},
+        {"created", e.created_at},
+        {"updated", e.updated_at}};
 }
 
 boost::system::result<account_update, api_error> parse_account_update(std::string_view body) {

@@ -15,6 +15,8 @@ struct autopay_enrollment {
     int days_before_due = 0;                 // 0-10
     std::optional<std::int64_t> max_amount;  // minor units of the bill's currency
     std::string client_id;                   // the portal that enrolled it
+    std::string customer_name;               // who its receipts and notices go to
+    std::string customer_email;
     std::string created_at;
     std::string updated_at;
 };

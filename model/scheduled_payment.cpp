@@ -28,4 +28,30 @@ std::optional<schedule_status> parse_schedule_status(std::string_view text) noex
     return std::nullopt;
 }
 
+std::string_view to_string(payment_origin origin) noexcept {
+    switch (origin) {
+        case payment_origin::portal:
+            return "portal";
+        case payment_origin::schedule:
+            return "schedule";
+        case payment_origin::autopay:
+            return "autopay";
+    }
+    return "portal";
+}
+
+std::string_view client_of(payment_origin origin) noexcept {
+    return origin == payment_origin::autopay ? "billpayd:autopay" : "billpayd:schedule";
+}
+
+payment_origin origin_of_client(std::string_view client_id) noexcept {
+    if (client_id == client_of(payment_origin::autopay)) {
+        return payment_origin::autopay;
+    }
+    if (client_id == client_of(payment_origin::schedule)) {
+        return payment_origin::schedule;
+    }
+    return payment_origin::portal;
+}
+
 }  // namespace billpay::model

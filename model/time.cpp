@@ -93,4 +93,12 @@ std::optional<std::chrono::sys_days> parse_date(std::string_view text) {
     return std::chrono::sys_days{ymd};
 }
 
+std::string format_date(std::chrono::sys_days day) {
+    const std::chrono::year_month_day ymd{day};
+    char out[16];
+    std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    return out;
+}
+
 }  // namespace billpay::model

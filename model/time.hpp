@@ -22,6 +22,9 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339_utc(std::stri
 /// a longer string is not read as a day.
 std::optional<std::chrono::sys_days> parse_date(std::string_view text);
 
+/// "YYYY-MM-DD".
+std::string format_date(std::chrono::sys_days day);
+
 /// Whether `text` is exactly a real day, "YYYY-MM-DD".
 inline bool valid_date(std::string_view text) {
     return text.size() == 10 && parse_date(text).has_value();

@@ -35,6 +35,8 @@ asio::awaitable<autopay_result> autopay::enroll(const autopay_request& request) 
     e.days_before_due = request.days_before_due;
     e.max_amount = request.max_amount;
     e.client_id = request.client_id;
+    e.customer_name = request.payer.name;
+    e.customer_email = request.payer.email;
     auto enrolled = co_await enrollments_.enroll(e);
     if (!enrolled) {
         co_return refused(enrolled.error());

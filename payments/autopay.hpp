@@ -8,6 +8,7 @@
 #include "gateway_adapters/gateway.hpp"
 #include "model/autopay.hpp"
 #include "payments/failures.hpp"
+#include "payments/requests.hpp"
 #include "store/autopay.hpp"
 #include "store/payment_store.hpp"
 
@@ -20,6 +21,7 @@ struct autopay_request {
     std::string payment_method;  // pm_… of a card the account saved
     int days_before_due = 0;     // 0-10
     std::optional<std::int64_t> max_amount;
+    customer payer;  // AutoPay's receipts and notices go to them
 };
 
 enum class autopay_status {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "correspondence/messages.hpp"
+#include "correspondence/notices.hpp"
 #include "logging/log.hpp"
 #include "metrics/metrics.hpp"
 #include "model/ids.hpp"
@@ -503,7 +504,11 @@ asio::awaitable<delete_result> payment_service::delete_card(const std::string& a
                       {{"payment_method_id", payment_method_id}, {"error", deleted.message}});
         co_return delete_result{delete_status::refused, failure::processor_unavailable};
     }
-    auto gone = co_await store_.delete_payment_method(payment_method_id);
+    auto gone = co_await store_.delete_payment_method(
+        payment_method_id, [](const model::autopay_enrollment& ended, const std::string& brand,
+                              const std::string& last4) {
+            return correspondence::render_autopay_ended(ended, {brand, last4});
+        });
     if (!gone) {
         co_return delete_result{delete_status::refused, failure_of(gone.error())};
     }

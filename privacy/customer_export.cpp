@@ -117,6 +117,7 @@ json::object export_json(const store::account_data& data, const std::string& exp
                                          {"payment_method", p.payment_method_id},
                                          {"bill_id", or_null(p.bill_id)},
                                          {"payment", or_null(p.payment_id)},
+                                         {"origin", model::to_string(p.origin)},
                                          {"customer_name", text_or_null(p.customer_name)},
                                          {"customer_email", text_or_null(p.customer_email)}});
     }
@@ -151,6 +152,8 @@ json::object export_json(const store::account_data& data, const std::string& exp
                                        {"max_amount", data.autopay->max_amount
                                                           ? json::value(*data.autopay->max_amount)
                                                           : json::value()},
+                                       {"customer_name", data.autopay->customer_name},
+                                       {"customer_email", data.autopay->customer_email},
                                        {"created_at", data.autopay->created_at},
                                        {"updated_at", data.autopay->updated_at}})
                                  : json::value()},
@@ -210,15 +213,15 @@ std::string export_csv(const store::account_data& data, const std::string& expor
         row({"scheduled_payment", p.id, p.payment_id.value_or(""), p.created_at,
              std::string(model::to_string(p.status)), std::to_string(p.amount.minor_units),
              std::string(p.amount.unit.code()), "", "", "",
-             "pay_on=" + p.pay_on + "; payment_method=" + p.payment_method_id +
-                 "; bill_id=" + p.bill_id.value_or("") + "; name=" + p.customer_name +
-                 "; email=" + p.customer_email});
+             "origin=" + std::string(model::to_string(p.origin)) + "; pay_on=" + p.pay_on +
+                 "; payment_method=" + p.payment_method_id + "; bill_id=" + p.bill_id.value_or("") +
+                 "; name=" + p.customer_name + "; email=" + p.customer_email});
     }
     if (const auto& e = data.autopay) {
         row({"autopay", e->account_number, e->payment_method_id, e->created_at, "enrolled",
              e->max_amount ? std::to_string(*e->max_amount) : "", "", "", "", "",
-             "days_before_due=" + std::to_string(e->days_before_due) +
-                 "; updated_at=" + e->updated_at});
+             "days_before_due=" + std::to_string(e->days_before_due) + "; updated_at=" +
+                 e->updated_at + "; name=" + e->customer_name + "; email=" + e->customer_email});
     }
     for (const auto& a : data.audit) {
         row({"audit", std::to_string(a.id), a.entry.records, a.at, a.entry.action, "", "", "", "",

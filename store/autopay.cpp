@@ -3,28 +3,27 @@
 #include "store/database.hpp"
 
 namespace billpay::store {
-namespace {
+const char* const autopay_columns =
+    "e.account_number, e.payment_method_id, e.days_before_due, e.max_amount, e.client_id,"
+    " to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " to_char(e.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " coalesce(e.customer_name, ''), coalesce(e.customer_email, '')";
 
-constexpr const char* enrollment_columns =
-    "account_number, payment_method_id, days_before_due, max_amount, client_id,"
-    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-    " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
-
-autopay_enrollment read_enrollment(const pqxx::row& r) {
+autopay_enrollment read_autopay(const pqxx::row& r, int first) {
     autopay_enrollment e;
-    e.account_number = r[0].as<std::string>();
-    e.payment_method_id = r[1].as<std::string>();
-    e.days_before_due = r[2].as<int>();
-    if (!r[3].is_null()) {
-        e.max_amount = r[3].as<std::int64_t>();
+    e.account_number = r[first].as<std::string>();
+    e.payment_method_id = r[first + 1].as<std::string>();
+    e.days_before_due = r[first + 2].as<int>();
+    if (!r[first + 3].is_null()) {
+        e.max_amount = r[first + 3].as<std::int64_t>();
     }
-    e.client_id = r[4].as<std::string>();
-    e.created_at = r[5].as<std::string>();
-    e.updated_at = r[6].as<std::string>();
+    e.client_id = r[first + 4].as<std::string>();
+    e.created_at = r[first + 5].as<std::string>();
+    e.updated_at = r[first + 6].as<std::string>();
+    e.customer_name = r[first + 7].as<std::string>();
+    e.customer_email = r[first + 8].as<std::string>();
     return e;
 }
-
-}  // namespace
 
 std::optional<autopay_enrollment> enroll_autopay(pqxx::connection& conn,
                                                  const autopay_enrollment& e) {
@@ -37,17 +36,20 @@ std::optional<autopay_enrollment> enroll_autopay(pqxx::connection& conn,
         return std::nullopt;
     }
     auto rows = tx.exec_params(
-        std::string("INSERT INTO autopay_enrollments (account_number, payment_method_id,"
-                    " days_before_due, max_amount, client_id) VALUES ($1, $2, $3, $4, $5)"
+        std::string("INSERT INTO autopay_enrollments AS e (account_number, payment_method_id,"
+                    " days_before_due, max_amount, client_id, customer_name, customer_email)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
                     " ON CONFLICT (account_number) DO UPDATE SET"
                     " payment_method_id = EXCLUDED.payment_method_id,"
                     " days_before_due = EXCLUDED.days_before_due,"
                     " max_amount = EXCLUDED.max_amount, client_id = EXCLUDED.client_id,"
-                    " updated_at = now() RETURNING ") +
-            enrollment_columns,
-        e.account_number, e.payment_method_id, e.days_before_due, e.max_amount, e.client_id);
+                    " customer_name = EXCLUDED.customer_name,"
+                    " customer_email = EXCLUDED.customer_email, updated_at = now() RETURNING ") +
+            autopay_columns,
+        e.account_number, e.payment_method_id, e.days_before_due, e.max_amount, e.client_id,
+        e.customer_name, e.customer_email);
     tx.commit();
-    return read_enrollment(rows[0]);
+    return read_autopay(rows[0]);
 }
 
 std::optional<autopay_enrollment> find_autopay(pqxx::connection& conn,
@@ -58,13 +60,13 @@ std::optional<autopay_enrollment> find_autopay(pqxx::connection& conn,
 
 std::optional<autopay_enrollment> autopay_of(pqxx::transaction_base& tx,
                                              const std::string& account_number) {
-    auto rows = tx.exec_params(std::string("SELECT ") + enrollment_columns +
-                                   " FROM autopay_enrollments WHERE account_number = $1",
+    auto rows = tx.exec_params(std::string("SELECT ") + autopay_columns +
+                                   " FROM autopay_enrollments e WHERE account_number = $1",
                                account_number);
     if (rows.empty()) {
         return std::nullopt;
     }
-    return read_enrollment(rows[0]);
+    return read_autopay(rows[0]);
 }
 
 bool end_autopay(pqxx::connection& conn, const std::string& account_number) {

@@ -14,6 +14,10 @@ using model::autopay_enrollment;
 
 class database;
 
+/// The columns read_autopay reads, of `autopay_enrollments` named `e`, from `first` on.
+extern const char* const autopay_columns;
+autopay_enrollment read_autopay(const pqxx::row& row, int first = 0);
+
 /// Enrolls `e.account_number` (or changes its enrollment) with the saved card
 /// `e.payment_method_id`, which must be the account's and not deleted: its row is locked while
 /// the enrollment is written, so a card deleted at the same moment ends the enrollment after.

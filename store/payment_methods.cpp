@@ -2,7 +2,9 @@
 
 #include <pqxx/pqxx>
 
+#include "store/autopay.hpp"
 #include "store/rows.hpp"
+#include "store/schedule_runs.hpp"
 #include "store/statements.hpp"
 
 namespace billpay::store {
@@ -68,7 +70,8 @@ std::optional<payment_method_record> find_payment_method(pqxx::connection& conn,
     return read_method(rows[0]);
 }
 
-bool delete_payment_method(pqxx::connection& conn, const std::string& id) {
+bool delete_payment_method(pqxx::connection& conn, const std::string& id,
+                           const autopay_ended_notice& ended_notice) {
     pqxx::work tx(conn);
     auto r = tx.exec_params(
         // Deleted at once (the privacy policy): only brand, last 4 and dates stay, for the
@@ -79,7 +82,23 @@ bool delete_payment_method(pqxx::connection& conn, const std::string& id) {
         id);
     // AutoPay from this card ends with it, in the same transaction: no run charges a card that
     // is gone (an enrollment being written waits on the card's row, and is ended here after).
-    tx.exec_params("DELETE FROM autopay_enrollments WHERE payment_method_id = $1", id);
+    auto ended =
+        tx.exec_params(std::string("DELETE FROM autopay_enrollments e USING payment_methods pm"
+                                   " WHERE e.payment_method_id = $1 AND pm.id = e.payment_method_id"
+                                   " RETURNING pm.card_brand, pm.card_last4, ") +
+                           autopay_columns,
+                       id);
+    for (const auto& row : ended) {
+        const auto e = read_autopay(row, 2);
+        if (ended_notice && !e.customer_email.empty()) {
+            // The customer is told their bills are no longer paid for them.
+            const auto message =
+                ended_notice(e, row[0].as<std::string>(), row[1].as<std::string>());
+            enqueue_account_notice(
+                tx, account_notice{"autopay_ended/" + e.account_number + "/" + e.payment_method_id,
+                                   e.account_number, message});
+        }
+    }
     tx.commit();
     return r.affected_rows() == 1;
 }

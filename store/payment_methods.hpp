@@ -1,10 +1,13 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <pqxx/connection>
 #include <string>
 #include <vector>
 
+#include "model/autopay.hpp"
+#include "model/outbox_entry.hpp"
 #include "model/payment_method.hpp"
 #include "store/payment_records.hpp"
 
@@ -29,7 +32,15 @@ std::vector<payment_method_record> list_payment_methods(pqxx::connection& conn,
 std::optional<payment_method_record> find_payment_method(pqxx::connection& conn,
                                                          const std::string& id);
 
+/// The notice an AutoPay enrollment ended by its card's deletion sends (autopay_ended): the
+/// enrollment, and the card's brand and last four.
+using autopay_ended_notice = std::function<model::outbox_entry(
+    const model::autopay_enrollment& ended, const std::string& brand, const std::string& last4)>;
+
 /// Marks a saved card deleted (payments keep their reference to it); false when already gone.
-bool delete_payment_method(pqxx::connection& conn, const std::string& id);
+/// AutoPay from the card ends in the same transaction, and `ended_notice` (when set) is queued
+/// for its customer in it too.
+bool delete_payment_method(pqxx::connection& conn, const std::string& id,
+                           const autopay_ended_notice& ended_notice = {});
 
 }  // namespace billpay::store

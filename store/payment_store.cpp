@@ -115,9 +115,10 @@ boost::asio::awaitable<result<saved_method>> postgres_payment_store::save_paymen
 }
 
 boost::asio::awaitable<result<bool>> postgres_payment_store::delete_payment_method(
-    const std::string& id) {
-    co_return co_await db_.call(
-        [&id](pqxx::connection& conn) { return store::delete_payment_method(conn, id); });
+    const std::string& id, const autopay_ended_notice& ended_notice) {
+    co_return co_await db_.call([&](pqxx::connection& conn) {
+        return store::delete_payment_method(conn, id, ended_notice);
+    });
 }
 
 boost::asio::awaitable<result<std::vector<payment_record>>>

@@ -98,7 +98,8 @@ class payment_store {
     virtual boost::asio::awaitable<result<saved_method>> save_payment_method(
         const payment_method_record& method) = 0;
     /// False when it was deleted already.
-    virtual boost::asio::awaitable<result<bool>> delete_payment_method(const std::string& id) = 0;
+    virtual boost::asio::awaitable<result<bool>> delete_payment_method(
+        const std::string& id, const autopay_ended_notice& ended_notice) = 0;
 
     virtual boost::asio::awaitable<result<std::vector<payment_record>>> claim_for_recovery(
         const recovery_claim& claim) = 0;
@@ -128,7 +129,8 @@ class postgres_payment_store final : public payment_store {
         const std::string& account_number) override;
     boost::asio::awaitable<result<saved_method>> save_payment_method(
         const payment_method_record& method) override;
-    boost::asio::awaitable<result<bool>> delete_payment_method(const std::string& id) override;
+    boost::asio::awaitable<result<bool>> delete_payment_method(
+        const std::string& id, const autopay_ended_notice& ended_notice) override;
     boost::asio::awaitable<result<std::vector<payment_record>>> claim_for_recovery(
         const recovery_claim& claim) override;
     boost::asio::awaitable<result<void>> flag_for_review(const std::string& payment_id) override;

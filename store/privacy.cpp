@@ -251,6 +251,7 @@ account_data export_account(pqxx::connection& conn, const std::string& account_n
                                               utc("delivered_at") +
                                               " FROM outbox_messages WHERE payment_id IN"
                                               " (SELECT id FROM payments WHERE account_number = $1)"
+                                              " OR account_number = $1"  // AutoPay's notices
                                               " ORDER BY created_at DESC, id DESC",
                                           account_number)) {
         out.messages.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
@@ -315,7 +316,14 @@ std::vector<affected_account> breach_scope(pqxx::connection& conn, const std::st
         "   WHERE (m.created_at >= w.t1 AND m.created_at < w.t2)"
         "      OR (m.deleted_at >= w.t1 AND m.deleted_at < w.t2)"
         "  UNION SELECT c.account_number FROM account_contacts c, w"
-        "   WHERE c.updated_at >= w.t1 AND c.updated_at < w.t2";
+        "   WHERE c.updated_at >= w.t1 AND c.updated_at < w.t2"
+        // Schedules and AutoPay carry the customer's name and email too.
+        "  UNION SELECT s.account_number FROM scheduled_payments s, w"
+        "   WHERE (s.created_at >= w.t1 AND s.created_at < w.t2)"
+        "      OR (s.updated_at >= w.t1 AND s.updated_at < w.t2)"
+        "  UNION SELECT e.account_number FROM autopay_enrollments e, w"
+        "   WHERE (e.created_at >= w.t1 AND e.created_at < w.t2)"
+        "      OR (e.updated_at >= w.t1 AND e.updated_at < w.t2)";
     if (from_audit) {
         sql +=
             "  UNION SELECT named.account_number FROM audit_log a, w,"
@@ -337,6 +345,10 @@ std::vector<affected_account> breach_scope(pqxx::connection& conn, const std::st
         "      WHERE c.account_number = t.account_number"
         "     UNION ALL SELECT p.customer_email, p.created_at FROM payments p"
         "      WHERE p.account_number = t.account_number AND p.customer_email IS NOT NULL"
+        "     UNION ALL SELECT s.customer_email, s.created_at FROM scheduled_payments s"
+        "      WHERE s.account_number = t.account_number AND s.customer_email IS NOT NULL"
+        "     UNION ALL SELECT a.customer_email, a.updated_at FROM autopay_enrollments a"
+        "      WHERE a.account_number = t.account_number AND a.customer_email IS NOT NULL"
         "   ) e ORDER BY e.at DESC LIMIT 1), '')"
         " FROM touched t ORDER BY t.account_number";
     std::vector<affected_account> out;

@@ -3,16 +3,16 @@
 #include "store/database.hpp"
 
 namespace billpay::store {
-namespace {
 
-constexpr const char* schedule_columns =
-    "id, client_id, account_number, bill_id, amount, currency, payment_method_id,"
-    " to_char(pay_on, 'YYYY-MM-DD'), coalesce(customer_name, ''), coalesce(customer_email, ''),"
-    " status, payment_id,"
-    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-    " to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+const char* const scheduled_payment_columns =
+    "s.id, s.client_id, s.account_number, s.bill_id, s.amount, s.currency, s.payment_method_id,"
+    " to_char(s.pay_on, 'YYYY-MM-DD'), coalesce(s.customer_name, ''),"
+    " coalesce(s.customer_email, ''), s.status, s.payment_id,"
+    " to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " to_char(s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " s.origin, s.attempts, to_char(s.next_attempt_on, 'YYYY-MM-DD'), s.failure_code";
 
-scheduled_payment_record read_schedule(const pqxx::row& r) {
+scheduled_payment_record read_scheduled_payment(const pqxx::row& r) {
     scheduled_payment_record p;
     p.id = r[0].as<std::string>();
     p.client_id = r[1].as<std::string>();
@@ -32,19 +32,27 @@ scheduled_payment_record read_schedule(const pqxx::row& r) {
     }
     p.created_at = r[12].as<std::string>();
     p.updated_at = r[13].as<std::string>();
+    p.origin = r[14].as<std::string>() == "autopay" ? model::payment_origin::autopay
+                                                    : model::payment_origin::schedule;
+    p.attempts = r[15].as<int>();
+    if (!r[16].is_null()) {
+        p.next_attempt_on = r[16].as<std::string>();
+    }
+    if (!r[17].is_null()) {
+        p.failure_code = r[17].as<std::string>();
+    }
     return p;
 }
-
-}  // namespace
 
 schedule_written schedule_payment(pqxx::connection& conn, const scheduled_payment_record& p,
                                   const std::string& time_zone, int horizon_days) {
     pqxx::work tx(conn);
     schedule_written out;
-    auto earlier = tx.exec_params(
-        std::string("SELECT ") + schedule_columns + " FROM scheduled_payments WHERE id = $1", p.id);
+    auto earlier = tx.exec_params(std::string("SELECT ") + scheduled_payment_columns +
+                                      " FROM scheduled_payments s WHERE id = $1",
+                                  p.id);
     if (!earlier.empty()) {
-        auto e = read_schedule(earlier[0]);
+        auto e = read_scheduled_payment(earlier[0]);
         const bool same = e.account_number == p.account_number && e.bill_id == p.bill_id &&
                           e.amount == p.amount && e.payment_method_id == p.payment_method_id &&
                           e.pay_on == p.pay_on;
@@ -71,11 +79,11 @@ schedule_written schedule_payment(pqxx::connection& conn, const scheduled_paymen
         return out;
     }
     auto rows = tx.exec_params(
-        std::string("INSERT INTO scheduled_payments (id, client_id, account_number, bill_id,"
+        std::string("INSERT INTO scheduled_payments AS s (id, client_id, account_number, bill_id,"
                     " amount, currency, payment_method_id, pay_on, customer_name,"
                     " customer_email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, $9, $10)"
                     " ON CONFLICT (id) DO NOTHING RETURNING ") +
-            schedule_columns,
+            scheduled_payment_columns,
         p.id, p.client_id, p.account_number, p.bill_id, p.amount.minor_units,
         std::string(p.amount.unit.code()), p.payment_method_id, p.pay_on, p.customer_name,
         p.customer_email);
@@ -85,18 +93,18 @@ schedule_written schedule_payment(pqxx::connection& conn, const scheduled_paymen
         return schedule_payment(conn, p, time_zone, horizon_days);
     }
     tx.commit();
-    out.payment = read_schedule(rows[0]);
+    out.payment = read_scheduled_payment(rows[0]);
     return out;
 }
 
 std::vector<scheduled_payment_record> scheduled_payments_of(pqxx::transaction_base& tx,
                                                             const std::string& account_number) {
     std::vector<scheduled_payment_record> out;
-    for (const auto& row : tx.exec_params(std::string("SELECT ") + schedule_columns +
-                                              " FROM scheduled_payments WHERE account_number = $1"
+    for (const auto& row : tx.exec_params(std::string("SELECT ") + scheduled_payment_columns +
+                                              " FROM scheduled_payments s WHERE account_number = $1"
                                               " ORDER BY pay_on, created_at, id",
                                           account_number)) {
-        out.push_back(read_schedule(row));
+        out.push_back(read_scheduled_payment(row));
     }
     return out;
 }
@@ -105,20 +113,20 @@ cancel_written cancel_scheduled_payment(pqxx::connection& conn, const std::strin
                                         const std::string& account_number) {
     pqxx::work tx(conn);
     cancel_written out;
-    auto rows = tx.exec_params(std::string("SELECT ") + schedule_columns +
-                                   " FROM scheduled_payments WHERE id = $1"
+    auto rows = tx.exec_params(std::string("SELECT ") + scheduled_payment_columns +
+                                   " FROM scheduled_payments s WHERE id = $1"
                                    " AND account_number = $2 FOR UPDATE",
                                id, account_number);
     if (rows.empty()) {
         return out;
     }
-    auto p = read_schedule(rows[0]);
+    auto p = read_scheduled_payment(rows[0]);
     if (p.status == model::schedule_status::scheduled) {
-        rows = tx.exec_params(std::string("UPDATE scheduled_payments SET status = 'canceled',"
+        rows = tx.exec_params(std::string("UPDATE scheduled_payments s SET status = 'canceled',"
                                           " updated_at = now() WHERE id = $1 RETURNING ") +
-                                  schedule_columns,
+                                  scheduled_payment_columns,
                               id);
-        p = read_schedule(rows[0]);
+        p = read_scheduled_payment(rows[0]);
     }
     tx.commit();
     out.status = p.status == model::schedule_status::canceled ? cancel_write::canceled

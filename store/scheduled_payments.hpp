@@ -15,6 +15,10 @@ using model::scheduled_payment_record;
 
 class database;
 
+/// The columns read_scheduled_payment reads, of `scheduled_payments` named `s`.
+extern const char* const scheduled_payment_columns;
+scheduled_payment_record read_scheduled_payment(const pqxx::row& row);
+
 /// What scheduling did.
 enum class schedule_write {
     scheduled,               // written: `payment`

@@ -4,7 +4,7 @@
 // paid. Every refusal has its status and code and writes nothing.
 #include <gmock/gmock.h>
 
-#include "tests/e2e/payments_fixture.hpp"
+#include "tests/e2e/schedule_fixture.hpp"
 
 namespace {
 
@@ -185,28 +185,16 @@ TEST_F(Bills, TheCustomersExportHoldsTheirBillsAndRetentionDeletesBillsLongPastD
     EXPECT_EQ(count("SELECT count(*) FROM bills"), 2);
 }
 
-/// A fixture whose customers save cards first (AutoPay and scheduled payments pay with them).
-class WithSavedCards : public payments_fixture {
-  protected:
-    std::string saved_card(https_client& c, const std::string& account = "1001-2002",
-                           const std::string& number = "4242424242424242", int exp_month = 12,
-                           int exp_year = 2031) {
-        json::object card{
-            {"number", number}, {"exp_month", exp_month}, {"exp_year", exp_year}, {"cvc", "123"}};
-        auto res = post(c, "/v1/payment_methods",
-                        json::object{{"account_number", account}, {"card", card}}, portal_key,
-                        "save-" + account + "-" + number.substr(12));
-        EXPECT_EQ(res.result(), http::status::created) << res.body();
-        return std::string(json_of(res).at("id").as_string());
-    }
-};
-
 /// AutoPay: one enrollment per account, with a saved card of the account's; it ends when the
 /// customer ends it or deletes the card.
 class AutoPay : public WithSavedCards {
   protected:
+    /// A PUT names the customer AutoPay's notices go to, unless the body says otherwise.
     http_response call(https_client& c, http::verb verb, const std::string& account,
-                       const json::object& body = {}) {
+                       json::object body = {}) {
+        if (verb == http::verb::put && !body.contains("customer")) {
+            body["customer"] = json::object{{"name", "Ada Lovelace"}, {"email", "ada@example.com"}};
+        }
         return c.request(verb, "/v1/accounts/" + account + "/autopay",
                          verb == http::verb::put ? json::serialize(body) : "", auth(portal_key));
     }
@@ -225,6 +213,7 @@ TEST_F(AutoPay, ACustomerEnrollsChangesAndEndsTheirAutoPay) {
     EXPECT_EQ(e.at("payment_method"), json::value(card));
     EXPECT_EQ(e.at("days_before_due"), 0);  // on the due date, by default
     EXPECT_TRUE(e.at("max_amount").is_null());
+    EXPECT_EQ(e.at("customer").at("email"), "ada@example.com");
 
     auto changed = call(c, http::verb::put, "1001-2002",
                         {{"payment_method", card}, {"days_before_due", 3}, {"max_amount", 20000}});
@@ -258,6 +247,13 @@ TEST_F(AutoPay, DeletingTheCardEndsTheAutoPayItPays) {
                   "", auth(portal_key));
     ASSERT_EQ(deleted.result(), http::status::ok) << deleted.body();
     EXPECT_EQ(call(c, http::verb::get, "1001-2002").result(), http::status::not_found);
+    // The customer is told, once, through the outbox: their bills are no longer paid for them.
+    EXPECT_EQ(count("SELECT count(*) FROM outbox_messages WHERE type = 'autopay_ended'"
+                    " AND account_number = '1001-2002'"
+                    " AND body::json->'customer'->>'email' = 'ada@example.com'"
+                    " AND body::json->>'reason' = 'card_removed'"
+                    " AND body::json->'autopay'->'card'->>'last4' = '4242'"),
+              1);
     // A deleted card cannot be enrolled again.
     auto again = call(c, http::verb::put, "1001-2002", {{"payment_method", card}});
     EXPECT_EQ(again.result(), http::status::bad_request);
@@ -287,6 +283,10 @@ TEST_F(AutoPay, EveryRefusalSaysWhatAndEnrollsNothing) {
          "days_before_due"},
         {{{"payment_method", card}, {"max_amount", 0}}, "parameter_invalid", "max_amount"},
         {{{"payment_method", card}, {"pay_on", "2026-12-28"}}, "parameter_unknown", "pay_on"},
+        {{{"payment_method", card}, {"customer", nullptr}}, "parameter_missing", "customer"},
+        {{{"payment_method", card}, {"customer", json::object{{"name", "Ada"}, {"email", "ada"}}}},
+         "parameter_invalid",
+         "customer.email"},
     };
     for (const auto& r : refusals) {
         auto res = call(c, http::verb::put, "1001-2002", r.body);
@@ -299,36 +299,15 @@ TEST_F(AutoPay, EveryRefusalSaysWhatAndEnrollsNothing) {
     // Only the customer's portal enrolls.
     auto by_finance =
         c.request(http::verb::put, "/v1/accounts/1001-2002/autopay",
-                  json::serialize(json::object{{"payment_method", card}}), auth(finance_key));
+                  json::serialize(json::object{
+                      {"payment_method", card},
+                      {"customer", json::object{{"name", "Ada"}, {"email", "ada@example.com"}}}}),
+                  auth(finance_key));
     EXPECT_EQ(by_finance.result(), http::status::forbidden);
     EXPECT_EQ(count("SELECT count(*) FROM autopay_enrollments"), 0);
 }
 
-/// Payments scheduled ahead: kept for their day, listed, canceled until their run begins.
-class ScheduledPayments : public WithSavedCards {
-  protected:
-    static json::object scheduled(const std::string& card, const std::string& pay_on,
-                                  std::int64_t amount = 8450) {
-        return json::object{
-            {"account_number", "1001-2002"},
-            {"bill_id", "2026-12"},
-            {"amount", amount},
-            {"currency", "USD"},
-            {"payment_method", card},
-            {"pay_on", pay_on},
-            {"customer", json::object{{"name", "Ada Lovelace"}, {"email", "ada@example.com"}}}};
-    }
-    http_response schedule(https_client& c, const json::value& body, const std::string& key,
-                           const std::string& api_key = portal_key) {
-        return post(c, "/v1/scheduled_payments", body, api_key, key);
-    }
-    http_response cancel(https_client& c, const std::string& id,
-                         const std::string& account = "1001-2002") {
-        return c.request(http::verb::delete_,
-                         "/v1/scheduled_payments/" + id + "?account_number=" + account, "",
-                         auth(portal_key));
-    }
-};
+using ScheduledPayments = scheduled_payments_fixture;
 
 TEST_F(ScheduledPayments, APaymentIsKeptForItsDayListedAndCanceledOnce) {
     start();

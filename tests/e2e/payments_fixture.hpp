@@ -71,9 +71,14 @@ class payments_fixture : public daemon_fixture {
         return "gateway:\n  processor: simulator\n  timeout_ms: 1000\n  simulator: {latency_ms: " +
                std::to_string(latency_ms) + "}\n";
     }
+    /// The utility's time zone (payments.time_zone) the config sets and local_day() uses.
+    std::string time_zone = "America/Chicago";
+
     std::string payments_yaml(int recovery_after_ms = 2000, int max_attempts = 2) const {
         return "payments:\n  currencies: [USD, CAD]\n  max_amount: 5000000\n"
-               "  time_zone: America/Chicago\n"
+               "  time_zone: " +
+               time_zone +
+               "\n"
                "  recovery: {after_ms: " +
                std::to_string(recovery_after_ms) +
                ", interval_ms: 200, max_attempts: " + std::to_string(max_attempts) + "}\n";
@@ -250,15 +255,13 @@ class payments_fixture : public daemon_fixture {
                (dir / "billpayd.yaml").string();
     }
 
-    /// A day (YYYY-MM-DD) in the fixture's time zone, America/Chicago, `offset` days from today.
+    /// A day (YYYY-MM-DD) in the fixture's time zone, `offset` days from today.
     std::string local_day(int offset = 0) {
         pqxx::connection conn(records_dsn);
         pqxx::read_transaction tx(conn);
         return tx
-            .exec_params(
-                "SELECT to_char((now() AT TIME ZONE 'America/Chicago')::date + $1::int,"
-                " 'YYYY-MM-DD')",
-                offset)[0][0]
+            .exec_params("SELECT to_char((now() AT TIME ZONE $2)::date + $1::int, 'YYYY-MM-DD')",
+                         offset, time_zone)[0][0]
             .as<std::string>();
     }
 

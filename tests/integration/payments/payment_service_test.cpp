@@ -86,8 +86,8 @@ class faulty_store final : public store::payment_store {
         co_return co_await real_.save_payment_method(m);
     }
     boost::asio::awaitable<store::result<bool>> delete_payment_method(
-        const std::string& id) override {
-        co_return co_await real_.delete_payment_method(id);
+        const std::string& id, const store::autopay_ended_notice& ended_notice) override {
+        co_return co_await real_.delete_payment_method(id, ended_notice);
     }
     boost::asio::awaitable<store::result<std::vector<model::payment_record>>> claim_for_recovery(
         const store::recovery_claim& c) override {
