@@ -698,6 +698,7 @@ json::object payment_json(const model::payment_record& p) {
         p.processor_reference ? json::value(*p.processor_reference) : json::value(nullptr);
     o["decline_code"] = p.decline_code ? json::value(*p.decline_code) : json::value(nullptr);
     o["requires_review"] = p.needs_review;
+    o["origin"] = model::to_string(model::origin_of_client(p.client_id));
     boost::system::error_code ec;
     auto metadata = json::parse(p.metadata_json, ec);
     o["metadata"] = ec ? json::value(json::object()) : metadata;

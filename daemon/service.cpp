@@ -90,6 +90,7 @@ service::service(config::settings settings)
       scheduled_payment_records_(database_),
       outbox_(database_),
       figures_(database_),
+      schedule_runs_(database_),
       clients_(settings_.clients),
       fingerprints_(settings_.tokenizer.fingerprint_key.reveal()),
       processor_(gateway::metered(
@@ -214,6 +215,38 @@ asio::awaitable<api_result> service::metrics(request_context& ctx) {
     } else {
         logging::warn("metrics: database figures unavailable",
                       {{"request_id", ctx.request_id}, {"error", store::to_string(f.error())}});
+    }
+    if (auto s = co_await schedule_runs_.figures(settings_.payments.time_zone)) {
+        gauge("billpay_scheduled_payments_due",
+              "Scheduled payments and AutoPay charges whose day has come, not yet claimed by a "
+              "run.",
+              static_cast<double>(s->due_now));
+        gauge("billpay_scheduled_payments_running",
+              "Scheduled payments a run holds, or whose charge recovery is still learning.",
+              static_cast<double>(s->running));
+        gauge("billpay_schedule_run_overdue",
+              "1 when the utility's day (payments.time_zone) has reached 09:00 without a finished "
+              "billpayctl schedule run for it.",
+              s->run_overdue ? 1 : 0);
+        gauge("billpay_schedule_last_run_finished_timestamp_seconds",
+              "When the latest schedule run finished (Unix time; 0: never).", s->last_finished_at);
+        gauge("billpay_schedule_last_run_due", "Items the latest finished schedule run claimed.",
+              static_cast<double>(s->last.due));
+        gauge("billpay_schedule_last_run_charged",
+              "Items the latest finished schedule run charged (paid).",
+              static_cast<double>(s->last.charged));
+        gauge("billpay_schedule_last_run_failed",
+              "Items the latest finished schedule run gave up on (the customer was told).",
+              static_cast<double>(s->last.failed));
+        gauge("billpay_schedule_last_run_pending",
+              "Items the latest finished schedule run left pending at the processor.",
+              static_cast<double>(s->last.pending));
+        gauge("billpay_schedule_last_run_retrying",
+              "Declined items the latest finished schedule run will try again.",
+              static_cast<double>(s->last.retrying));
+    } else {
+        logging::warn("metrics: schedule figures unavailable",
+                      {{"request_id", ctx.request_id}, {"error", store::to_string(s.error())}});
     }
     response res{http::status::ok, 11};
     res.set(http::field::content_type, "text/plain; version=0.0.4");

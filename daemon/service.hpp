@@ -37,6 +37,7 @@
 #include "store/outbox.hpp"
 #include "store/payment_store.hpp"
 #include "store/refunds.hpp"
+#include "store/schedule_runs.hpp"
 #include "store/scheduled_payments.hpp"
 #include "store/settlements.hpp"
 #include "tokenizer/card_checks.hpp"
@@ -95,6 +96,7 @@ class service {
     store::scheduled_payment_records scheduled_payment_records_;
     store::outbox outbox_;
     store::operating_figures figures_;
+    store::schedule_run_records schedule_runs_;  // its figures, for /metrics
     api_clients clients_;
     tokenizer::fingerprinter fingerprints_;
     std::unique_ptr<gateway::gateway> processor_;

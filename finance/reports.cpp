@@ -110,6 +110,8 @@ std::string money_label(std::int64_t minor, const std::string& currency) {
 /// One currency's totals over the report's range.
 struct report_total {
     std::int64_t payments_count = 0;
+    std::int64_t scheduled_count = 0;
+    std::int64_t autopay_count = 0;
     std::int64_t payments = 0;
     std::int64_t refunds_count = 0;
     std::int64_t refunds = 0;
@@ -122,6 +124,8 @@ std::map<std::string, report_total> totals_of(const daily_report& r) {
     for (const auto& d : r.days) {
         auto& t = totals[d.currency];
         t.payments_count += d.payments_count;
+        t.scheduled_count += d.scheduled_count;
+        t.autopay_count += d.autopay_count;
         t.payments += d.payments_sum;
         t.refunds_count += d.refunds_count;
         t.refunds += d.refunds_sum;
@@ -129,6 +133,17 @@ std::map<std::string, report_total> totals_of(const daily_report& r) {
         t.net += d.net();
     }
     return totals;
+}
+
+/// How many payments came from each origin (model::payment_origin).
+json::object by_origin(std::int64_t all, std::int64_t scheduled, std::int64_t autopay) {
+    return json::object{
+        {"portal", all - scheduled - autopay}, {"schedule", scheduled}, {"autopay", autopay}};
+}
+
+std::string origins_text(std::int64_t all, std::int64_t scheduled, std::int64_t autopay) {
+    return "portal " + std::to_string(all - scheduled - autopay) + ", schedule " +
+           std::to_string(scheduled) + ", autopay " + std::to_string(autopay);
 }
 
 }  // namespace
@@ -140,20 +155,25 @@ json::object report_json(const daily_report& r) {
             {"day", d.day},
             {"processor", d.processor},
             {"currency", d.currency},
-            {"payments", json::object{{"count", d.payments_count}, {"amount", d.payments_sum}}},
+            {"payments", json::object{{"count", d.payments_count},
+                                      {"amount", d.payments_sum},
+                                      {"by_origin", by_origin(d.payments_count, d.scheduled_count,
+                                                              d.autopay_count)}}},
             {"refunds", json::object{{"count", d.refunds_count}, {"amount", d.refunds_sum}}},
             {"fees", d.fees},
             {"net", d.net()}});
     }
     json::array total_list;
     for (const auto& [currency, t] : totals_of(r)) {
-        total_list.push_back(json::object{{"currency", currency},
-                                          {"payments_count", t.payments_count},
-                                          {"payments", t.payments},
-                                          {"refunds_count", t.refunds_count},
-                                          {"refunds", t.refunds},
-                                          {"fees", t.fees},
-                                          {"net", t.net}});
+        total_list.push_back(json::object{
+            {"currency", currency},
+            {"payments_count", t.payments_count},
+            {"payments_by_origin", by_origin(t.payments_count, t.scheduled_count, t.autopay_count)},
+            {"payments", t.payments},
+            {"refunds_count", t.refunds_count},
+            {"refunds", t.refunds},
+            {"fees", t.fees},
+            {"net", t.net}});
     }
     json::array exceptions;
     for (const auto& e : r.exceptions) {
@@ -167,19 +187,23 @@ json::object report_json(const daily_report& r) {
 std::string report_csv(const daily_report& r) {
     std::string out =
         "day,processor,currency,payments_count,payments_amount,refunds_count,refunds_amount,fees,"
-        "net\r\n";
+        "net,payments_portal,payments_schedule,payments_autopay\r\n";
     for (const auto& d : r.days) {
         out += csv(d.day) + "," + csv(d.processor) + "," + csv(d.currency) + "," +
                std::to_string(d.payments_count) + "," + decimal(d.payments_sum, d.currency) + "," +
                std::to_string(d.refunds_count) + "," + decimal(d.refunds_sum, d.currency) + "," +
-               decimal(d.fees, d.currency) + "," + decimal(d.net(), d.currency) + "\r\n";
+               decimal(d.fees, d.currency) + "," + decimal(d.net(), d.currency) + "," +
+               std::to_string(d.portal_count()) + "," + std::to_string(d.scheduled_count) + "," +
+               std::to_string(d.autopay_count) + "\r\n";
     }
     // The range's totals, a row per currency, as the HTML page's total row and the JSON totals.
     for (const auto& [currency, t] : totals_of(r)) {
         out += "total,," + csv(currency) + "," + std::to_string(t.payments_count) + "," +
                decimal(t.payments, currency) + "," + std::to_string(t.refunds_count) + "," +
                decimal(t.refunds, currency) + "," + decimal(t.fees, currency) + "," +
-               decimal(t.net, currency) + "\r\n";
+               decimal(t.net, currency) + "," +
+               std::to_string(t.payments_count - t.scheduled_count - t.autopay_count) + "," +
+               std::to_string(t.scheduled_count) + "," + std::to_string(t.autopay_count) + "\r\n";
     }
     out +=
         "\r\nexception_day,class,processor,reference,payment,refund,expected,actual,currency,"
@@ -282,7 +306,9 @@ std::string report_html(const daily_report& r) {
                 "</td><td class=\"n\">" + std::to_string(d.refunds_count) +
                 "</td><td class=\"n\">" + html(decimal(d.refunds_sum, d.currency)) +
                 "</td><td class=\"n\">" + html(decimal(d.fees, d.currency)) +
-                "</td><td class=\"n\">" + html(decimal(d.net(), d.currency)) + "</td></tr>\n";
+                "</td><td class=\"n\">" + html(decimal(d.net(), d.currency)) + "</td><td>" +
+                html(origins_text(d.payments_count, d.scheduled_count, d.autopay_count)) +
+                "</td></tr>\n";
     }
     for (const auto& [unit, t] : totals_of(r)) {
         rows += "<tr class=\"total\"><th colspan=\"3\">Total " + html(unit) +
@@ -291,6 +317,8 @@ std::string report_html(const daily_report& r) {
                 "</td><td class=\"n\">" + std::to_string(t.refunds_count) +
                 "</td><td class=\"n\">" + html(decimal(t.refunds, unit)) + "</td><td class=\"n\">" +
                 html(decimal(t.fees, unit)) + "</td><td class=\"n\">" + html(decimal(t.net, unit)) +
+                "</td><td>" +
+                html(origins_text(t.payments_count, t.scheduled_count, t.autopay_count)) +
                 "</td></tr>\n";
     }
     std::string exceptions;
@@ -320,7 +348,7 @@ std::string report_html(const daily_report& r) {
            svg +
            "\n<h2>Totals</h2>\n<table id=\"totals\"><thead><tr><th>Day</th><th>Processor</th>"
            "<th>Currency</th><th>Payments</th><th>Paid</th><th>Refunds</th><th>Refunded</th>"
-           "<th>Fees</th><th>Net</th></tr></thead><tbody>\n" +
+           "<th>Fees</th><th>Net</th><th>Payments by origin</th></tr></thead><tbody>\n" +
            rows +
            "</tbody></table>\n<h2>Reconciliation exceptions</h2>\n<table id=\"exceptions\">"
            "<thead><tr><th>Day</th><th>Class</th><th>Reference</th><th>Payment</th>"

@@ -320,7 +320,9 @@ std::vector<daily_total> daily_totals(pqxx::connection& conn, const std::string&
     for (const auto& r :
          tx.exec_params("SELECT to_char((created_at AT TIME ZONE $3)::date, 'YYYY-MM-DD'), "
                         "processor, currency,"
-                        " count(*), sum(amount) FROM payments"
+                        " count(*), sum(amount),"
+                        " count(*) FILTER (WHERE client_id = 'billpayd:schedule'),"
+                        " count(*) FILTER (WHERE client_id = 'billpayd:autopay') FROM payments"
                         " WHERE status IN ('succeeded', 'partially_refunded', 'refunded')"
                         " AND (created_at AT TIME ZONE $3)::date BETWEEN $1::date AND $2::date"
                         " GROUP BY 1, 2, 3",
@@ -328,6 +330,8 @@ std::vector<daily_total> daily_totals(pqxx::connection& conn, const std::string&
         auto& t = at(r);
         t.payments_count = r[3].as<std::int64_t>();
         t.payments_sum = r[4].as<std::int64_t>();
+        t.scheduled_count = r[5].as<std::int64_t>();
+        t.autopay_count = r[6].as<std::int64_t>();
     }
     for (const auto& r : tx.exec_params(
              "SELECT to_char((f.created_at AT TIME ZONE $3)::date, 'YYYY-MM-DD'), p.processor,"

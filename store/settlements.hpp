@@ -145,6 +145,12 @@ struct daily_total {
     std::int64_t refunds_count = 0;
     std::int64_t refunds_sum = 0;
     std::int64_t fees = 0;  // from settlement lines settled that day
+    /// payments_count by origin (model::payment_origin): the portal's, scheduled, AutoPay's.
+    std::int64_t scheduled_count = 0;
+    std::int64_t autopay_count = 0;
+    [[nodiscard]] std::int64_t portal_count() const {
+        return payments_count - scheduled_count - autopay_count;
+    }
     [[nodiscard]] std::int64_t net() const { return payments_sum - refunds_sum - fees; }
 };
 std::vector<daily_total> daily_totals(pqxx::connection& conn, const std::string& from,

@@ -117,6 +117,13 @@ TEST_F(Cli, BillpayctlRunsWithoutTheDaemonsSecretsAndSaysWhenItNeedsTheProcessor
     EXPECT_EQ(status, 2) << out;
     EXPECT_THAT(out, HasSubstr("the processor's credentials are not available here"));
     EXPECT_THAT(out, HasSubstr("nothing was refunded"));
+    // The schedule run charges: it needs the processor's credentials and the fingerprint key.
+    out = billpayctl("--config " + file.string() + " schedule run", &status);
+    EXPECT_EQ(status, 2) << out;
+    EXPECT_THAT(out, HasSubstr("nothing was charged"));
+    out = billpayctl("--config " + file.string() + " schedule run --date 2026-02-30", &status);
+    EXPECT_EQ(status, 2) << out;
+    EXPECT_THAT(out, HasSubstr("--date must be a day"));
     // The daemon, given the same file, names what it lacks.
     out = billpayd("--config " + file.string() + " --check-config", &status);
     EXPECT_EQ(status, 1);

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <signal.h>
 
+#include <boost/json/parse.hpp>
 #include <future>
 #include <set>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "tests/e2e/schedule_fixture.hpp"
 #include "tests/e2e/stripe_fixture.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace {
 
@@ -175,6 +177,10 @@ TEST_F(ScheduleRun, APaymentIsChargedOnItsDayOnceWithItsReceipt) {
                    payment + "'"),
               "schedule");
     EXPECT_EQ(processor_charges(), 1);
+    // Finance sees it as any payment, with its origin.
+    auto shown = get(c, "/v1/payments/" + payment, finance_key);
+    ASSERT_EQ(shown.result(), http::status::ok) << shown.body();
+    EXPECT_EQ(json_of(shown).at("origin"), "schedule");
 
     // The same day again, and again: nothing more.
     ASSERT_EQ(run(today), 0);
@@ -234,6 +240,30 @@ TEST_F(ScheduleRun, ADeclineIsTriedOnceMoreTheNextDayThenTheCustomerIsTold) {
               1);
     EXPECT_EQ(count("SELECT count(*) FROM outbox_messages WHERE body LIKE '%4000000000009995%'"),
               0);
+}
+
+TEST_F(ScheduleRun, MetricsShowWhatIsDueAndWhatTheLatestRunDid) {
+    start();
+    auto c = client();
+    const auto good = saved_card(c);
+    const auto declining = saved_card(c, "1001-2002", "4000000000009995");
+    const auto today = local_day(0);
+    scheduled_for(c, good, today, "m-1", "b-1");
+    scheduled_for(c, declining, today, "m-2", "b-2");
+    auto scrape = [&] { return get(c, "/metrics", ops_key).body(); };
+    EXPECT_THAT(scrape(), testing::HasSubstr("billpay_scheduled_payments_due 2\n"));
+    ASSERT_EQ(run(today), 0);
+    const auto text = scrape();
+    for (const auto* series :
+         {"billpay_scheduled_payments_due 0\n", "billpay_scheduled_payments_running 0\n",
+          "billpay_schedule_last_run_due 2\n", "billpay_schedule_last_run_charged 1\n",
+          "billpay_schedule_last_run_retrying 1\n", "billpay_schedule_last_run_failed 0\n",
+          "billpay_schedule_run_overdue ",
+          "billpay_schedule_last_run_finished_timestamp_seconds "}) {
+        EXPECT_THAT(text, testing::HasSubstr(series));
+    }
+    // The day's run finished: not overdue, whatever the hour.
+    EXPECT_THAT(text, testing::HasSubstr("billpay_schedule_run_overdue 0\n"));
 }
 
 TEST_F(ScheduleRun, ALostCardIsNotTriedAgain) {
@@ -329,6 +359,13 @@ TEST_F(ScheduleRun, AutoPayWarnsThenPaysEachBillOnceAndNeverAboveItsLimit) {
         autopay_charge_listed |= sp.at("origin") == "autopay" && sp.at("status") == "paid";
     }
     EXPECT_TRUE(autopay_charge_listed);
+    // Finance's daily report counts the payment as AutoPay's (it was made today).
+    const auto report = json::parse(capture_command(ctl() + " report daily --format json --from " +
+                                                    local_day(0) + " --to " + local_day(0)));
+    const auto& totals = report.at("totals").as_array();
+    ASSERT_EQ(totals.size(), 1U);
+    EXPECT_EQ(totals[0].at("payments_by_origin"),
+              json::parse(R"({"portal": 0, "schedule": 0, "autopay": 1})"));
     // Above the limit: no charge, a notice instead.
     EXPECT_EQ(count("SELECT count(*) FROM outbox_messages WHERE type = 'scheduled_payment_failed'"
                     " AND body::json->>'reason' = 'over_autopay_limit'"

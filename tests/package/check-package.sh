@@ -16,7 +16,8 @@ expect_file() {  # PATH MODE
 expect_file /usr/bin/billpayd -rwxr-xr-x
 expect_file /usr/bin/billpayctl -rwxr-xr-x
 for unit in billpayd.service billpayd-reconcile.service billpayd-reconcile.timer \
-            billpayd-purge.service billpayd-purge.timer; do
+            billpayd-purge.service billpayd-purge.timer \
+            billpayd-schedule.service billpayd-schedule.timer; do
     expect_file "/lib/systemd/system/$unit" -rw-r--r--
 done
 expect_file /etc/billpayd/billpayd.yaml -rw-r--r--
@@ -38,7 +39,7 @@ id billpayd >/dev/null || fail "the billpayd user was not created"
     fail "the spool folder is not billpayd's"
 [[ "$(stat -c '%U:%G %a' /etc/billpayd/credentials)" == "root:root 700" ]] ||
     fail "/etc/billpayd/credentials is $(stat -c '%U:%G %a' /etc/billpayd/credentials)"
-for unit in billpayd.service billpayd-reconcile.timer billpayd-purge.timer; do
+for unit in billpayd.service billpayd-reconcile.timer billpayd-purge.timer billpayd-schedule.timer; do
     [[ ! -e "/etc/systemd/system/multi-user.target.wants/$unit" &&
        ! -e "/etc/systemd/system/timers.target.wants/$unit" ]] || fail "$unit was enabled"
 done

@@ -36,7 +36,7 @@ echo "systemd-analyze verify: clean"
 # The daily timers (reconciliation; retention purge and audit checkpoint): a oneshot service and
 # its timer each, verified the same way.
 ctl_binary="$(dirname "$binary")/billpayctl"
-for job in reconcile purge; do
+for job in reconcile purge schedule; do
     sed "s#/usr/bin/billpayctl#$ctl_binary#g" "$unit_dir/billpayd-$job.service" \
         >"$scratch/billpayd-$job.service"
     cp "$unit_dir/billpayd-$job.timer" "$scratch/billpayd-$job.timer"

@@ -152,7 +152,7 @@ TEST(Reconcile, ClassifiesEveryDifference) {
 
 TEST(Reports, CsvFieldsAreQuotedAndNeverFormulas) {
     finance::daily_report r{"2026-11-20", "2026-11-20", "UTC", {}, {}};
-    r.days.push_back({"2026-11-20", "stripe", "USD", 2, 123466, 1, 456, 30});
+    r.days.push_back({"2026-11-20", "stripe", "USD", 3, 123466, 1, 456, 30, 1, 1});
     store::reconciliation_item item;
     item.item_class = "unknown_to_billpayd";
     item.is_exception = true;
@@ -163,7 +163,8 @@ TEST(Reports, CsvFieldsAreQuotedAndNeverFormulas) {
     item.message = "settled, \"but\" unknown";
     r.exceptions.push_back(item);
     auto csv = finance::report_csv(r);
-    EXPECT_THAT(csv, HasSubstr("2026-11-20,stripe,USD,2,1234.66,1,4.56,0.30,1229.80\r\n"));
+    // The day's payments by origin close the row: one each from the portal, a schedule, AutoPay.
+    EXPECT_THAT(csv, HasSubstr("2026-11-20,stripe,USD,3,1234.66,1,4.56,0.30,1229.80,1,1,1\r\n"));
     EXPECT_THAT(csv, HasSubstr("\"'=HYPERLINK(\"\"http://x\"\")\""));
     EXPECT_THAT(csv, HasSubstr(",-0.10,USD,\"settled, \"\"but\"\" unknown\"\r\n"));
 
