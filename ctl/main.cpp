@@ -399,7 +399,7 @@ void add_privacy_commands(CLI::App& app, chosen_command& chosen) {
     });
 }
 
-/// schedule run [--date D] [--parallel N] [--lease SECONDS]
+/// schedule run [--date D] [--parallel N] [--batch N] [--lease SECONDS]
 void add_schedule_commands(CLI::App& app, chosen_command& chosen) {
     auto* schedule = app.add_subcommand("schedule", "scheduled payments and AutoPay");
     schedule->require_subcommand(1);
@@ -411,6 +411,9 @@ void add_schedule_commands(CLI::App& app, chosen_command& chosen) {
                     "payments.time_zone)");
     run->add_option("--parallel", options->parallel, "charges in flight at once")
         ->check(CLI::Range(1, 64));
+    run->add_option("--batch", options->batch,
+                    "items claimed at a time (their ends are written in one commit)")
+        ->check(CLI::Range(1, 10000));
     run->add_option("--lease", options->lease_seconds,
                     "seconds a claimed item stays this run's without news from it")
         ->check(CLI::Range(1, 86400));

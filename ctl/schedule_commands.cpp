@@ -77,7 +77,7 @@ int schedule_run(const config::settings& settings, const schedule_run_options& o
                                        model::new_id("run"),
                                        operator_source(),
                                        options.parallel,
-                                       50,
+                                       options.batch,
                                        std::chrono::seconds(options.lease_seconds)};
     auto report = session.wait(run.run(chosen));
     std::printf(

@@ -9,6 +9,7 @@ namespace billpay::ctl {
 struct schedule_run_options {
     std::string date;         // YYYY-MM-DD; "" = today in payments.time_zone
     int parallel = 8;         // charges in flight at once
+    int batch = 200;          // items claimed at a time
     int lease_seconds = 600;  // how long a claim stays this run's without news from it
 };
 

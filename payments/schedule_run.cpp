@@ -70,6 +70,30 @@ store::item_outcome with_end(store::item_outcome out, item_end end,
     return out;
 }
 
+/// Counts one recorded end in the run's report.
+void tally(item_end end, run_report& report) {
+    switch (end) {
+        case item_end::paid:
+            ++report.counts.charged;
+            break;
+        case item_end::failed:
+            ++report.counts.failed;
+            break;
+        case item_end::retry:
+            ++report.counts.retrying;
+            break;
+        case item_end::pending:
+            ++report.counts.pending;
+            break;
+        case item_end::canceled:
+            ++report.canceled;
+            break;
+        case item_end::release:
+            ++report.released;
+            break;
+    }
+}
+
 }  // namespace
 
 std::string schedule_charge_key(const std::string& scheduled_payment_id, int attempt) {
@@ -158,50 +182,21 @@ asio::awaitable<std::int64_t> schedule_run::queue_autopay_notices(const std::str
 asio::awaitable<void> schedule_run::charge_batch(const std::vector<store::claimed_item>& batch,
                                                  const run_options& options, run_report& report) {
     auto executor = co_await asio::this_coro::executor;
+    std::vector<std::optional<store::item_outcome>> outcomes(batch.size());
     std::size_t next = 0;
     int working = static_cast<int>(std::min<std::size_t>(
         batch.size(), static_cast<std::size_t>(std::max(1, options.parallel))));
     asio::steady_timer all_done(executor, asio::steady_timer::time_point::max());
     auto worker = [&]() -> asio::awaitable<void> {
         while (next < batch.size()) {
-            const auto& item = batch[next++];
+            const std::size_t i = next++;
             try {
-                auto out = co_await charge_item(item, options);
-                auto ended = co_await runs_.end_item(out);
-                if (!ended || !*ended) {
-                    // Not written: the claim runs out and a later run looks again (same key).
-                    logging::warn("schedule run: an item's end was not recorded",
-                                  {{"scheduled_payment_id", item.payment.id},
-                                   {"claim_lost", ended.has_value()}});
-                    ++report.released;
-                    continue;
-                }
-                switch (out.end) {
-                    case item_end::paid:
-                        ++report.counts.charged;
-                        break;
-                    case item_end::failed:
-                        ++report.counts.failed;
-                        break;
-                    case item_end::retry:
-                        ++report.counts.retrying;
-                        break;
-                    case item_end::pending:
-                        ++report.counts.pending;
-                        break;
-                    case item_end::canceled:
-                        ++report.canceled;
-                        break;
-                    case item_end::release:
-                        ++report.released;
-                        break;
-                }
+                outcomes[i] = co_await charge_item(batch[i], options);
             } catch (const std::exception& e) {
+                // Not recorded: its claim runs out and a later run looks again (same key).
                 logging::error(
-                    "schedule run: an item's charge failed unexpectedly; its claim "
-                    "runs out and a later run looks again under the same key",
-                    {{"scheduled_payment_id", item.payment.id}, {"error", e.what()}});
-                ++report.released;
+                    "schedule run: an item's charge failed unexpectedly",
+                    {{"scheduled_payment_id", batch[i].payment.id}, {"error", e.what()}});
             }
         }
         if (--working == 0) {
@@ -212,7 +207,35 @@ asio::awaitable<void> schedule_run::charge_batch(const std::vector<store::claime
     for (int i = 0; i < workers; ++i) {
         asio::co_spawn(executor, worker(), asio::detached);
     }
-    co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+    // Workers that never waited (every item refused before a charge) may all be done already:
+    // then the timer was cancelled before anyone waited on it.
+    if (working > 0) {
+        co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+
+    std::vector<store::item_outcome> ends;
+    for (auto& o : outcomes) {
+        if (o) {
+            ends.push_back(std::move(*o));
+        } else {
+            ++report.released;
+        }
+    }
+    auto ended = co_await runs_.end_items(ends);
+    if (!ended) {
+        // Nothing of the batch recorded: the claims run out and the next run replays the keys.
+        logging::warn("schedule run: a batch's ends were not recorded; the next run records them",
+                      {{"error", store::to_string(ended.error())}, {"items", ends.size()}});
+        report.released += static_cast<std::int64_t>(ends.size());
+        co_return;
+    }
+    for (std::size_t i = 0; i < ends.size(); ++i) {
+        if (!(*ended)[i]) {
+            ++report.released;  // another run took the claim over: its word stands
+            continue;
+        }
+        tally(ends[i].end, report);
+    }
 }
 
 asio::awaitable<store::item_outcome> schedule_run::charge_item(const store::claimed_item& item,

@@ -18,7 +18,7 @@ struct run_options {
     std::string run_id;  // run_…
     std::string host;    // "host:<name>", for schedule_runs
     int parallel = 8;    // charges in flight at once
-    int batch = 50;      // items claimed at a time
+    int batch = 200;     // items claimed at a time (their ends are one commit)
     /// How long a claim stays this run's without news from it (then another run takes it over).
     std::chrono::milliseconds lease{std::chrono::minutes(10)};
 };
@@ -52,7 +52,8 @@ class schedule_run {
   private:
     /// autopay_upcoming and autopay_card_expiring, each at most once.
     boost::asio::awaitable<std::int64_t> queue_autopay_notices(const std::string& day);
-    /// Charges the items of one claimed batch, `parallel` at a time.
+    /// Charges the items of one claimed batch, `parallel` at a time, then records how each
+    /// ended in one transaction.
     boost::asio::awaitable<void> charge_batch(const std::vector<store::claimed_item>& batch,
                                               const run_options& options, run_report& report);
     /// How one claimed item ends.

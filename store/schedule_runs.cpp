@@ -1,9 +1,12 @@
 #include "store/schedule_runs.hpp"
 
+#include <set>
+
 #include "model/ids.hpp"
 #include "store/autopay.hpp"
 #include "store/database.hpp"
 #include "store/scheduled_payments.hpp"
+#include "store/statements.hpp"
 
 namespace billpay::store {
 namespace {
@@ -198,28 +201,57 @@ std::string_view status_after(item_end end) {
     return "running";
 }
 
-bool end_one(pqxx::connection& conn, const item_outcome& o) {
-    pqxx::work tx(conn);
-    const bool held = o.end == item_end::pending || o.end == item_end::release;
-    auto r = tx.exec_params(
-        "UPDATE scheduled_payments SET status = $3,"
-        " payment_id = coalesce($4, payment_id), failure_code = $5,"
-        " next_attempt_on = CASE WHEN $3 = 'scheduled' THEN $6::date ELSE next_attempt_on END,"
-        " attempts = attempts - CASE WHEN $7 THEN 1 ELSE 0 END,"
-        " claimed_until = CASE WHEN $8 THEN now() + make_interval(secs => $9::bigint / 1000.0)"
-        "                 END,"
-        " updated_at = now()"
-        " WHERE id = $1 AND claimed_by = $2 AND status = 'running'",
-        o.id, o.run_id, std::string(status_after(o.end)), o.payment_id, o.failure_code,
-        o.next_attempt_on, o.attempt_uncounted, held, static_cast<std::int64_t>(o.hold.count()));
-    if (r.affected_rows() != 1) {
-        return false;  // another run took the claim over: its word stands
+/// How a batch ended, in one statement (the items of one run are written together), then the
+/// notices of the items it still held. Per outcome, whether it was written.
+std::vector<bool> end_batch(pqxx::connection& conn, const std::vector<item_outcome>& outcomes) {
+    std::vector<std::string> ids, statuses, payments, failures, next_days;
+    std::vector<long long> uncounted, holds;
+    std::string run_id;
+    for (const auto& o : outcomes) {
+        ids.push_back(o.id);
+        statuses.emplace_back(status_after(o.end));
+        payments.push_back(o.payment_id.value_or(""));
+        failures.push_back(o.failure_code.value_or(""));
+        next_days.push_back(o.next_attempt_on.value_or(""));
+        uncounted.push_back(o.attempt_uncounted ? 1 : 0);
+        const bool held = o.end == item_end::pending || o.end == item_end::release;
+        holds.push_back(held ? static_cast<long long>(o.hold.count()) : -1);
+        run_id = o.run_id;
     }
-    if (o.notice) {
-        enqueue_account_notice(tx, *o.notice);
+    pqxx::work tx(conn);
+    auto rows = tx.exec_params(
+        "UPDATE scheduled_payments s SET status = o.status,"
+        " payment_id = coalesce(nullif(o.payment_id, ''), s.payment_id),"
+        " failure_code = nullif(o.failure_code, ''),"
+        " next_attempt_on = CASE WHEN o.status = 'scheduled' THEN nullif(o.next_day, '')::date"
+        "                   ELSE s.next_attempt_on END,"
+        " attempts = s.attempts - o.uncounted,"
+        " claimed_until = now() + make_interval(secs => o.hold_ms / 1000.0),"
+        " updated_at = now()"
+        " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],"
+        "             $8::bigint[]) AS o(id, status, payment_id, failure_code, next_day, uncounted,"
+        "                                 hold_ms)"
+        " WHERE s.id = o.id AND s.claimed_by = $1 AND s.status = 'running'"
+        " RETURNING s.id",
+        run_id, statements::text_array(ids), statements::text_array(statuses),
+        statements::text_array(payments), statements::text_array(failures),
+        statements::text_array(next_days), statements::integer_array(uncounted),
+        statements::integer_array(holds, true));
+    std::set<std::string> written;
+    for (const auto& r : rows) {
+        written.insert(r[0].as<std::string>());
+    }
+    std::vector<bool> ended;
+    ended.reserve(outcomes.size());
+    for (const auto& o : outcomes) {
+        const bool mine = written.contains(o.id);
+        if (mine && o.notice) {
+            enqueue_account_notice(tx, *o.notice);
+        }
+        ended.push_back(mine);  // not: another run took the claim over, and its word stands
     }
     tx.commit();
-    return true;
+    return ended;
 }
 
 schedule_figures read_schedule_figures(pqxx::connection& conn, const std::string& tz) {
@@ -345,8 +377,12 @@ boost::asio::awaitable<result<std::optional<std::string>>> schedule_run_records:
     });
 }
 
-boost::asio::awaitable<result<bool>> schedule_run_records::end_item(const item_outcome& o) {
-    co_return co_await db_.call([&](pqxx::connection& conn) { return end_one(conn, o); });
+boost::asio::awaitable<result<std::vector<bool>>> schedule_run_records::end_items(
+    const std::vector<item_outcome>& outcomes) {
+    if (outcomes.empty()) {
+        co_return std::vector<bool>{};
+    }
+    co_return co_await db_.call([&](pqxx::connection& conn) { return end_batch(conn, outcomes); });
 }
 
 boost::asio::awaitable<result<schedule_figures>> schedule_run_records::figures(

@@ -39,7 +39,7 @@ struct claimed_item {
 struct run_claim {
     std::string run_id;
     std::string day;  // YYYY-MM-DD, the utility's day the run charges
-    int batch = 50;
+    int batch = 200;
     /// How long the claim stays this run's without news from it: longer than a batch's
     /// charges take. A claim that ran out is another run's to take over (same attempt, same key).
     std::chrono::milliseconds lease{std::chrono::minutes(10)};
@@ -151,8 +151,12 @@ class schedule_run_store {
     /// The payment written under an idempotency key, if any.
     virtual boost::asio::awaitable<result<std::optional<std::string>>> payment_of_key(
         const std::string& client_id, const std::string& key) = 0;
-    /// False when the claim is no longer this run's (another run took it over): nothing written.
-    virtual boost::asio::awaitable<result<bool>> end_item(const item_outcome& outcome) = 0;
+    /// How each item of a batch ended, with its notice, in one transaction (one commit for the
+    /// batch: a run that dies before it leaves the items claimed, and the next run replays their
+    /// keys). Per outcome, false when the claim is no longer this run's (another run took it
+    /// over): nothing written for it.
+    virtual boost::asio::awaitable<result<std::vector<bool>>> end_items(
+        const std::vector<item_outcome>& outcomes) = 0;
 
     virtual boost::asio::awaitable<result<schedule_figures>> figures(
         const std::string& time_zone) = 0;
@@ -182,7 +186,8 @@ class schedule_run_records final : public schedule_run_store {
         const run_claim& claim) override;
     boost::asio::awaitable<result<std::optional<std::string>>> payment_of_key(
         const std::string& client_id, const std::string& key) override;
-    boost::asio::awaitable<result<bool>> end_item(const item_outcome& outcome) override;
+    boost::asio::awaitable<result<std::vector<bool>>> end_items(
+        const std::vector<item_outcome>& outcomes) override;
     boost::asio::awaitable<result<schedule_figures>> figures(const std::string& time_zone) override;
 
   private:

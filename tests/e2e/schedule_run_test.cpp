@@ -101,12 +101,12 @@ class ScheduleRun : public scheduled_payments_fixture {
             scheduled_for(c, card, today, "many-" + std::to_string(i), "bill-" + std::to_string(i),
                           1000 + i);
         }
-        child_process killed(
-            {built_program("billpayctl").string(), "--config", (dir / "billpayd.yaml").string(),
-             "schedule", "run", "--date", today, "--parallel", "4", "--lease", "2"},
-            dir / "killed-run.log");
-        auto other =
-            std::async(std::launch::async, [&] { return run(today, "--parallel 4 --lease 2"); });
+        child_process killed({built_program("billpayctl").string(), "--config",
+                              (dir / "billpayd.yaml").string(), "schedule", "run", "--date", today,
+                              "--parallel", "4", "--batch", "20", "--lease", "2"},
+                             dir / "killed-run.log");
+        auto other = std::async(std::launch::async,
+                                [&] { return run(today, "--parallel 4 --batch 20 --lease 2"); });
         // Kill one run once both are well under way.
         const auto deadline = std::chrono::steady_clock::now() + 60s;
         while (count("SELECT count(*) FROM payments") < 40 &&

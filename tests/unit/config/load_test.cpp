@@ -226,6 +226,25 @@ TEST_F(ConfigLoad, ClientsAreChecked) {
                     "with listen.tls.client_ca)"));
 }
 
+TEST_F(ConfigLoad, ClientIdsOfBillpaydsOwnAreRefused) {
+    // The schedule run charges as billpayd:schedule and billpayd:autopay: a payment's origin is
+    // read from its client, so no configured client may pass for it.
+    auto problems = problems_of(valid("",
+                                      "clients:\n"
+                                      "  - id: billpayd:autopay\n"
+                                      "    role: portal\n"
+                                      "    api_key_sha256: \"sha256:" +
+                                          std::string(64, 'a') +
+                                          "\"\n"
+                                          "  - id: billpay-portal\n"
+                                          "    role: portal\n"
+                                          "    api_key_sha256: \"sha256:" +
+                                          std::string(64, 'b') + "\"\n"));
+    EXPECT_THAT(problems,
+                ElementsAre("F:11:5: clients[0].id: client ids beginning \"billpayd:\" are "
+                            "billpayd's own"));
+}
+
 TEST_F(ConfigLoad, BillpayctlNeedsNeitherTheTlsKeyNorTheFingerprintKey) {
     // Its units load only the database's credential: the daemon's secrets stay with the daemon.
     std::filesystem::remove(dir / "server.key");
