@@ -130,8 +130,11 @@ asio::awaitable<run_report> schedule_run::run(const run_options& options) {
         report.counts.due += static_cast<std::int64_t>(batch->size());
         co_await charge_batch(*batch, options, report);
     }
-    if (auto ended = co_await runs_.end_run(options.run_id, report.counts); !ended) {
-        report.store_failed = true;
+    // A run that stopped early is not finished: the day's alert waits for one that is.
+    if (!report.store_failed) {
+        if (auto ended = co_await runs_.end_run(options.run_id, report.counts); !ended) {
+            report.store_failed = true;
+        }
     }
     co_return report;
 }
