@@ -64,7 +64,8 @@ const std::vector<purge_rule>& purge_rules() {
         // A key's answer holds the customer's name and email; a key still leased is a request
         // still running (or one recovery waits for). A key that holds a payment or refund still
         // pending is kept however old: a retry with it must find that payment or refund, never
-        // make a second (unknown is not no).
+        // make a second (unknown is not no). So is a schedule run's key whose item it has not
+        // recorded yet.
         {"idempotency_keys",
          "SELECT client_id || chr(31) || key FROM idempotency_keys k"
          " WHERE created_at < now() - make_interval(days => $1)"
@@ -73,6 +74,11 @@ const std::vector<purge_rule>& purge_rules() {
          "                  AND p.status = 'pending')"
          " AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.id = k.refund_id"
          "                  AND r.status = 'pending')"
+         // A scheduled charge's key while its item is not recorded yet: the next schedule run
+         // finds the charge under it (without it, it would charge again).
+         " AND NOT EXISTS (SELECT 1 FROM scheduled_payments s WHERE s.status = 'running'"
+         "                  AND k.client_id IN ('billpayd:schedule', 'billpayd:autopay')"
+         "                  AND k.key = s.id || '/' || s.attempts)"
          " AND $3::timestamptz IS NOT NULL"
          " ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED",
          "DELETE FROM idempotency_keys WHERE client_id || chr(31) || key = ANY($1::text[])", "",

@@ -207,6 +207,33 @@ TEST_F(ScheduleRun, APaymentIsChargedOnItsDayOnceWithItsReceipt) {
     EXPECT_EQ(count("SELECT sum(charged) FROM schedule_runs"), 2);
 }
 
+TEST_F(ScheduleRun, AChargeWhoseEndWasNeverRecordedIsFoundUnderItsKeyEvenAfterRetention) {
+    start();
+    auto c = client();
+    const auto card = saved_card(c);
+    const auto today = local_day(0);
+    const auto id = scheduled_for(c, card, today, "s-lost-end");
+    ASSERT_EQ(run(today), 0);
+    ASSERT_EQ(processor_charges(), 1);
+    // As if the run had charged it and died before recording it, a long time ago: its claim ran
+    // out, and its key is past retention.idempotency_key_days.
+    exec(
+        "UPDATE scheduled_payments SET status = 'running', payment_id = NULL,"
+        " claimed_by = 'run_dead', claimed_until = now() - interval '1 second'");
+    exec("UPDATE idempotency_keys SET created_at = now() - interval '60 days'");
+    ASSERT_EQ(run_command(ctl() + " purge >/dev/null"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM idempotency_keys WHERE client_id = 'billpayd:schedule'"),
+              1);  // kept: the next run must find the charge there
+    ASSERT_EQ(run(today), 0);
+    EXPECT_EQ(status_of(id), "paid");
+    EXPECT_EQ(processor_charges(), 1);  // found, not made again
+    EXPECT_EQ(count("SELECT count(*) FROM payments"), 1);
+    // Once it is recorded, its key goes with the others.
+    ASSERT_EQ(run_command(ctl() + " purge >/dev/null"), 0);
+    EXPECT_EQ(count("SELECT count(*) FROM idempotency_keys WHERE client_id = 'billpayd:schedule'"),
+              0);
+}
+
 TEST_F(ScheduleRun, ADeclineIsTriedOnceMoreTheNextDayThenTheCustomerIsTold) {
     start();
     auto c = client();
