@@ -243,32 +243,37 @@ asio::awaitable<void> schedule_run::charge_batch(const std::vector<store::claime
 
 asio::awaitable<store::item_outcome> schedule_run::charge_item(const store::claimed_item& item,
                                                                const run_options& options) {
-    const auto& p = item.payment;
     store::item_outcome out;
-    out.id = p.id;
+    out.id = item.payment.id;
     out.run_id = options.run_id;
+    co_return co_await charge(item, options, out);
+}
+
+std::optional<store::item_outcome> schedule_run::refusal_before_charge(
+    const store::claimed_item& item, const run_options& options, store::item_outcome out) const {
+    const auto& p = item.payment;
     if (p.origin == model::payment_origin::autopay) {
         if (!item.enrolled) {
             // AutoPay ended (or moved to another card) after this charge was planned.
             out.failure_code = "autopay_ended";
-            co_return with_end(out, item_end::canceled);
+            return with_end(out, item_end::canceled);
         }
         if (item.bill_paid_by) {
             out.failure_code = "bill_paid";
-            co_return with_end(out, item_end::canceled);
+            return with_end(out, item_end::canceled);
         }
         if (item.max_amount && p.amount.minor_units > *item.max_amount) {
-            co_return failed(item, out, schedule_failure::over_autopay_limit, std::nullopt,
-                             std::nullopt);
+            return failed(item, out, schedule_failure::over_autopay_limit, std::nullopt,
+                          std::nullopt);
         }
     }
     if (!item.card_saved) {
-        co_return failed(item, out, schedule_failure::card_removed, std::nullopt, std::nullopt);
+        return failed(item, out, schedule_failure::card_removed, std::nullopt, std::nullopt);
     }
     if (expired_by(item.card_exp_month, item.card_exp_year, options.day)) {
-        co_return failed(item, out, schedule_failure::card_expired, std::nullopt, std::nullopt);
+        return failed(item, out, schedule_failure::card_expired, std::nullopt, std::nullopt);
     }
-    co_return co_await charge(item, options, out);
+    return std::nullopt;
 }
 
 asio::awaitable<store::item_outcome> schedule_run::charge(const store::claimed_item& item,
@@ -307,6 +312,17 @@ asio::awaitable<store::item_outcome> schedule_run::charge(const store::claimed_i
             co_return with_end(out, item_end::release, options.lease);
         }
         co_return after_payment(item, **payment, options, out);
+    }
+    // The key is this run's and no charge was ever made under it (an earlier holder that died
+    // before OPEN wrote nothing): only now may a check conclude "not charged". Checked before the
+    // key, a claim taken over from a run that charged and died would be told its card was
+    // removed, or its bill paid (by that very charge).
+    if (auto refused = refusal_before_charge(item, options, out)) {
+        if (auto released = co_await keys_.release(claimed->lease); !released) {
+            logging::warn("schedule run: could not give a charge key back; it runs out",
+                          {{"scheduled_payment_id", p.id}});
+        }
+        co_return *refused;
     }
     pay_request request;
     request.request_id = model::new_id("req");

@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "config/settings.hpp"
@@ -59,7 +60,12 @@ class schedule_run {
     /// How one claimed item ends.
     boost::asio::awaitable<store::item_outcome> charge_item(const store::claimed_item& item,
                                                             const run_options& options);
-    /// The item's charge, once it passed the checks: paid, failed, retried or left pending.
+    /// Why the item is not to be charged (card removed or expired, AutoPay ended, bill paid,
+    /// over the cap), or nullopt. Asked only once the item's key is this run's and holds no
+    /// charge: before that, a charge may already stand under it.
+    [[nodiscard]] std::optional<store::item_outcome> refusal_before_charge(
+        const store::claimed_item& item, const run_options& options, store::item_outcome out) const;
+    /// The item's charge under its key: replayed if one was made, else checked, then made.
     boost::asio::awaitable<store::item_outcome> charge(const store::claimed_item& item,
                                                        const run_options& options,
                                                        store::item_outcome out);

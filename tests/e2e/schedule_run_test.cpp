@@ -234,6 +234,30 @@ TEST_F(ScheduleRun, AChargeWhoseEndWasNeverRecordedIsFoundUnderItsKeyEvenAfterRe
               0);
 }
 
+TEST_F(ScheduleRun, AChargeMadeBeforeTheCardWasRemovedIsFoundNotReportedAsNotCharged) {
+    start();
+    auto c = client();
+    const auto card = saved_card(c);
+    const auto today = local_day(0);
+    const auto id = scheduled_for(c, card, today, "s-then-removed");
+    ASSERT_EQ(run(today), 0);
+    ASSERT_EQ(processor_charges(), 1);
+    // The run charged it and died before recording it; then the customer removed the card.
+    exec(
+        "UPDATE scheduled_payments SET status = 'running', payment_id = NULL,"
+        " claimed_by = 'run_dead', claimed_until = now() - interval '1 second'");
+    auto deleted =
+        c.request(http::verb::delete_, "/v1/payment_methods/" + card + "?account_number=1001-2002",
+                  "", auth(portal_key));
+    ASSERT_EQ(deleted.result(), http::status::ok) << deleted.body();
+    ASSERT_EQ(run(today), 0);
+    // The charge stands: paid, and the customer is never told nothing was charged.
+    EXPECT_EQ(status_of(id), "paid");
+    EXPECT_EQ(count("SELECT count(*) FROM outbox_messages WHERE type = 'scheduled_payment_failed'"),
+              0);
+    EXPECT_EQ(processor_charges(), 1);
+}
+
 TEST_F(ScheduleRun, ADeclineIsTriedOnceMoreTheNextDayThenTheCustomerIsTold) {
     start();
     auto c = client();
